@@ -2,3 +2,8 @@
 #![warn(missing_docs)]
 
 pub use hub_core;
+
+pub mod imagenet;
+pub mod import;
+pub mod preprocess;
+pub mod vision;

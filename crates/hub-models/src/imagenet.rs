@@ -1,0 +1,1 @@
+//! Placeholder: ImageNet categories are being written.

@@ -1,0 +1,1 @@
+//! Placeholder: PyTorch / safetensors weight import is being written.

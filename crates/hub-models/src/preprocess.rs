@@ -1,0 +1,1 @@
+//! Placeholder: image preprocessing is being written.

@@ -1,0 +1,1 @@
+//! Placeholder: the efficientnet family is being written.

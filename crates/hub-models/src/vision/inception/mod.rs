@@ -1,0 +1,1 @@
+//! Placeholder: the inception family is being written.

@@ -1,0 +1,1 @@
+//! Placeholder: the mobilenet family is being written.

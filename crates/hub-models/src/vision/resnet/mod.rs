@@ -1,0 +1,1 @@
+//! Placeholder: the resnet family is being written.

@@ -1,0 +1,1 @@
+//! Placeholder: the shufflenet family is being written.

@@ -1,0 +1,1 @@
+//! Placeholder: the squeezenet family is being written.
