@@ -1,1 +1,34 @@
-//! placeholder
+//! The hub layer of hub, PyTorch Hub for Rust: repo specs, `hubconf.toml` manifests, a verified
+//! shared cache, downloads with mirrors, resume and cross-process locks, lockfiles and offline mode.
+//!
+//! No burn and no models here: `hub-models` builds on this crate.
+//!
+//! - [`RepoSpec`]: `owner/repo[:ref]`, a base URL or a local directory, parsed at the edge.
+//! - [`Manifest`]: a repo's declarative `hubconf.toml` (entrypoints, weights, preprocessing).
+//! - [`Hub`]: resolves specs to manifests and [`Artifact`]s to verified files in the [`Cache`].
+//! - [`HubOptions`]: `HUB_HOME`, `HUB_OFFLINE`, `HUB_MIRRORS`, the lockfile, timeouts, retries.
+#![warn(missing_docs)]
+
+pub mod archive;
+pub mod cache;
+pub mod download;
+pub mod error;
+pub mod hash;
+mod hub;
+pub mod lock;
+pub mod lockfile;
+pub mod manifest;
+pub mod mirrors;
+pub mod options;
+pub mod progress;
+pub mod spec;
+
+pub use cache::Cache;
+pub use error::{Error, Result};
+pub use hub::{Hub, RepoSource, ResolvedRepo};
+pub use lockfile::Lockfile;
+pub use manifest::{Artifact, Entrypoint, ExpectedHash, Manifest, Preprocessing, WeightFormat, Weights};
+pub use mirrors::Mirrors;
+pub use options::HubOptions;
+pub use progress::{NoProgress, Progress};
+pub use spec::{GitRef, RepoSpec};

@@ -1,0 +1,228 @@
+//! The one error type of hub-core.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in the hub layer.
+///
+/// Every variant names the spec, file, URL or key concerned and, where it helps, what to do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A repo spec string could not be parsed.
+    #[error("invalid repo spec {input:?}: {reason} (expected owner/repo[:ref], an http(s):// or file:// URL, or a local directory such as ./models)")]
+    InvalidSpec {
+        /// The string as given.
+        input: String,
+        /// What was wrong with it.
+        reason: String,
+    },
+
+    /// A manifest could not be parsed or failed validation.
+    #[error("{file}:{line}:{column}: {message}")]
+    Manifest {
+        /// The manifest file (or built-in manifest name).
+        file: String,
+        /// 1-based line of the problem (0 when not tied to a place).
+        line: usize,
+        /// 1-based column of the problem (0 when not tied to a place).
+        column: usize,
+        /// What was wrong.
+        message: String,
+    },
+
+    /// The manifest needs architectures or features that this build does not provide.
+    #[error("{repo} needs {missing:?}, which this build of hub does not provide: upgrade hub or enable the cargo features that provide them")]
+    MissingDependencies {
+        /// The repo whose manifest was checked.
+        repo: String,
+        /// The missing dependency names.
+        missing: Vec<String>,
+    },
+
+    /// An entrypoint is not in the manifest.
+    #[error("{repo} has no entrypoint {entry:?}; available: {available}")]
+    UnknownEntry {
+        /// The repo.
+        repo: String,
+        /// The entrypoint asked for.
+        entry: String,
+        /// The entrypoints it does have, comma-separated.
+        available: String,
+    },
+
+    /// A weight variant is not published for an entrypoint.
+    #[error("{entry} has no weights {weights:?}; available: {available}")]
+    UnknownWeights {
+        /// The entrypoint.
+        entry: String,
+        /// The weights asked for.
+        weights: String,
+        /// The weights it does have, comma-separated.
+        available: String,
+    },
+
+    /// The server answered with an HTTP error status.
+    #[error("GET {url} failed with HTTP {status}{}", hint_for_status(*status))]
+    HttpStatus {
+        /// The URL requested.
+        url: String,
+        /// The HTTP status code.
+        status: u16,
+    },
+
+    /// A network-level failure (connection, TLS, timeout, truncated body).
+    #[error("GET {url} failed: {message}")]
+    Network {
+        /// The URL requested.
+        url: String,
+        /// What happened.
+        message: String,
+        /// The underlying error, where there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+
+    /// The body ended before the announced length.
+    #[error("GET {url}: body truncated at {received} of {expected} bytes")]
+    Truncated {
+        /// The URL requested.
+        url: String,
+        /// Bytes received in total.
+        received: u64,
+        /// Bytes announced by the server or the manifest.
+        expected: u64,
+    },
+
+    /// A downloaded or cached file does not have the expected content hash.
+    #[error("sha256 mismatch for {url}: expected {expected}, got {actual}; the bad download was discarded (nothing was cached). If the publisher changed the file, update the manifest's sha256")]
+    HashMismatch {
+        /// Where the bytes came from.
+        url: String,
+        /// The expected sha256 (full or prefix).
+        expected: String,
+        /// The actual sha256 of what was received.
+        actual: String,
+    },
+
+    /// A downloaded file does not have the size the manifest or lockfile says.
+    #[error("size mismatch for {url}: expected {expected} bytes, got {actual}; the download was discarded")]
+    SizeMismatch {
+        /// Where the bytes came from.
+        url: String,
+        /// The expected size.
+        expected: u64,
+        /// The actual size.
+        actual: u64,
+    },
+
+    /// Offline mode is on and the thing asked for is not in the cache.
+    #[error("offline (HUB_OFFLINE=1): {what} is not in the cache at {cache}; {hint}")]
+    Offline {
+        /// What was missing: a URL or a repo spec.
+        what: String,
+        /// The cache root that was searched.
+        cache: PathBuf,
+        /// How to get it into the cache.
+        hint: String,
+    },
+
+    /// `--locked` is on and resolving would change the lockfile.
+    #[error("{lockfile}: {message} (run `hub lock` to update the lockfile, or drop --locked)")]
+    Locked {
+        /// The lockfile.
+        lockfile: PathBuf,
+        /// What would change.
+        message: String,
+    },
+
+    /// A lockfile could not be read or parsed.
+    #[error("lockfile {path}: {message}")]
+    Lockfile {
+        /// The lockfile.
+        path: PathBuf,
+        /// What was wrong.
+        message: String,
+    },
+
+    /// An archive entry would escape the extraction directory or is a link.
+    #[error("archive {archive} rejected: entry {entry:?} {reason}")]
+    UnsafeArchive {
+        /// The archive file or URL.
+        archive: String,
+        /// The offending entry name.
+        entry: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+
+    /// An archive could not be read.
+    #[error("archive {archive} is not a valid zip file")]
+    Archive {
+        /// The archive file or URL.
+        archive: String,
+        /// The zip error.
+        #[source]
+        source: zip::result::ZipError,
+    },
+
+    /// A mirror rule or configuration value is malformed.
+    #[error("invalid configuration in {origin}: {message}")]
+    Config {
+        /// Where the value came from (environment variable, file path, API).
+        origin: String,
+        /// What was wrong.
+        message: String,
+    },
+
+    /// No cache root could be determined.
+    #[error("cannot find a cache directory: set HUB_HOME (or XDG_CACHE_HOME or HOME)")]
+    NoCacheDir,
+
+    /// A local repo directory has no manifest.
+    #[error("{dir} has no hubconf.toml: a hub repo publishes its entrypoints in a hubconf.toml at its root (see docs/manifest.md)")]
+    NoManifest {
+        /// The directory searched.
+        dir: PathBuf,
+    },
+
+    /// A file-system operation failed.
+    #[error("{action} {path}")]
+    Io {
+        /// What was being done ("reading", "creating", ...).
+        action: &'static str,
+        /// The path concerned.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn hint_for_status(status: u16) -> &'static str {
+    match status {
+        401 | 403 => " (access denied: check credentials, or serve the file from a mirror with HUB_MIRRORS)",
+        404 => " (not found: check the URL, ref and file name in the manifest)",
+        429 => " (rate limited: retry later or use a mirror)",
+        500..=599 => " (server error, retried with backoff)",
+        _ => "",
+    }
+}
+
+impl Error {
+    /// Wraps an I/O error with the action and path concerned.
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { action, path: path.into(), source }
+    }
+
+    /// Whether retrying the same request may succeed (server errors, rate limits, network failures).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::HttpStatus { status, .. } => matches!(status, 408 | 425 | 429 | 500..=599),
+            Error::Network { .. } | Error::Truncated { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+/// `Result` with hub-core's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,438 @@
+//! [`Hub`]: resolves repo specs to manifests and artifacts to verified files in the cache.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::archive::extract_zip;
+use crate::cache::{unique, write_atomic, Cache};
+use crate::download::Downloader;
+use crate::error::{Error, Result};
+use crate::hash::{sha256_bytes, sha256_file};
+use crate::lock::FileLock;
+use crate::lockfile::{LockState, LockedArtifact, LockedRepo};
+use crate::manifest::{Artifact, ExpectedHash, Manifest, MANIFEST_FILE};
+use crate::options::HubOptions;
+use crate::spec::{GitRef, RepoSpec};
+
+/// Where a resolved manifest came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RepoSource {
+    /// A manifest built into this program (the seed repos).
+    Builtin,
+    /// A GitHub archive, extracted in the cache.
+    GitHub,
+    /// `hubconf.toml` under a base URL.
+    Url,
+    /// A local directory.
+    Local,
+}
+
+/// A repo spec resolved to a manifest.
+#[derive(Debug, Clone)]
+pub struct ResolvedRepo {
+    /// The spec as asked.
+    pub spec: RepoSpec,
+    /// Where the manifest came from.
+    pub source: RepoSource,
+    /// The commit a GitHub ref resolved to.
+    pub commit: Option<String>,
+    /// The repo's files on disk (GitHub snapshot or local directory).
+    pub dir: Option<PathBuf>,
+    /// The manifest.
+    pub manifest: Manifest,
+}
+
+struct Builtin {
+    spec: RepoSpec,
+    manifest: Manifest,
+}
+
+/// The hub: cache, network, mirrors, offline mode, lockfile and built-in manifests.
+///
+/// ```no_run
+/// use hub_core::{Hub, RepoSpec};
+/// let hub = Hub::from_env()?;
+/// let repo = hub.repo(&"owner/models:v1.0".parse::<RepoSpec>()?)?;
+/// let (_, entry) = repo.manifest.entry("resnet50")?;
+/// if let Some((_, weights)) = entry.weights("resnet50", None)? {
+///     let path = hub.fetch(&weights.artifact)?; // verified file in the cache
+///     println!("{}", path.display());
+/// }
+/// # Ok::<(), hub_core::Error>(())
+/// ```
+pub struct Hub {
+    options: HubOptions,
+    cache: Cache,
+    downloader: Downloader,
+    builtins: BTreeMap<String, Builtin>,
+    lock: Mutex<Option<LockState>>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub").field("options", &self.options).field("builtins", &self.builtins.keys().collect::<Vec<_>>()).finish()
+    }
+}
+
+impl Hub {
+    /// A hub with these options.
+    pub fn new(options: HubOptions) -> Result<Hub> {
+        let lock = match &options.lockfile {
+            Some(path) => Some(LockState::open(path.clone(), options.locked)?),
+            None if options.locked => {
+                return Err(Error::Locked { lockfile: PathBuf::from("hub.lock"), message: "--locked needs a lockfile".into() })
+            }
+            None => None,
+        };
+        Ok(Hub {
+            cache: Cache::new(&options.root),
+            downloader: Downloader::new(&options),
+            options,
+            builtins: BTreeMap::new(),
+            lock: Mutex::new(lock),
+        })
+    }
+
+    /// A hub configured from the environment (`HUB_HOME`, `HUB_OFFLINE`, `HUB_MIRRORS`, config file).
+    pub fn from_env() -> Result<Hub> {
+        Hub::new(HubOptions::from_env()?)
+    }
+
+    /// The options in use.
+    pub fn options(&self) -> &HubOptions {
+        &self.options
+    }
+
+    /// The cache.
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    /// Registers a built-in manifest for a repo spec (e.g. `facebookresearch/pytorch_GAN_zoo:hub`).
+    /// It answers for that repo with no network access.
+    pub fn add_builtin(&mut self, spec: &str, src: &'static str) -> Result<()> {
+        let parsed: RepoSpec = spec.parse()?;
+        let manifest = Manifest::parse(src, &format!("built-in manifest of {spec}"))?;
+        self.builtins.insert(parsed.name().to_ascii_lowercase(), Builtin { spec: parsed, manifest });
+        Ok(())
+    }
+
+    /// The specs of the built-in manifests.
+    pub fn builtin_specs(&self) -> Vec<&RepoSpec> {
+        self.builtins.values().map(|b| &b.spec).collect()
+    }
+
+    /// The built-in manifest answering for `spec`, if any: same owner/repo (ignoring case), and
+    /// either no ref or the built-in's ref.
+    fn builtin_for(&self, spec: &RepoSpec) -> Option<&Builtin> {
+        let RepoSpec::GitHub { .. } = spec else { return None };
+        let b = self.builtins.get(&spec.name().to_ascii_lowercase())?;
+        match (spec.reference(), b.spec.reference()) {
+            (None, _) => Some(b),
+            (Some(asked), Some(have)) if asked.as_url_ref() == have.as_url_ref() => Some(b),
+            _ => None,
+        }
+    }
+
+    /// Resolves a spec to its manifest: built-in, cached, or fetched (unless offline).
+    pub fn repo(&self, spec: &RepoSpec) -> Result<ResolvedRepo> {
+        let resolved = self.resolve(spec)?;
+        let commit = resolved.commit.clone().unwrap_or_else(|| format!("{:?}", resolved.source).to_ascii_lowercase());
+        let manifest_sha256 = sha256_bytes(resolved.manifest.to_toml().as_bytes());
+        self.with_lock(|l| l.record_repo(&spec.to_string(), LockedRepo { commit, manifest_sha256 }))?;
+        Ok(resolved)
+    }
+
+    fn resolve(&self, spec: &RepoSpec) -> Result<ResolvedRepo> {
+        if let Some(b) = self.builtin_for(spec) {
+            return Ok(ResolvedRepo { spec: spec.clone(), source: RepoSource::Builtin, commit: None, dir: None, manifest: b.manifest.clone() });
+        }
+        match spec {
+            RepoSpec::Local(dir) => {
+                let dir = expand_home(dir);
+                let file = dir.join(MANIFEST_FILE);
+                if !file.is_file() {
+                    return Err(Error::NoManifest { dir });
+                }
+                let manifest = Manifest::from_file(&file)?;
+                Ok(ResolvedRepo { spec: spec.clone(), source: RepoSource::Local, commit: None, dir: Some(dir), manifest })
+            }
+            RepoSpec::Url(base) => {
+                let manifest = self.url_manifest(spec, base)?;
+                Ok(ResolvedRepo { spec: spec.clone(), source: RepoSource::Url, commit: None, dir: None, manifest })
+            }
+            RepoSpec::GitHub { owner, repo, reference } => {
+                let (commit, dir) = self.github_snapshot(spec, owner, repo, reference.as_ref())?;
+                let file = dir.join(MANIFEST_FILE);
+                if !file.is_file() {
+                    // A repo that publishes only hubconf.py: fall back to our description of it.
+                    if let Some(b) = self.builtins.get(&spec.name().to_ascii_lowercase()) {
+                        let manifest = b.manifest.clone();
+                        return Ok(ResolvedRepo { spec: spec.clone(), source: RepoSource::Builtin, commit: Some(commit), dir: Some(dir), manifest });
+                    }
+                    return Err(Error::NoManifest { dir });
+                }
+                let manifest = Manifest::from_file(&file)?;
+                Ok(ResolvedRepo { spec: spec.clone(), source: RepoSource::GitHub, commit: Some(commit), dir: Some(dir), manifest })
+            }
+        }
+    }
+
+    fn url_manifest(&self, spec: &RepoSpec, base: &str) -> Result<Manifest> {
+        let url = if base.ends_with(MANIFEST_FILE) { base.to_owned() } else { format!("{}/{MANIFEST_FILE}", base.trim_end_matches('/')) };
+        let cached = self.cache.root().join("manifests").join(format!("{}.toml", Cache::key(&url)));
+        if self.options.force_reload || !cached.is_file() {
+            let candidates = self.candidates(&url, &[]);
+            if candidates.is_empty() {
+                return Err(self.offline_error(&spec.to_string(), &format!("run `hub list {spec}` once with network access")));
+            }
+            let mut first_err = None;
+            let mut fetched = None;
+            for c in candidates {
+                match self.downloader.get_bytes(&c) {
+                    Ok(b) => {
+                        fetched = Some(b);
+                        break;
+                    }
+                    Err(e) => {
+                        first_err.get_or_insert(e);
+                    }
+                }
+            }
+            match (fetched, first_err) {
+                (Some(bytes), _) => {
+                    let text = String::from_utf8_lossy(&bytes);
+                    Manifest::parse(&text, &url)?; // never cache a manifest that does not parse
+                    write_atomic(&cached, &bytes)?;
+                }
+                (None, Some(e)) => return Err(e),
+                (None, None) => unreachable!("at least one candidate was tried"),
+            }
+        }
+        let text = fs::read_to_string(&cached).map_err(|e| Error::io("reading", &cached, e))?;
+        Manifest::parse(&text, &url)
+    }
+
+    /// The extracted snapshot of a GitHub repo at a ref: from the cache when the ref was resolved
+    /// before (no network), else downloaded as a zipball (no GitHub API call, so no rate limit).
+    fn github_snapshot(&self, spec: &RepoSpec, owner: &str, repo: &str, reference: Option<&GitRef>) -> Result<(String, PathBuf)> {
+        let key = format!("{owner}/{repo}");
+        let locked_commit = self.with_lock(|l| Ok(l.repo(&spec.to_string()).map(|r| r.commit.clone())))?;
+        let pinned = match reference {
+            Some(GitRef::Commit(c)) => Some(c.clone()),
+            _ => locked_commit,
+        };
+        if let Some(c) = &pinned {
+            let dir = self.cache.repo_dir(&key, c);
+            if dir.is_dir() && !self.options.force_reload {
+                return Ok((c.clone(), dir));
+            }
+        }
+        let ref_name = reference.map(|r| r.as_url_ref().to_owned()).unwrap_or_else(|| "HEAD".to_owned());
+        if pinned.is_none() && !self.options.force_reload {
+            if let Some(c) = self.cache.resolved_ref(&key, &ref_name) {
+                let dir = self.cache.repo_dir(&key, &c);
+                return Ok((c, dir));
+            }
+        }
+        // Fetch. torch.hub's default-branch rule: `main`, else `master`.
+        let refs: Vec<String> = match (&pinned, reference) {
+            (Some(c), _) => vec![c.clone()],
+            (None, Some(r)) => vec![r.as_url_ref().to_owned()],
+            (None, None) => vec!["main".to_owned(), "master".to_owned()],
+        };
+        let _guard = FileLock::acquire(&self.cache.lock_path(&format!("repo:{key}")))?;
+        let mut last_err = None;
+        for r in &refs {
+            let url = format!("https://github.com/{owner}/{repo}/zipball/{r}");
+            let candidates = self.candidates(&url, &[]);
+            if candidates.is_empty() {
+                return Err(self.offline_error(&spec.to_string(), &format!("run `hub list {spec}` once with network access")));
+            }
+            let partial = self.cache.partial_path(&format!("{url}#{}", unique()));
+            let mut downloaded = Err(Error::HttpStatus { url: url.clone(), status: 404 });
+            for c in &candidates {
+                downloaded = self.downloader.download(c, &partial, &ExpectedHash::None, None);
+                if downloaded.is_ok() {
+                    break;
+                }
+            }
+            match downloaded {
+                Ok(d) => {
+                    let result = self.install_snapshot(&key, &partial, &d.sha256, pinned.as_deref());
+                    let _ = fs::remove_file(&partial);
+                    let (commit, dir) = result?;
+                    self.cache.record_ref(&key, &ref_name, &commit)?;
+                    return Ok((commit, dir));
+                }
+                Err(e @ Error::HttpStatus { status: 404, .. }) => last_err = Some(e),
+                Err(e) => {
+                    let _ = fs::remove_file(&partial);
+                    return Err(e);
+                }
+            }
+        }
+        Err(last_err.unwrap_or(Error::NoManifest { dir: PathBuf::from(key) }))
+    }
+
+    fn install_snapshot(&self, key: &str, archive: &Path, archive_sha256: &str, pinned: Option<&str>) -> Result<(String, PathBuf)> {
+        let staging = self.cache.root().join("repos").join(".staging").join(unique());
+        let extracted = extract_zip(archive, &staging)?;
+        let commit = extracted
+            .commit
+            .or_else(|| pinned.map(str::to_owned))
+            .unwrap_or_else(|| format!("sha256-{}", &archive_sha256[..40]));
+        let dir = self.cache.repo_dir(key, &commit);
+        if dir.is_dir() {
+            fs::remove_dir_all(&dir).map_err(|e| Error::io("replacing", &dir, e))?;
+        }
+        if let Some(parent) = dir.parent() {
+            fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
+        }
+        fs::rename(&staging, &dir).map_err(|e| Error::io("installing", &dir, e))?;
+        Ok((commit, dir))
+    }
+
+    /// Returns a verified local file for `artifact`: from the cache (no network), from a torch.hub
+    /// cache by hash, or downloaded (mirrors first) under a cross-process lock.
+    pub fn fetch(&self, artifact: &Artifact) -> Result<PathBuf> {
+        let artifact = self.apply_lock(artifact)?;
+        let expected = artifact.expected_hash();
+        if !self.options.force_reload {
+            if let Some(hit) = self.cache.lookup(&artifact) {
+                self.record_artifact(&artifact.url, &hit.sha256, hit.size)?;
+                return Ok(hit.path);
+            }
+            if let Some(path) = self.from_torch_cache(&artifact, &expected)? {
+                return Ok(path);
+            }
+        }
+        let candidates = self.candidates(&artifact.url, &artifact.mirrors);
+        if candidates.is_empty() {
+            return Err(self.offline_error(&artifact.url, "fetch it once with network access (`hub download REPO ENTRY`), or add a file:// mirror"));
+        }
+        let _guard = FileLock::acquire(&self.cache.lock_path(&artifact.url))?;
+        if !self.options.force_reload {
+            // Another process may have finished it while we waited for the lock.
+            if let Some(hit) = self.cache.lookup(&artifact) {
+                self.record_artifact(&artifact.url, &hit.sha256, hit.size)?;
+                return Ok(hit.path);
+            }
+        }
+        let partial = self.cache.partial_path(&artifact.url);
+        let mut errors = Vec::new();
+        for c in &candidates {
+            match self.downloader.download(c, &partial, &expected, artifact.size) {
+                Ok(d) => {
+                    let hit = self.cache.insert(&partial, &d.sha256, &artifact.url, artifact.file_name())?;
+                    self.record_artifact(&artifact.url, &d.sha256, d.size)?;
+                    return Ok(hit.path);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        // Report an integrity failure first (it is the one to act on), else the first failure.
+        let pos = errors.iter().position(|e| matches!(e, Error::HashMismatch { .. } | Error::SizeMismatch { .. })).unwrap_or(0);
+        Err(errors.swap_remove(pos))
+    }
+
+    /// Whether `artifact` is in the cache (no network, no hashing).
+    pub fn is_cached(&self, artifact: &Artifact) -> bool {
+        self.apply_lock(artifact).ok().and_then(|a| self.cache.lookup(&a)).is_some()
+    }
+
+    fn from_torch_cache(&self, artifact: &Artifact, expected: &ExpectedHash) -> Result<Option<PathBuf>> {
+        let Some(dir) = &self.options.torch_checkpoints else { return Ok(None) };
+        let candidate = dir.join(artifact.file_name());
+        if matches!(expected, ExpectedHash::None) || !candidate.is_file() {
+            return Ok(None);
+        }
+        let sha256 = sha256_file(&candidate)?;
+        if !expected.matches(&sha256) {
+            return Ok(None);
+        }
+        let _guard = FileLock::acquire(&self.cache.lock_path(&artifact.url))?;
+        let tmp = self.cache.partial_path(&format!("{}#torch", artifact.url));
+        if let Some(parent) = tmp.parent() {
+            fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
+        }
+        fs::copy(&candidate, &tmp).map_err(|e| Error::io("copying", &candidate, e))?;
+        if sha256_file(&tmp)? != sha256 {
+            let _ = fs::remove_file(&tmp);
+            return Ok(None);
+        }
+        let hit = self.cache.insert(&tmp, &sha256, &artifact.url, artifact.file_name())?;
+        self.record_artifact(&artifact.url, &sha256, hit.size)?;
+        Ok(Some(hit.path))
+    }
+
+    /// The artifact as the lockfile pins it (full hash and size), or an error when locked and
+    /// the lockfile disagrees or lacks it.
+    fn apply_lock(&self, artifact: &Artifact) -> Result<Artifact> {
+        let locked = self.with_lock(|l| Ok(l.require_artifact(&artifact.url)?.cloned()))?;
+        let mut a = artifact.clone();
+        if let Some(locked) = locked {
+            if let Some(h) = &a.sha256 {
+                if !h.eq_ignore_ascii_case(&locked.sha256) && self.options.locked {
+                    return Err(Error::Locked {
+                        lockfile: self.options.lockfile.clone().unwrap_or_default(),
+                        message: format!("{} has sha256 {h} in the manifest but {} in the lockfile", a.url, locked.sha256),
+                    });
+                }
+            }
+            if self.options.locked || a.sha256.is_none() {
+                a.sha256 = Some(locked.sha256);
+                a.size = Some(locked.size);
+            }
+        }
+        Ok(a)
+    }
+
+    fn record_artifact(&self, url: &str, sha256: &str, size: u64) -> Result<()> {
+        self.with_lock(|l| {
+            l.record_artifact(url, LockedArtifact { sha256: sha256.to_owned(), size })?;
+            l.save()
+        })
+    }
+
+    fn with_lock<T: Default>(&self, f: impl FnOnce(&mut LockState) -> Result<T>) -> Result<T> {
+        let mut guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        match guard.as_mut() {
+            Some(l) => {
+                let out = f(l)?;
+                l.save()?;
+                Ok(out)
+            }
+            None => Ok(T::default()),
+        }
+    }
+
+    /// The URLs to try for `url` and its extra mirrors, rewritten by the mirror rules; offline,
+    /// only `file://` ones.
+    fn candidates(&self, url: &str, extra: &[String]) -> Vec<String> {
+        let mut all: Vec<String> = std::iter::once(url).chain(extra.iter().map(String::as_str)).flat_map(|u| self.options.mirrors.candidates(u)).collect();
+        let mut seen = std::collections::HashSet::new();
+        all.retain(|u| seen.insert(u.clone()));
+        if self.options.offline {
+            all.retain(|u| u.starts_with("file://"));
+        }
+        all
+    }
+
+    fn offline_error(&self, what: &str, hint: &str) -> Error {
+        Error::Offline { what: what.to_owned(), cache: self.cache.root().to_path_buf(), hint: hint.to_owned() }
+    }
+}
+
+fn expand_home(dir: &Path) -> PathBuf {
+    match dir.strip_prefix("~") {
+        Ok(rest) => match std::env::var_os("HOME") {
+            Some(home) => Path::new(&home).join(rest),
+            None => dir.to_path_buf(),
+        },
+        Err(_) => dir.to_path_buf(),
+    }
+}

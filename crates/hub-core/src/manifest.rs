@@ -1,0 +1,627 @@
+//! `hubconf.toml`: the declarative counterpart of torch.hub's `hubconf.py`.
+//!
+//! A manifest lists entrypoints; each names an architecture, its config values, its published
+//! weights (URLs with hashes) and how to prepare inputs. Nothing in it is executed. The format is
+//! documented in `docs/manifest.md`; unknown keys are errors so that typos never pass silently.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The manifest format version this build reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The file name of a repo's manifest.
+pub const MANIFEST_FILE: &str = "hubconf.toml";
+
+/// A parsed and validated `hubconf.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Manifest format version; must be [`FORMAT_VERSION`].
+    pub format: u32,
+    /// Display name of the repo (e.g. `pytorch/vision`).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// One-paragraph description of the repo.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Architectures and features the manifest needs (checked before loading).
+    #[serde(default)]
+    pub dependencies: Vec<String>,
+    /// The entrypoints, by name.
+    #[serde(default)]
+    pub entrypoints: BTreeMap<String, Entrypoint>,
+}
+
+/// One loadable model: `hub.load(repo, NAME)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entrypoint {
+    /// Architecture id understood by the model registry (e.g. `resnet50`).
+    pub architecture: String,
+    /// Task (e.g. `image-classification`, `semantic-segmentation`, `fill-mask`).
+    pub task: String,
+    /// One-line summary.
+    #[serde(default)]
+    pub summary: String,
+    /// Long documentation (Markdown).
+    #[serde(default)]
+    pub docs: Option<String>,
+    /// Paper link.
+    #[serde(default)]
+    pub paper: Option<String>,
+    /// Reference code link.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// Other names this entrypoint answers to (e.g. 2019 hub names).
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// Architecture config values (e.g. `num_classes`), passed to the model builder.
+    #[serde(default)]
+    pub config: toml::Table,
+    /// Category list id (e.g. `imagenet-1k`, `voc-21`), unless the weights say otherwise.
+    #[serde(default)]
+    pub categories: Option<String>,
+    /// Input preparation, unless the weights say otherwise.
+    #[serde(default)]
+    pub preprocessing: Option<Preprocessing>,
+    /// The weight variant used for `DEFAULT` (required when there are several).
+    #[serde(default)]
+    pub default_weights: Option<String>,
+    /// Published weights by variant name (e.g. `IMAGENET1K_V1`).
+    #[serde(default)]
+    pub weights: BTreeMap<String, Weights>,
+}
+
+/// One published set of weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Weights {
+    /// The checkpoint file.
+    #[serde(flatten)]
+    pub artifact: Artifact,
+    /// File format of the checkpoint.
+    #[serde(default)]
+    pub format: WeightFormat,
+    /// Key of the state dict inside the checkpoint (`state_dict`, `netG_state_dict`, …).
+    #[serde(default)]
+    pub key: Option<String>,
+    /// License of the weights (SPDX id or name).
+    #[serde(default)]
+    pub license: Option<String>,
+    /// Number of parameters.
+    #[serde(default)]
+    pub params: Option<u64>,
+    /// Config values these weights fix (e.g. `num_classes = 1000`); a conflicting override is an error.
+    #[serde(default)]
+    pub config: toml::Table,
+    /// Category list id for these weights.
+    #[serde(default)]
+    pub categories: Option<String>,
+    /// Input preparation fields that differ from the entrypoint's (merged field by field).
+    #[serde(default)]
+    pub preprocessing: Option<Preprocessing>,
+    /// Published metrics (`acc@1`, `acc@5`, `miou`, …).
+    #[serde(default)]
+    pub metrics: BTreeMap<String, f64>,
+    /// Further files these weights need (config.json, tokenizer.json, …), by name.
+    #[serde(default)]
+    pub files: BTreeMap<String, Artifact>,
+}
+
+/// A file to fetch: URL(s), and what it must hash to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Artifact {
+    /// The canonical URL (also the cache and lockfile key).
+    pub url: String,
+    /// Further URLs with the same content, tried in order after the canonical one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mirrors: Vec<String>,
+    /// Full sha256 of the content, lowercase hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Size in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+}
+
+/// What a file's content must hash to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExpectedHash {
+    /// The full sha256 (64 hex).
+    Full(String),
+    /// A prefix of the sha256, from a torch.hub-style file name (`resnet50-0676ba61.pth`).
+    Prefix(String),
+    /// Nothing is known: the first download is trusted (and recorded in the lockfile).
+    None,
+}
+
+impl ExpectedHash {
+    /// Whether `sha256` (full, lowercase hex) satisfies this expectation.
+    pub fn matches(&self, sha256: &str) -> bool {
+        match self {
+            ExpectedHash::Full(h) => h.eq_ignore_ascii_case(sha256),
+            ExpectedHash::Prefix(p) => sha256.starts_with(&p.to_ascii_lowercase()),
+            ExpectedHash::None => true,
+        }
+    }
+}
+
+impl fmt::Display for ExpectedHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExpectedHash::Full(h) => f.write_str(h),
+            ExpectedHash::Prefix(p) => write!(f, "{p}…"),
+            ExpectedHash::None => f.write_str("(any)"),
+        }
+    }
+}
+
+impl Artifact {
+    /// An artifact with just a URL.
+    pub fn new(url: impl Into<String>) -> Self {
+        Artifact { url: url.into(), mirrors: Vec::new(), sha256: None, size: None }
+    }
+
+    /// Sets the full sha256.
+    pub fn with_sha256(mut self, sha256: impl Into<String>) -> Self {
+        self.sha256 = Some(sha256.into());
+        self
+    }
+
+    /// Sets the size.
+    pub fn with_size(mut self, size: u64) -> Self {
+        self.size = Some(size);
+        self
+    }
+
+    /// The last path segment of the URL (torch.hub's cache file name).
+    pub fn file_name(&self) -> &str {
+        file_name_of(&self.url)
+    }
+
+    /// The full sha256 when known, else the hash prefix in the file name, else nothing.
+    pub fn expected_hash(&self) -> ExpectedHash {
+        match &self.sha256 {
+            Some(h) => ExpectedHash::Full(h.to_ascii_lowercase()),
+            None => match hash_prefix(self.file_name()) {
+                Some(p) => ExpectedHash::Prefix(p.to_owned()),
+                None => ExpectedHash::None,
+            },
+        }
+    }
+}
+
+/// The last path segment of a URL, without query or fragment.
+pub fn file_name_of(url: &str) -> &str {
+    let end = url.find(['?', '#']).unwrap_or(url.len());
+    let path = url[..end].trim_end_matches('/');
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// torch.hub's hash prefix: the hex run after the last `-` of the file stem
+/// (`resnet50-0676ba61.pth` → `0676ba61`, `shufflenetv2_x1-5666bf0f80.pth` → `5666bf0f80`).
+/// Needs at least 6 hex digits, so that names like `model-v2.pth` carry none.
+pub fn hash_prefix(file_name: &str) -> Option<&str> {
+    let stem = file_name.split('.').next().unwrap_or(file_name);
+    let (_, tail) = stem.rsplit_once('-')?;
+    (tail.len() >= 6 && tail.len() <= 64 && tail.bytes().all(|b| b.is_ascii_hexdigit()) && tail.bytes().all(|b| !b.is_ascii_uppercase()))
+        .then_some(tail)
+}
+
+/// The file format of a checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum WeightFormat {
+    /// A `torch.save` file (zip or legacy pickle); read without executing code.
+    #[default]
+    Pytorch,
+    /// A safetensors file.
+    Safetensors,
+    /// burn's native format (a converted checkpoint).
+    Burnpack,
+}
+
+impl fmt::Display for WeightFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            WeightFormat::Pytorch => "pytorch",
+            WeightFormat::Safetensors => "safetensors",
+            WeightFormat::Burnpack => "burnpack",
+        })
+    }
+}
+
+/// How to turn a user's input into the model's input. Every field is optional so that weights can
+/// override just the fields that differ from their entrypoint's.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Preprocessing {
+    /// The kind of transform (`image-classification`, `semantic-segmentation`, `text`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Resize the shorter image side to this many pixels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resize: Option<u32>,
+    /// Centre-crop a square of this many pixels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crop: Option<u32>,
+    /// Resampling filter for the resize.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interpolation: Option<Interpolation>,
+    /// Per-channel mean subtracted after scaling pixels to [0, 1].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean: Option<Vec<f32>>,
+    /// Per-channel standard deviation divided by after the mean.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub std: Option<Vec<f32>>,
+}
+
+impl Preprocessing {
+    /// `self` with every field that `over` sets replaced by `over`'s.
+    pub fn merged(&self, over: &Preprocessing) -> Preprocessing {
+        Preprocessing {
+            kind: over.kind.clone().or_else(|| self.kind.clone()),
+            resize: over.resize.or(self.resize),
+            crop: over.crop.or(self.crop),
+            interpolation: over.interpolation.or(self.interpolation),
+            mean: over.mean.clone().or_else(|| self.mean.clone()),
+            std: over.std.clone().or_else(|| self.std.clone()),
+        }
+    }
+}
+
+/// Image resampling filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Interpolation {
+    /// Nearest neighbour.
+    Nearest,
+    /// Bilinear (triangle filter, antialiased when downscaling).
+    Bilinear,
+    /// Bicubic (Keys a = -0.5, antialiased when downscaling).
+    Bicubic,
+}
+
+impl Manifest {
+    /// Parses and validates a manifest; `origin` names the file in errors.
+    pub fn parse(src: &str, origin: &str) -> Result<Manifest> {
+        let manifest: Manifest = toml::from_str(src).map_err(|e| {
+            let (line, column) = e.span().map(|s| line_col(src, s.start)).unwrap_or((0, 0));
+            Error::Manifest { file: origin.to_owned(), line, column, message: e.message().trim().to_owned() }
+        })?;
+        manifest.validate(src, origin)?;
+        Ok(manifest)
+    }
+
+    /// Reads and parses a manifest file.
+    pub fn from_file(path: &std::path::Path) -> Result<Manifest> {
+        let src = std::fs::read_to_string(path).map_err(|e| Error::io("reading", path, e))?;
+        Manifest::parse(&src, &path.display().to_string())
+    }
+
+    /// Serialises the manifest back to TOML.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+
+    fn validate(&self, src: &str, origin: &str) -> Result<()> {
+        let err = |needle: &str, message: String| {
+            let (line, column) = src.find(needle).map(|i| line_col(src, i)).unwrap_or((0, 0));
+            Error::Manifest { file: origin.to_owned(), line, column, message }
+        };
+        if self.format != FORMAT_VERSION {
+            return Err(err(
+                "format",
+                format!("manifest format {} is not supported by this hub (it reads format {FORMAT_VERSION}); upgrade hub", self.format),
+            ));
+        }
+        let mut names: BTreeMap<&str, &str> = BTreeMap::new();
+        for (name, entry) in &self.entrypoints {
+            let here = format!("[entrypoints.{name}");
+            if !is_identifier(name) {
+                return Err(err(&here, format!("entrypoint name {name:?} must be letters, digits, '_', '-' or '.'")));
+            }
+            for alias in std::iter::once(name).chain(&entry.aliases) {
+                if let Some(other) = names.insert(alias, name) {
+                    return Err(err(alias, format!("{alias:?} names both {other} and {name}")));
+                }
+            }
+            if entry.architecture.trim().is_empty() {
+                return Err(err(&here, format!("entrypoint {name}: `architecture` is empty")));
+            }
+            if entry.task.trim().is_empty() {
+                return Err(err(&here, format!("entrypoint {name}: `task` is empty")));
+            }
+            match &entry.default_weights {
+                Some(d) if !entry.weights.contains_key(d) => {
+                    return Err(err(
+                        &format!("default_weights = \"{d}\""),
+                        format!("entrypoint {name}: default_weights {d:?} is not one of its weights ({})", join_keys(&entry.weights)),
+                    ));
+                }
+                None if entry.weights.len() > 1 => {
+                    return Err(err(&here, format!("entrypoint {name} has several weights: say which is the default with `default_weights`")));
+                }
+                _ => {}
+            }
+            for (wname, w) in &entry.weights {
+                let at = format!("[entrypoints.{name}.weights.{wname}]");
+                if wname.eq_ignore_ascii_case("default") {
+                    return Err(err(&at, format!("entrypoint {name}: `DEFAULT` is reserved for the default_weights alias")));
+                }
+                if !is_identifier(wname) {
+                    return Err(err(&at, format!("weights name {wname:?} must be letters, digits, '_', '-' or '.'")));
+                }
+                let files = std::iter::once(&w.artifact).chain(w.files.values());
+                for a in files {
+                    check_artifact(a).map_err(|m| err(&a.url, format!("entrypoint {name}, weights {wname}: {m}")))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The entrypoint called `name` (or aliased so), or an error listing the available ones.
+    pub fn entry(&self, name: &str) -> Result<(&str, &Entrypoint)> {
+        if let Some((k, e)) = self.entrypoints.get_key_value(name) {
+            return Ok((k, e));
+        }
+        self.entrypoints
+            .iter()
+            .find(|(_, e)| e.aliases.iter().any(|a| a == name))
+            .map(|(k, e)| (k.as_str(), e))
+            .ok_or_else(|| Error::UnknownEntry {
+                repo: self.name.clone().unwrap_or_default(),
+                entry: name.to_owned(),
+                available: join_keys(&self.entrypoints),
+            })
+    }
+
+    /// The dependencies that `provides` says are not available.
+    pub fn missing_dependencies(&self, provides: impl Fn(&str) -> bool) -> Vec<String> {
+        self.dependencies.iter().filter(|d| !provides(d)).cloned().collect()
+    }
+
+    /// Errors with [`Error::MissingDependencies`] if anything the manifest needs is not provided.
+    pub fn check_dependencies(&self, repo: &str, provides: impl Fn(&str) -> bool) -> Result<()> {
+        let missing = self.missing_dependencies(provides);
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::MissingDependencies { repo: repo.to_owned(), missing })
+        }
+    }
+}
+
+impl Entrypoint {
+    /// Resolves a weights name (`None` or `DEFAULT` → the default) to its name and spec.
+    /// Returns `Ok(None)` when the entrypoint publishes no weights and none were asked for.
+    pub fn weights(&self, entry: &str, name: Option<&str>) -> Result<Option<(&str, &Weights)>> {
+        let wanted = match name {
+            None | Some("DEFAULT") | Some("default") => match (&self.default_weights, self.weights.len()) {
+                (Some(d), _) => d.as_str(),
+                (None, 0) => return Ok(None),
+                (None, _) => match self.weights.keys().next() {
+                    Some(k) => k.as_str(),
+                    None => return Ok(None),
+                },
+            },
+            Some(n) => n,
+        };
+        self.weights
+            .get_key_value(wanted)
+            .map(|(k, w)| Some((k.as_str(), w)))
+            .ok_or_else(|| Error::UnknownWeights {
+                entry: entry.to_owned(),
+                weights: wanted.to_owned(),
+                available: join_keys(&self.weights),
+            })
+    }
+
+    /// The preprocessing for the given weights: the entrypoint's, overridden by the weights'.
+    pub fn preprocessing_for(&self, weights: Option<&Weights>) -> Option<Preprocessing> {
+        match (&self.preprocessing, weights.and_then(|w| w.preprocessing.as_ref())) {
+            (Some(base), Some(over)) => Some(base.merged(over)),
+            (Some(base), None) => Some(base.clone()),
+            (None, over) => over.cloned(),
+        }
+    }
+
+    /// The config values for the given weights: the entrypoint's, with the weights' fixed values.
+    pub fn config_for(&self, weights: Option<&Weights>) -> toml::Table {
+        let mut config = self.config.clone();
+        if let Some(w) = weights {
+            config.extend(w.config.clone());
+        }
+        config
+    }
+
+    /// The categories id for the given weights.
+    pub fn categories_for<'a>(&'a self, weights: Option<&'a Weights>) -> Option<&'a str> {
+        weights.and_then(|w| w.categories.as_deref()).or(self.categories.as_deref())
+    }
+}
+
+fn check_artifact(a: &Artifact) -> Result<(), String> {
+    for url in std::iter::once(&a.url).chain(&a.mirrors) {
+        if !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with("file://")) {
+            return Err(format!("URL {url:?} must start with https://, http:// or file://"));
+        }
+        if url.chars().any(char::is_whitespace) {
+            return Err(format!("URL {url:?} contains whitespace"));
+        }
+    }
+    if a.file_name().is_empty() {
+        return Err(format!("URL {:?} has no file name", a.url));
+    }
+    if let Some(h) = &a.sha256 {
+        if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!("sha256 {h:?} must be 64 hex digits"));
+        }
+        if let Some(prefix) = hash_prefix(a.file_name()) {
+            if !h.to_ascii_lowercase().starts_with(prefix) {
+                return Err(format!("sha256 {h} contradicts the hash prefix {prefix} in the file name {}", a.file_name()));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn is_identifier(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+}
+
+fn join_keys<V>(map: &BTreeMap<String, V>) -> String {
+    if map.is_empty() {
+        return "none".to_owned();
+    }
+    map.keys().map(String::as_str).collect::<Vec<_>>().join(", ")
+}
+
+/// 1-based line and column of byte offset `at` in `src`.
+fn line_col(src: &str, at: usize) -> (usize, usize) {
+    let at = at.min(src.len());
+    let before = &src[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+format = 1
+name = "example/vision"
+dependencies = ["resnet"]
+
+[entrypoints.resnet50]
+architecture = "resnet50"
+task = "image-classification"
+summary = "ResNet-50"
+aliases = ["resnet_50"]
+config = { num_classes = 1000 }
+categories = "imagenet-1k"
+default_weights = "IMAGENET1K_V2"
+preprocessing = { kind = "image-classification", resize = 256, crop = 224, interpolation = "bilinear", mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225] }
+
+[entrypoints.resnet50.weights.IMAGENET1K_V1]
+url = "https://download.pytorch.org/models/resnet50-0676ba61.pth"
+size = 102530333
+license = "BSD-3-Clause"
+params = 25557032
+metrics = { "acc@1" = 76.13, "acc@5" = 92.862 }
+
+[entrypoints.resnet50.weights.IMAGENET1K_V2]
+url = "https://download.pytorch.org/models/resnet50-11ad3fa6.pth"
+preprocessing = { resize = 232 }
+metrics = { "acc@1" = 80.858 }
+
+[entrypoints.random]
+architecture = "resnet18"
+task = "image-classification"
+"#;
+
+    #[test]
+    fn parses_and_round_trips() {
+        let m = Manifest::parse(GOOD, "hubconf.toml").unwrap();
+        assert_eq!(m.entrypoints.len(), 2);
+        let (name, e) = m.entry("resnet_50").unwrap();
+        assert_eq!(name, "resnet50");
+        let (wname, w) = e.weights("resnet50", None).unwrap().unwrap();
+        assert_eq!(wname, "IMAGENET1K_V2");
+        assert_eq!(w.artifact.expected_hash(), ExpectedHash::Prefix("11ad3fa6".into()));
+        let p = e.preprocessing_for(Some(w)).unwrap();
+        assert_eq!((p.resize, p.crop), (Some(232), Some(224)));
+        let (_, v1) = e.weights("resnet50", Some("IMAGENET1K_V1")).unwrap().unwrap();
+        assert_eq!(e.preprocessing_for(Some(v1)).unwrap().resize, Some(256));
+        assert_eq!(v1.metrics["acc@1"], 76.13);
+        assert!(m.entrypoints["random"].weights("random", None).unwrap().is_none());
+        let again = Manifest::parse(&m.to_toml(), "again").unwrap();
+        assert_eq!(again, m);
+    }
+
+    #[test]
+    fn unknown_names_list_alternatives() {
+        let m = Manifest::parse(GOOD, "hubconf.toml").unwrap();
+        let e = m.entry("resnet51").unwrap_err().to_string();
+        assert!(e.contains("resnet51") && e.contains("random, resnet50"), "{e}");
+        let e = m.entrypoints["resnet50"].weights("resnet50", Some("V3")).unwrap_err().to_string();
+        assert!(e.contains("IMAGENET1K_V1, IMAGENET1K_V2"), "{e}");
+    }
+
+    #[test]
+    fn dependencies_are_checked() {
+        let m = Manifest::parse(GOOD, "hubconf.toml").unwrap();
+        assert!(m.check_dependencies("example/vision", |d| d == "resnet").is_ok());
+        let e = m.check_dependencies("example/vision", |_| false).unwrap_err().to_string();
+        assert!(e.contains("[\"resnet\"]") && e.contains("example/vision"), "{e}");
+    }
+
+    #[test]
+    fn hash_prefixes() {
+        assert_eq!(hash_prefix("resnet50-0676ba61.pth"), Some("0676ba61"));
+        assert_eq!(hash_prefix("shufflenetv2_x1-5666bf0f80.pth"), Some("5666bf0f80"));
+        assert_eq!(hash_prefix("DCGAN_fashionGen-1d67302.pth"), Some("1d67302"));
+        assert_eq!(hash_prefix("alexnet-owt-7be5be79.pth"), Some("7be5be79"));
+        assert_eq!(hash_prefix("model-v2.pth"), None);
+        assert_eq!(hash_prefix("model.safetensors"), None);
+        assert_eq!(hash_prefix("nvidia_waveglowpyt_fp32_20190427"), None);
+        assert_eq!(file_name_of("https://x/a/b.pth?download=1"), "b.pth");
+    }
+
+    fn parse_err(src: &str) -> String {
+        Manifest::parse(src, "bad.toml").expect_err(src).to_string()
+    }
+
+    #[test]
+    fn rejects_malformed() {
+        let entry = "[entrypoints.a]\narchitecture = \"x\"\ntask = \"t\"\n";
+        for (src, needle) in [
+            ("", "missing field `format`"),
+            ("format = 2", "format 2 is not supported"),
+            ("format = \"1\"", "invalid type"),
+            ("format = 1\nformt = 2", "unknown field `formt`"),
+            ("format = 1\n[entrypoints.a]\ntask = \"t\"", "missing field `architecture`"),
+            ("format = 1\n[entrypoints.a]\narchitecture = \"x\"", "missing field `task`"),
+            (&format!("format = 1\n{entry}colour = 1"), "unknown field `colour`"),
+            (&format!("format = 1\n{entry}architecture = \"y\""), "duplicate key"),
+            (&format!("format = 1\n{entry}default_weights = \"V1\""), "is not one of its weights"),
+            (&format!("format = 1\n{entry}[entrypoints.a.weights.V1]\nurl = \"ftp://x/y.pth\""), "must start with https://"),
+            (&format!("format = 1\n{entry}[entrypoints.a.weights.V1]\nsize = 3"), "missing field `url`"),
+            (&format!("format = 1\n{entry}[entrypoints.a.weights.V1]\nurl = \"https://x/y.pth\"\nsha256 = \"abc\""), "64 hex digits"),
+            (&format!("format = 1\n{entry}[entrypoints.a.weights.V1]\nurl = \"https://x/y-0676ba61.pth\"\nsha256 = \"{}\"", "f".repeat(64)), "contradicts the hash prefix"),
+            (&format!("format = 1\n{entry}[entrypoints.a.weights.V1]\nurl = \"https://x/y.pth\"\nformat = \"onnx\""), "unknown variant `onnx`"),
+            (&format!("format = 1\n{entry}[entrypoints.a.weights.V1]\nurl = \"https://x/y.pth\"\nsize = -1"), "invalid value"),
+            (&format!("format = 1\n{entry}[entrypoints.a.weights.V1]\nurl = \"https://x/y.pth\"\n[entrypoints.a.weights.V2]\nurl = \"https://x/z.pth\""), "say which is the default"),
+            (&format!("format = 1\n{entry}[entrypoints.a.weights.DEFAULT]\nurl = \"https://x/y.pth\""), "reserved"),
+            (&format!("format = 1\n{entry}preprocessing = {{ interpolation = \"lanczos\" }}"), "unknown variant `lanczos`"),
+            (&format!("format = 1\n{entry}preprocessing = {{ size = 3 }}"), "unknown field `size`"),
+            (&format!("format = 1\n{entry}aliases = [\"a\"]"), "names both"),
+            ("format = 1\n[entrypoints.\"a b\"]\narchitecture = \"x\"\ntask = \"t\"", "must be letters"),
+            ("format = 1\n[entrypoints.a]\narchitecture = \"\"\ntask = \"t\"", "`architecture` is empty"),
+            ("format = 1\n[entrypoints.a\narchitecture = \"x\"", "invalid table header"),
+            ("format = 1\nname = \"unterminated", "invalid basic string"),
+        ] {
+            let e = parse_err(src);
+            assert!(e.contains(needle), "{src:?}\n  gave: {e}");
+            assert!(e.starts_with("bad.toml:"), "{e}");
+        }
+    }
+
+    #[test]
+    fn errors_carry_line_and_column() {
+        let e = parse_err("format = 1\n\n[entrypoints.a]\narchitecture = \"x\"\ntask = \"t\"\n  colour = 1\n");
+        assert!(e.starts_with("bad.toml:6:3:"), "{e}");
+        let e = parse_err("format = 1\n[entrypoints.a]\narchitecture = \"x\"\ntask = \"t\"\ndefault_weights = \"V9\"\n");
+        assert!(e.starts_with("bad.toml:5:1:"), "{e}");
+    }
+}
