@@ -130,19 +130,26 @@ impl Downloader {
             .map_err(|e| Error::io("creating", partial, e))?;
         self.progress.start(url, total, start);
         let progress = &self.progress;
-        let copied = copy_hashing(response.into_reader(), &mut file, &mut hasher, |n| progress.advance(n));
+        let mut received = start;
+        let copied = copy_hashing(response.into_reader(), &mut file, &mut hasher, |n| {
+            received += n;
+            progress.advance(n)
+        });
+        // Whatever arrived is kept (and flushed) so that a later attempt can resume from it.
         file.flush().map_err(|e| Error::io("writing", partial, e))?;
         file.sync_all().map_err(|e| Error::io("syncing", partial, e))?;
-        let received = match copied {
-            Ok(n) => start + n,
-            Err(e) => {
+        match (copied, total) {
+            (copied, Some(total)) if received < total => {
+                let reason = match copied {
+                    Err(e) => e.to_string(),
+                    Ok(_) => "the server closed the connection".to_owned(),
+                };
+                return Err(Error::Truncated { url: url.to_owned(), received, expected: total, reason });
+            }
+            (Err(e), _) => {
                 return Err(Error::Network { url: url.to_owned(), message: format!("reading the body: {e}"), source: Some(Box::new(e)) })
             }
-        };
-        if let Some(total) = total {
-            if received < total {
-                return Err(Error::Truncated { url: url.to_owned(), received, expected: total });
-            }
+            (Ok(_), _) => {}
         }
         Ok(Downloaded { sha256: hex::encode(hasher.finalize()), size: received })
     }

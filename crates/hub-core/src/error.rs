@@ -83,7 +83,7 @@ pub enum Error {
     },
 
     /// The body ended before the announced length.
-    #[error("GET {url}: body truncated at {received} of {expected} bytes")]
+    #[error("GET {url}: body truncated at {received} of {expected} bytes ({reason}); the bytes so far are kept and the next try resumes")]
     Truncated {
         /// The URL requested.
         url: String,
@@ -91,6 +91,8 @@ pub enum Error {
         received: u64,
         /// Bytes announced by the server or the manifest.
         expected: u64,
+        /// Why the body ended (a timeout, a reset, or the server closing).
+        reason: String,
     },
 
     /// A downloaded or cached file does not have the expected content hash.

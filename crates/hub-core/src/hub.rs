@@ -253,14 +253,18 @@ impl Hub {
                 return Err(self.offline_error(&spec.to_string(), &format!("run `hub list {spec}` once with network access")));
             }
             let partial = self.cache.partial_path(&format!("{url}#{}", unique()));
-            let mut downloaded = Err(Error::HttpStatus { url: url.clone(), status: 404 });
+            let mut errors = Vec::new();
+            let mut downloaded = None;
             for c in &candidates {
-                downloaded = self.downloader.download(c, &partial, &ExpectedHash::None, None);
-                if downloaded.is_ok() {
-                    break;
+                match self.downloader.download(c, &partial, &ExpectedHash::None, None) {
+                    Ok(d) => {
+                        downloaded = Some(d);
+                        break;
+                    }
+                    Err(e) => errors.push(e),
                 }
             }
-            match downloaded {
+            match downloaded.ok_or_else(|| most_relevant(errors)) {
                 Ok(d) => {
                     let result = self.install_snapshot(&key, &partial, &d.sha256, pinned.as_deref());
                     let _ = fs::remove_file(&partial);
@@ -306,7 +310,7 @@ impl Hub {
                 self.record_artifact(&artifact.url, &hit.sha256, hit.size)?;
                 return Ok(hit.path);
             }
-            if let Some(path) = self.from_torch_cache(&artifact, &expected)? {
+            if let Some(path) = self.reuse_torch_cache(&artifact, &expected)? {
                 return Ok(path);
             }
         }
@@ -334,9 +338,7 @@ impl Hub {
                 Err(e) => errors.push(e),
             }
         }
-        // Report an integrity failure first (it is the one to act on), else the first failure.
-        let pos = errors.iter().position(|e| matches!(e, Error::HashMismatch { .. } | Error::SizeMismatch { .. })).unwrap_or(0);
-        Err(errors.swap_remove(pos))
+        Err(most_relevant(errors))
     }
 
     /// Whether `artifact` is in the cache (no network, no hashing).
@@ -344,7 +346,7 @@ impl Hub {
         self.apply_lock(artifact).ok().and_then(|a| self.cache.lookup(&a)).is_some()
     }
 
-    fn from_torch_cache(&self, artifact: &Artifact, expected: &ExpectedHash) -> Result<Option<PathBuf>> {
+    fn reuse_torch_cache(&self, artifact: &Artifact, expected: &ExpectedHash) -> Result<Option<PathBuf>> {
         let Some(dir) = &self.options.torch_checkpoints else { return Ok(None) };
         let candidate = dir.join(artifact.file_name());
         if matches!(expected, ExpectedHash::None) || !candidate.is_file() {
@@ -425,6 +427,18 @@ impl Hub {
     fn offline_error(&self, what: &str, hint: &str) -> Error {
         Error::Offline { what: what.to_owned(), cache: self.cache.root().to_path_buf(), hint: hint.to_owned() }
     }
+}
+
+/// Of the failures of several candidate URLs, the one to report: an integrity failure first (it
+/// is the one to act on), then an HTTP answer (a mirror said "not found"), else the first.
+fn most_relevant(mut errors: Vec<Error>) -> Error {
+    let rank = |e: &Error| match e {
+        Error::HashMismatch { .. } | Error::SizeMismatch { .. } => 0,
+        Error::HttpStatus { .. } => 1,
+        _ => 2,
+    };
+    let best = (0..errors.len()).min_by_key(|&i| rank(&errors[i])).expect("at least one candidate was tried");
+    errors.swap_remove(best)
 }
 
 fn expand_home(dir: &Path) -> PathBuf {
