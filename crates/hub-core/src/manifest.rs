@@ -96,6 +96,9 @@ pub struct Weights {
     /// Number of parameters.
     #[serde(default)]
     pub params: Option<u64>,
+    /// Approximate file size in MB, for display (the exact `size`, when given, is checked).
+    #[serde(default)]
+    pub size_mb: Option<f64>,
     /// Config values these weights fix (e.g. `num_classes = 1000`); a conflicting override is an error.
     #[serde(default)]
     pub config: toml::Table,
