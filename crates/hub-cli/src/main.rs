@@ -1,1 +1,127 @@
-fn main() {}
+//! `hub`: list, document, download and run published models.
+
+mod commands;
+mod npy;
+mod output;
+mod progress;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+/// PyTorch Hub for Rust: list, document, download and run published models.
+#[derive(Parser, Debug)]
+#[command(name = "hub", version, disable_help_subcommand = true, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// No network at all; cached things work, a miss is an error (also HUB_OFFLINE=1).
+    #[arg(long, global = true)]
+    offline: bool,
+    /// Re-resolve refs and re-download artifacts even when cached.
+    #[arg(long, global = true)]
+    force_reload: bool,
+    /// Record resolutions in this lockfile (default: ./hub.lock when it exists).
+    #[arg(long, global = true, value_name = "FILE")]
+    lockfile: Option<PathBuf>,
+    /// Fail if anything would change the lockfile.
+    #[arg(long, global = true)]
+    locked: bool,
+    /// Show the cause chain of errors.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// List a repo's entrypoints.
+    List(commands::list::Args),
+    /// Show an entrypoint's documentation, weights, preprocessing and shapes.
+    Help(commands::help::Args),
+    /// Run an entrypoint on inputs.
+    Run(commands::run::Args),
+    /// Download (and verify) an entrypoint's weights into the cache.
+    Download(commands::download::Args),
+    /// Inspect and maintain the cache.
+    Cache(commands::cache::Args),
+    /// Resolve repos and weights and write their hashes to the lockfile.
+    Lock(commands::lock::Args),
+}
+
+/// Settings every command shares.
+pub struct Global {
+    pub offline: bool,
+    pub force_reload: bool,
+    pub lockfile: Option<PathBuf>,
+    pub locked: bool,
+}
+
+impl Global {
+    /// The hub, configured from the environment and these flags, with the built-in manifests.
+    pub fn hub(&self) -> anyhow::Result<hub_core::Hub> {
+        let mut options = hub_core::HubOptions::from_env()?;
+        options.offline |= self.offline;
+        options.force_reload = self.force_reload;
+        options.locked = self.locked;
+        options.lockfile = self.lockfile.clone().or_else(|| {
+            let default = PathBuf::from("hub.lock");
+            (self.locked || default.exists()).then_some(default)
+        });
+        options.progress = Arc::new(progress::Bars::new());
+        Ok(hub_models::builtin::hub(options)?)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let global = Global { offline: cli.offline, force_reload: cli.force_reload, lockfile: cli.lockfile, locked: cli.locked };
+    let result = match cli.command {
+        Command::List(a) => commands::list::run(a, &global),
+        Command::Help(a) => commands::help::run(a, &global),
+        Command::Run(a) => commands::run::run(a, &global),
+        Command::Download(a) => commands::download::run(a, &global),
+        Command::Cache(a) => commands::cache::run(a, &global),
+        Command::Lock(a) => commands::lock::run(a, &global),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            if cli.verbose > 0 {
+                for cause in e.chain().skip(1) {
+                    eprintln!("  caused by: {cause}");
+                }
+            } else if e.chain().nth(1).is_some() {
+                eprintln!("  (run with -v for the cause)");
+            }
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}
+
+/// Exit codes (documented in the README):
+/// 1 other errors, 2 usage, 3 unknown repo/entry/weights/file, 4 network, 5 integrity
+/// (hash or size mismatch, corrupt cache), 6 offline miss, 7 lockfile violation.
+fn exit_code(e: &anyhow::Error) -> u8 {
+    use hub_core::Error as H;
+    for cause in e.chain() {
+        if let Some(h) = cause.downcast_ref::<H>() {
+            return match h {
+                H::InvalidSpec { .. } => 2,
+                H::UnknownEntry { .. } | H::UnknownWeights { .. } | H::NoManifest { .. } => 3,
+                H::HttpStatus { status: 404, .. } => 3,
+                H::HttpStatus { .. } | H::Network { .. } | H::Truncated { .. } => 4,
+                H::HashMismatch { .. } | H::SizeMismatch { .. } => 5,
+                H::Offline { .. } => 6,
+                H::Locked { .. } => 7,
+                _ => 1,
+            };
+        }
+        if let Some(code) = cause.downcast_ref::<commands::Exit>() {
+            return code.0;
+        }
+    }
+    1
+}

@@ -207,14 +207,21 @@ pub fn file_name_of(url: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
-/// torch.hub's hash prefix: the hex run after the last `-` of the file stem
-/// (`resnet50-0676ba61.pth` → `0676ba61`, `shufflenetv2_x1-5666bf0f80.pth` → `5666bf0f80`).
-/// Needs at least 6 hex digits, so that names like `model-v2.pth` carry none.
+/// torch.hub's hash prefix: the first run of lowercase hex digits that follows a `-` and is
+/// followed by a `.` (torch.hub's `-([a-f0-9]*)\.`): `resnet50-0676ba61.pth` → `0676ba61`,
+/// `shufflenetv2_x0.5-f707e7126e.pth` → `f707e7126e`, `alexnet-owt-7be5be79.pth` → `7be5be79`.
+/// Unlike torch.hub, a prefix needs at least 6 digits, so names like `model-v2.pth` carry none
+/// (torch.hub would accept any content for an empty prefix).
 pub fn hash_prefix(file_name: &str) -> Option<&str> {
-    let stem = file_name.split('.').next().unwrap_or(file_name);
-    let (_, tail) = stem.rsplit_once('-')?;
-    (tail.len() >= 6 && tail.len() <= 64 && tail.bytes().all(|b| b.is_ascii_hexdigit()) && tail.bytes().all(|b| !b.is_ascii_uppercase()))
-        .then_some(tail)
+    let bytes = file_name.as_bytes();
+    for (i, _) in file_name.match_indices('-') {
+        let start = i + 1;
+        let len = bytes[start..].iter().take_while(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b)).count();
+        if bytes.get(start + len) == Some(&b'.') {
+            return (6..=64).contains(&len).then(|| &file_name[start..start + len]);
+        }
+    }
+    None
 }
 
 /// The file format of a checkpoint.
@@ -576,6 +583,8 @@ task = "image-classification"
         assert_eq!(hash_prefix("DCGAN_fashionGen-1d67302.pth"), Some("1d67302"));
         assert_eq!(hash_prefix("alexnet-owt-7be5be79.pth"), Some("7be5be79"));
         assert_eq!(hash_prefix("model-v2.pth"), None);
+        assert_eq!(hash_prefix("shufflenetv2_x0.5-f707e7126e.pth"), Some("f707e7126e"));
+        assert_eq!(hash_prefix("model-2.pth"), None);
         assert_eq!(hash_prefix("model.safetensors"), None);
         assert_eq!(hash_prefix("nvidia_waveglowpyt_fp32_20190427"), None);
         assert_eq!(file_name_of("https://x/a/b.pth?download=1"), "b.pth");

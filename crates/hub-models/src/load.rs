@@ -1,0 +1,273 @@
+//! The one-line load API: `hub_models::load("pytorch/vision", "resnet50", LoadOptions::default())`.
+
+use std::path::{Path, PathBuf};
+
+use burn::tensor::backend::Backend;
+use burn::tensor::Tensor;
+use hub_core::{Hub, HubOptions, RepoSpec, WeightFormat};
+use image::RgbImage;
+
+use crate::error::{Error, Result};
+use crate::import::{ImportOptions, ImportReport};
+use crate::preprocess::{Interpolation, Preprocess};
+use crate::registry::{self, Architecture, ClassifierConfig, ImageClassifier};
+
+/// The CPU backend (burn's flex, with SIMD and rayon) that [`load`] uses.
+pub type Cpu = burn::backend::Flex;
+
+/// How to load an entrypoint.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct LoadOptions {
+    /// Weight variant (`IMAGENET1K_V1`, …); `None` or `DEFAULT` means the default.
+    pub weights: Option<String>,
+    /// Load published weights (`true`) or keep the random initialisation (`false`).
+    pub pretrained: bool,
+    /// A local checkpoint (`.pth`/`.pt`/`.bin` or `.safetensors`) to load instead of the published weights.
+    pub checkpoint: Option<PathBuf>,
+    /// The dictionary inside `checkpoint` that holds the state dict (`state_dict`, `model`, …).
+    pub checkpoint_key: Option<String>,
+    /// Config overrides (e.g. `num_classes`); contradicting the weights' fixed values is an error.
+    pub config: toml::Table,
+    /// Hub settings; `None` reads the environment ([`HubOptions::from_env`]).
+    pub hub: Option<HubOptions>,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions { weights: None, pretrained: true, checkpoint: None, checkpoint_key: None, config: toml::Table::new(), hub: None }
+    }
+}
+
+impl LoadOptions {
+    /// Selects a weight variant.
+    pub fn weights(mut self, name: impl Into<String>) -> Self {
+        self.weights = Some(name.into());
+        self
+    }
+
+    /// Random initialisation, no download.
+    pub fn random_init(mut self) -> Self {
+        self.pretrained = false;
+        self
+    }
+
+    /// Loads a local checkpoint instead of the published weights.
+    pub fn checkpoint(mut self, path: impl Into<PathBuf>) -> Self {
+        self.checkpoint = Some(path.into());
+        self
+    }
+
+    /// Uses these hub settings instead of the environment's.
+    pub fn hub(mut self, options: HubOptions) -> Self {
+        self.hub = Some(options);
+        self
+    }
+}
+
+/// A loaded entrypoint: the model and everything needed to use it.
+#[derive(Debug)]
+pub struct Loaded<B: Backend> {
+    /// The repo it came from.
+    pub repo: RepoSpec,
+    /// The entrypoint's name.
+    pub entry: String,
+    /// The weights loaded (`None`: random init or a local checkpoint).
+    pub weights: Option<String>,
+    /// The local checkpoint loaded, if any.
+    pub checkpoint: Option<PathBuf>,
+    /// The architecture.
+    pub architecture: Architecture,
+    /// The burn module.
+    pub model: ImageClassifier<B>,
+    /// The input preparation the weights expect.
+    pub preprocess: Preprocess,
+    /// Category names, by class index (empty when the manifest names none that hub knows).
+    pub categories: Vec<String>,
+    /// What the import found (unused keys of a non-strict load).
+    pub report: Option<ImportReport>,
+    /// The device the model lives on.
+    pub device: B::Device,
+}
+
+/// One predicted class.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Prediction {
+    /// Class index.
+    pub index: usize,
+    /// Class name (`class N` when unknown).
+    pub label: String,
+    /// Softmax probability.
+    pub probability: f32,
+}
+
+/// Loads an entrypoint on the CPU (flex backend), resolving the repo and weights through the hub.
+pub fn load(repo: &str, entry: &str, options: LoadOptions) -> Result<Loaded<Cpu>> {
+    load_on::<Cpu>(repo, entry, options, &Default::default())
+}
+
+/// Loads an entrypoint on any backend and device.
+pub fn load_on<B: Backend>(repo: &str, entry: &str, options: LoadOptions, device: &B::Device) -> Result<Loaded<B>> {
+    let spec: RepoSpec = repo.parse()?;
+    let hub_options = match &options.hub {
+        Some(o) => o.clone(),
+        None => HubOptions::from_env()?,
+    };
+    let hub = crate::builtin::hub(hub_options)?;
+    load_with(&hub, &spec, entry, &options, device)
+}
+
+/// Loads an entrypoint through an existing [`Hub`].
+pub fn load_with<B: Backend>(hub: &Hub, spec: &RepoSpec, entry: &str, options: &LoadOptions, device: &B::Device) -> Result<Loaded<B>> {
+    let repo = hub.repo(spec)?;
+    let manifest = &repo.manifest;
+    manifest.check_dependencies(&spec.to_string(), registry::provides)?;
+    let (name, ep) = manifest.entry(entry)?;
+    let architecture = registry::find(&ep.architecture).ok_or_else(|| Error::UnknownArchitecture { architecture: ep.architecture.clone() })?;
+    let use_published = options.pretrained && options.checkpoint.is_none();
+    let weights = if use_published { ep.weights(name, options.weights.as_deref())? } else { None };
+    // The weights fix their config values; an override may only repeat them.
+    let mut config = ep.config_for(weights.map(|(_, w)| w));
+    if let Some((wname, w)) = weights {
+        for (key, requested) in &options.config {
+            if let Some(fixed) = w.config.get(key) {
+                if fixed != requested {
+                    return Err(Error::ConflictingConfig {
+                        entry: name.to_owned(),
+                        weights: wname.to_owned(),
+                        key: key.clone(),
+                        fixed: fixed.to_string(),
+                        requested: requested.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    config.extend(options.config.clone());
+    let classifier_config = ClassifierConfig::from_table(name, &config)?;
+    let mut model = architecture.build::<B>(&classifier_config, device)?;
+    let mut report = None;
+    let preprocessing = ep.preprocessing_for(weights.map(|(_, w)| w));
+    if let Some(path) = &options.checkpoint {
+        if !path.is_file() {
+            return Err(Error::NoCheckpoint { path: path.clone() });
+        }
+        let mut import = ImportOptions::new().with_remaps(architecture.family.remaps());
+        if let Some(k) = &options.checkpoint_key {
+            import = import.with_top_level_key(k.clone());
+        }
+        let format = if path.extension().is_some_and(|e| e == "safetensors") { WeightFormat::Safetensors } else { WeightFormat::Pytorch };
+        let (m, r) = load_file(model, path, format, &import)?;
+        model = m;
+        report = Some(r);
+    } else if let Some((_, w)) = weights {
+        let path = hub.fetch(&w.artifact)?;
+        let mut import = ImportOptions::new().with_remaps(architecture.family.remaps());
+        if let Some(k) = &w.key {
+            import = import.with_top_level_key(k.clone());
+        }
+        let (m, r) = load_file(model, &path, w.format, &import)?;
+        model = m;
+        report = Some(r);
+    }
+    let preprocess = to_preprocess(name, preprocessing.as_ref())?;
+    let categories = match ep.categories_for(weights.map(|(_, w)| w)) {
+        Some("imagenet-1k") => crate::imagenet::categories().into_iter().map(str::to_owned).collect(),
+        _ => Vec::new(),
+    };
+    Ok(Loaded {
+        repo: spec.clone(),
+        entry: name.to_owned(),
+        weights: weights.map(|(n, _)| n.to_owned()),
+        checkpoint: options.checkpoint.clone(),
+        architecture,
+        model,
+        preprocess,
+        categories,
+        report,
+        device: device.clone(),
+    })
+}
+
+fn load_file<B: Backend>(model: ImageClassifier<B>, path: &Path, format: WeightFormat, import: &ImportOptions) -> Result<(ImageClassifier<B>, ImportReport)> {
+    match format {
+        WeightFormat::Safetensors => model.load_safetensors(path, import),
+        _ => model.load_pytorch(path, import),
+    }
+}
+
+/// The manifest's preprocessing as a [`Preprocess`] pipeline (ImageNet defaults for missing fields).
+pub fn to_preprocess(entry: &str, p: Option<&hub_core::Preprocessing>) -> Result<Preprocess> {
+    let mut out = Preprocess::imagenet();
+    let Some(p) = p else { return Ok(out) };
+    let channels = |key: &str, v: &Option<Vec<f32>>, default: [f32; 3]| -> Result<[f32; 3]> {
+        match v {
+            None => Ok(default),
+            Some(v) => <[f32; 3]>::try_from(v.as_slice()).map_err(|_| Error::Config {
+                entry: entry.to_owned(),
+                key: format!("preprocessing.{key}"),
+                message: format!("expected 3 values (RGB), got {}", v.len()),
+            }),
+        }
+    };
+    if let Some(r) = p.resize {
+        out.resize_size = r as usize;
+    }
+    if let Some(c) = p.crop {
+        out.crop_size = c as usize;
+    }
+    out.interpolation = match p.interpolation {
+        None | Some(hub_core::manifest::Interpolation::Bilinear) => Interpolation::Bilinear,
+        Some(hub_core::manifest::Interpolation::Bicubic) => Interpolation::Bicubic,
+        Some(other) => {
+            return Err(Error::Config {
+                entry: entry.to_owned(),
+                key: "preprocessing.interpolation".into(),
+                message: format!("{other:?} is not supported for classification (bilinear or bicubic)"),
+            })
+        }
+    };
+    out.mean = channels("mean", &p.mean, out.mean)?;
+    out.std = channels("std", &p.std, out.std)?;
+    Ok(out)
+}
+
+impl<B: Backend> Loaded<B> {
+    /// Logits for a preprocessed batch.
+    ///
+    /// # Shapes
+    /// - x: `[batch, 3, crop, crop]`
+    /// - returns: `[batch, num_classes]`
+    pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        self.model.forward(x)
+    }
+
+    /// The `k` most probable classes of each image, most probable first.
+    pub fn classify(&self, images: &[RgbImage], k: usize) -> Result<Vec<Vec<Prediction>>> {
+        let batch = self.preprocess.batch_from_images::<B>(images, &self.device)?;
+        Ok(self.top_k(self.forward(batch), k))
+    }
+
+    /// [`classify`](Self::classify) on image files (PNG or JPEG).
+    pub fn classify_files<P: AsRef<Path>>(&self, paths: &[P], k: usize) -> Result<Vec<Vec<Prediction>>> {
+        let images = paths.iter().map(|p| crate::preprocess::load_rgb8(p.as_ref())).collect::<Result<Vec<_>, _>>()?;
+        self.classify(&images, k)
+    }
+
+    /// Top-k of logits with this model's category names.
+    pub fn top_k(&self, logits: Tensor<B, 2>, k: usize) -> Vec<Vec<Prediction>> {
+        let labels: Vec<&str> = self.categories.iter().map(String::as_str).collect();
+        crate::imagenet::top_k_labeled(logits, k, &labels)
+            .into_iter()
+            .map(|row| {
+                row.into_iter()
+                    .map(|p| Prediction {
+                        index: p.index,
+                        label: if p.label == "?" { format!("class {}", p.index) } else { p.label.to_owned() },
+                        probability: p.prob,
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,431 @@
+//! Building blocks of MobileNet v2/v3, shared with EfficientNet.
+//!
+//! torchvision keeps these in `torchvision/ops/misc.py` (`Conv2dNormActivation`,
+//! `SqueezeExcitation`) and in the model files (`InvertedResidual`). Field names follow the
+//! PyTorch state-dict keys; where PyTorch uses `nn.Sequential` indices the blocks hold a `Vec` of
+//! [`Layer`]s, so the index of a layer in the `Vec` is its PyTorch index (burn-store leaves enum
+//! variant names out of the paths, as PyTorch has none).
+
+use burn::module::Module;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
+use burn::tensor::activation;
+use burn::tensor::backend::Backend;
+use burn::tensor::Tensor;
+
+/// Element-wise activation functions, with PyTorch's definitions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    /// No activation (`activation_layer=None`).
+    Identity,
+    /// `nn.ReLU`: `max(x, 0)`.
+    Relu,
+    /// `nn.ReLU6`: `min(max(x, 0), 6)`.
+    Relu6,
+    /// `nn.Hardswish`: `x · relu6(x + 3) / 6`.
+    HardSwish,
+    /// `nn.Hardsigmoid`: `relu6(x + 3) / 6` (slope 1/6, not ONNX's 0.2).
+    HardSigmoid,
+    /// `nn.Sigmoid`.
+    Sigmoid,
+    /// `nn.SiLU` (swish): `x · sigmoid(x)`.
+    Silu,
+}
+
+impl Activation {
+    /// Applies the activation element-wise (any shape).
+    pub fn forward<B: Backend, const D: usize>(self, x: Tensor<B, D>) -> Tensor<B, D> {
+        match self {
+            Activation::Identity => x,
+            Activation::Relu => activation::relu(x),
+            Activation::Relu6 => x.clamp(0.0, 6.0),
+            Activation::HardSwish => activation::hard_swish(x),
+            Activation::HardSigmoid => activation::hard_sigmoid(x, 1.0 / 6.0, 0.5),
+            Activation::Sigmoid => activation::sigmoid(x),
+            Activation::Silu => activation::silu(x),
+        }
+    }
+}
+
+/// Global average pooling (`nn.AdaptiveAvgPool2d(1)`).
+///
+/// # Shapes
+/// - input: `[batch, channels, height, width]`
+/// - output: `[batch, channels, 1, 1]`
+pub fn global_avg_pool<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
+    let [n, c, h, w] = x.dims();
+    x.reshape([n, c, h * w]).mean_dim(2).reshape([n, c, 1, 1])
+}
+
+/// `Conv2dNormActivation`: a bias-free convolution, BatchNorm and an activation.
+///
+/// PyTorch keys: `0.weight` (conv), `1.{weight,bias,running_mean,running_var}` (norm); the
+/// family remaps rename `0`/`1` to `conv`/`bn`.
+#[derive(Module, Debug)]
+pub struct ConvNormAct<B: Backend> {
+    /// The convolution (no bias).
+    pub conv: Conv2d<B>,
+    /// The batch norm after it.
+    pub bn: BatchNorm<B>,
+    /// The activation after the norm.
+    pub act: Activation,
+}
+
+/// Hyper-parameters of a [`ConvNormAct`]; padding is torchvision's `(kernel - 1) / 2 * dilation`.
+#[derive(Debug, Clone, Copy)]
+pub struct ConvNormActConfig {
+    /// Input channels.
+    pub in_channels: usize,
+    /// Output channels.
+    pub out_channels: usize,
+    /// Square kernel size.
+    pub kernel: usize,
+    /// Stride.
+    pub stride: usize,
+    /// Groups (`in_channels` for a depthwise convolution).
+    pub groups: usize,
+    /// Dilation.
+    pub dilation: usize,
+    /// BatchNorm epsilon.
+    pub eps: f64,
+    /// Activation after the norm.
+    pub act: Activation,
+}
+
+impl ConvNormActConfig {
+    /// A `kernel`×`kernel` convolution with stride 1, one group, BatchNorm eps 1e-5.
+    pub fn new(in_channels: usize, out_channels: usize, kernel: usize, act: Activation) -> Self {
+        Self {
+            in_channels,
+            out_channels,
+            kernel,
+            stride: 1,
+            groups: 1,
+            dilation: 1,
+            eps: 1e-5,
+            act,
+        }
+    }
+
+    /// Sets the stride.
+    pub fn stride(mut self, stride: usize) -> Self {
+        self.stride = stride;
+        self
+    }
+
+    /// Sets the number of groups.
+    pub fn groups(mut self, groups: usize) -> Self {
+        self.groups = groups;
+        self
+    }
+
+    /// Sets the dilation.
+    pub fn dilation(mut self, dilation: usize) -> Self {
+        self.dilation = dilation;
+        self
+    }
+
+    /// Sets the BatchNorm epsilon.
+    pub fn eps(mut self, eps: f64) -> Self {
+        self.eps = eps;
+        self
+    }
+
+    /// Builds the block.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> ConvNormAct<B> {
+        let pad = (self.kernel - 1) / 2 * self.dilation;
+        ConvNormAct {
+            conv: Conv2dConfig::new([self.in_channels, self.out_channels], [self.kernel; 2])
+                .with_stride([self.stride; 2])
+                .with_dilation([self.dilation; 2])
+                .with_groups(self.groups)
+                .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
+                .with_bias(false)
+                .init(device),
+            bn: BatchNormConfig::new(self.out_channels)
+                .with_epsilon(self.eps)
+                .init(device),
+            act: self.act,
+        }
+    }
+}
+
+impl<B: Backend> ConvNormAct<B> {
+    /// # Shapes
+    /// - input: `[batch, in_channels, height, width]`
+    /// - output: `[batch, out_channels, height / stride, width / stride]` (rounded as PyTorch)
+    pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        self.act.forward(self.bn.forward(self.conv.forward(x)))
+    }
+}
+
+/// `SqueezeExcitation` (Hu et al., 2017): channel weights from a two-layer bottleneck on the
+/// globally pooled input. PyTorch keys: `fc1`, `fc2` (1×1 convolutions with bias).
+#[derive(Module, Debug)]
+pub struct SqueezeExcitation<B: Backend> {
+    /// Squeeze: `channels → squeeze_channels`.
+    pub fc1: Conv2d<B>,
+    /// Excite: `squeeze_channels → channels`.
+    pub fc2: Conv2d<B>,
+    /// Activation between the two (`delta`: ReLU in MobileNet v3, SiLU in EfficientNet).
+    pub activation: Activation,
+    /// Gate (`sigma`: Hardsigmoid in MobileNet v3, Sigmoid in EfficientNet).
+    pub scale_activation: Activation,
+}
+
+impl<B: Backend> SqueezeExcitation<B> {
+    /// Builds the block.
+    pub fn new(
+        channels: usize,
+        squeeze_channels: usize,
+        activation: Activation,
+        scale_activation: Activation,
+        device: &B::Device,
+    ) -> Self {
+        Self {
+            fc1: Conv2dConfig::new([channels, squeeze_channels], [1, 1]).init(device),
+            fc2: Conv2dConfig::new([squeeze_channels, channels], [1, 1]).init(device),
+            activation,
+            scale_activation,
+        }
+    }
+
+    /// # Shapes
+    /// - input: `[batch, channels, height, width]`
+    /// - output: `[batch, channels, height, width]`
+    pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        let scale = global_avg_pool(x.clone());
+        let scale = self.activation.forward(self.fc1.forward(scale));
+        let scale = self.scale_activation.forward(self.fc2.forward(scale));
+        x * scale
+    }
+}
+
+/// One element of a PyTorch `nn.Sequential` inside a block.
+#[derive(Module, Debug)]
+pub enum Layer<B: Backend> {
+    /// `Conv2dNormActivation`.
+    ConvNormAct(ConvNormAct<B>),
+    /// `SqueezeExcitation`.
+    SqueezeExcitation(SqueezeExcitation<B>),
+    /// A bare `nn.Conv2d` (MobileNet v2's linear projection).
+    Conv(Conv2d<B>),
+    /// A bare `nn.BatchNorm2d` (after MobileNet v2's linear projection).
+    Norm(BatchNorm<B>),
+}
+
+impl<B: Backend> Layer<B> {
+    /// # Shapes
+    /// - input: `[batch, channels_in, height, width]`
+    /// - output: `[batch, channels_out, height_out, width_out]`
+    pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        match self {
+            Layer::ConvNormAct(m) => m.forward(x),
+            Layer::SqueezeExcitation(m) => m.forward(x),
+            Layer::Conv(m) => m.forward(x),
+            Layer::Norm(m) => m.forward(x),
+        }
+    }
+}
+
+/// Runs the layers of a sequential block in order.
+pub fn forward_layers<B: Backend>(layers: &[Layer<B>], x: Tensor<B, 4>) -> Tensor<B, 4> {
+    layers.iter().fold(x, |x, layer| layer.forward(x))
+}
+
+/// torchvision's `_make_divisible`: rounds `value` to the nearest multiple of `divisor` (at
+/// least `min_value`, default `divisor`), never going more than 10% below `value`.
+pub fn make_divisible(value: f64, divisor: usize, min_value: Option<usize>) -> usize {
+    let min_value = min_value.unwrap_or(divisor);
+    let rounded = ((value + divisor as f64 / 2.0) as usize) / divisor * divisor;
+    let mut new_value = min_value.max(rounded);
+    if (new_value as f64) < 0.9 * value {
+        new_value += divisor;
+    }
+    new_value
+}
+
+/// MobileNet v2's inverted residual: `[expand 1×1 (ReLU6)] → depthwise 3×3 (ReLU6) → linear
+/// 1×1 projection + BatchNorm`, with a residual connection when the shape is unchanged.
+/// PyTorch keys: `conv.N`.
+#[derive(Module, Debug)]
+pub struct InvertedResidualV2<B: Backend> {
+    /// The sequential body, indexed like PyTorch's `conv`.
+    pub conv: Vec<Layer<B>>,
+    /// `stride == 1 && in_channels == out_channels`.
+    pub use_res_connect: bool,
+}
+
+impl<B: Backend> InvertedResidualV2<B> {
+    /// Builds the block (`expand_ratio` is torchvision's `t`).
+    pub fn new(
+        in_channels: usize,
+        out_channels: usize,
+        stride: usize,
+        expand_ratio: usize,
+        device: &B::Device,
+    ) -> Self {
+        let hidden = in_channels * expand_ratio;
+        let mut conv = Vec::new();
+        if expand_ratio != 1 {
+            conv.push(Layer::ConvNormAct(
+                ConvNormActConfig::new(in_channels, hidden, 1, Activation::Relu6).init(device),
+            ));
+        }
+        conv.push(Layer::ConvNormAct(
+            ConvNormActConfig::new(hidden, hidden, 3, Activation::Relu6)
+                .stride(stride)
+                .groups(hidden)
+                .init(device),
+        ));
+        conv.push(Layer::Conv(
+            Conv2dConfig::new([hidden, out_channels], [1, 1])
+                .with_bias(false)
+                .init(device),
+        ));
+        conv.push(Layer::Norm(BatchNormConfig::new(out_channels).init(device)));
+        Self {
+            conv,
+            use_res_connect: stride == 1 && in_channels == out_channels,
+        }
+    }
+
+    /// # Shapes
+    /// - input: `[batch, in_channels, height, width]`
+    /// - output: `[batch, out_channels, height / stride, width / stride]`
+    pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        let out = forward_layers(&self.conv, x.clone());
+        if self.use_res_connect {
+            x + out
+        } else {
+            out
+        }
+    }
+}
+
+/// One row of MobileNet v3's block table (torchvision's `InvertedResidualConfig`, paper Tables
+/// 1 and 2), channels before width scaling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BneckRow {
+    /// Input channels.
+    pub input_channels: usize,
+    /// Depthwise kernel size.
+    pub kernel: usize,
+    /// Channels after the 1×1 expansion.
+    pub expanded_channels: usize,
+    /// Output channels.
+    pub out_channels: usize,
+    /// Whether the block has a squeeze-and-excitation layer.
+    pub use_se: bool,
+    /// Hardswish (`"HS"`) rather than ReLU (`"RE"`).
+    pub use_hs: bool,
+    /// Stride of the depthwise convolution.
+    pub stride: usize,
+}
+
+/// MobileNet v3's inverted residual: `[expand 1×1] → depthwise k×k → [SE] → project 1×1`,
+/// BatchNorm eps 1e-3. PyTorch keys: `block.N`.
+#[derive(Module, Debug)]
+pub struct InvertedResidualV3<B: Backend> {
+    /// The sequential body, indexed like PyTorch's `block`.
+    pub block: Vec<Layer<B>>,
+    /// `stride == 1 && in_channels == out_channels`.
+    pub use_res_connect: bool,
+}
+
+impl<B: Backend> InvertedResidualV3<B> {
+    /// Builds the block from a table row whose channels are already scaled.
+    pub fn new(row: &BneckRow, eps: f64, device: &B::Device) -> Self {
+        let act = if row.use_hs {
+            Activation::HardSwish
+        } else {
+            Activation::Relu
+        };
+        let mut block = Vec::new();
+        if row.expanded_channels != row.input_channels {
+            block.push(Layer::ConvNormAct(
+                ConvNormActConfig::new(row.input_channels, row.expanded_channels, 1, act)
+                    .eps(eps)
+                    .init(device),
+            ));
+        }
+        block.push(Layer::ConvNormAct(
+            ConvNormActConfig::new(row.expanded_channels, row.expanded_channels, row.kernel, act)
+                .stride(row.stride)
+                .groups(row.expanded_channels)
+                .eps(eps)
+                .init(device),
+        ));
+        if row.use_se {
+            let squeeze = make_divisible((row.expanded_channels / 4) as f64, 8, None);
+            block.push(Layer::SqueezeExcitation(SqueezeExcitation::new(
+                row.expanded_channels,
+                squeeze,
+                Activation::Relu,
+                Activation::HardSigmoid,
+                device,
+            )));
+        }
+        block.push(Layer::ConvNormAct(
+            ConvNormActConfig::new(
+                row.expanded_channels,
+                row.out_channels,
+                1,
+                Activation::Identity,
+            )
+            .eps(eps)
+            .init(device),
+        ));
+        Self {
+            block,
+            use_res_connect: row.stride == 1 && row.input_channels == row.out_channels,
+        }
+    }
+
+    /// # Shapes
+    /// - input: `[batch, input_channels, height, width]`
+    /// - output: `[batch, out_channels, height / stride, width / stride]`
+    pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        let out = forward_layers(&self.block, x.clone());
+        if self.use_res_connect {
+            out + x
+        } else {
+            out
+        }
+    }
+}
+
+/// Number of trainable parameters, as PyTorch's `sum(p.numel() for p in model.parameters())`:
+/// burn's `num_params` also counts BatchNorm's running statistics (buffers in PyTorch).
+#[cfg(test)]
+pub(crate) fn torch_num_params<B: Backend, M: Module<B>>(model: &M) -> usize {
+    use burn_store::ModuleSnapshot;
+    model
+        .collect(None, None, true)
+        .iter()
+        .filter(|s| {
+            let path = s.full_path();
+            !path.ends_with("running_mean") && !path.ends_with("running_var")
+        })
+        .map(|s| s.shape.num_elements())
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn make_divisible_matches_torchvision() {
+        // Values worked out by hand from torchvision's `_make_divisible`.
+        assert_eq!(make_divisible(32.0, 8, None), 32);
+        assert_eq!(make_divisible(35.2, 8, None), 32); // 1.1 × 32
+        assert_eq!(make_divisible(17.6, 8, None), 16); // 1.1 × 16
+        assert_eq!(make_divisible(3.0, 8, None), 8); // floor at the divisor
+        assert_eq!(make_divisible(36.0, 8, None), 40); // halfway rounds up
+        assert_eq!(make_divisible(1280.0 * 0.5, 8, None), 640);
+        assert_eq!(make_divisible(12.0, 8, None), 16);
+        // int(v + 4) // 8 * 8 = 8 < 0.9 × 9.5: bumped by one divisor.
+        assert_eq!(make_divisible(9.5, 8, None), 16);
+    }
+}

@@ -1,0 +1,176 @@
+//! ResNet's residual blocks: `BasicBlock` (ResNet-18/34) and `Bottleneck` (ResNet-50 and deeper,
+//! ResNeXt, Wide ResNet), as in torchvision.
+
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
+use burn::prelude::*;
+use burn::tensor::activation::relu;
+
+/// A bias-free `k×k` convolution with "same" padding for odd `k` (torchvision's `conv3x3` /
+/// `conv1x1`).
+pub(crate) fn conv<B: Backend>(
+    channels: [usize; 2],
+    kernel: usize,
+    stride: usize,
+    groups: usize,
+    device: &B::Device,
+) -> Conv2d<B> {
+    let pad = kernel / 2;
+    Conv2dConfig::new(channels, [kernel, kernel])
+        .with_stride([stride, stride])
+        .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
+        .with_groups(groups)
+        .with_bias(false)
+        .init(device)
+}
+
+/// The projection shortcut: a strided 1×1 convolution and BatchNorm (torch's
+/// `downsample = nn.Sequential(conv1x1, norm)`, keys `downsample.0` / `downsample.1`, remapped
+/// in [`super::weights`]).
+#[derive(Module, Debug)]
+pub struct Downsample<B: Backend> {
+    /// 1×1 convolution (`downsample.0`).
+    pub conv: Conv2d<B>,
+    /// BatchNorm (`downsample.1`).
+    pub bn: BatchNorm<B>,
+}
+
+impl<B: Backend> Downsample<B> {
+    fn new(channels: [usize; 2], stride: usize, device: &B::Device) -> Self {
+        Self {
+            conv: conv(channels, 1, stride, 1, device),
+            bn: BatchNormConfig::new(channels[1]).init(device),
+        }
+    }
+
+    fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        self.bn.forward(self.conv.forward(x))
+    }
+}
+
+/// Two 3×3 convolutions with a residual connection (expansion 1).
+#[derive(Module, Debug)]
+pub struct BasicBlock<B: Backend> {
+    /// First 3×3 convolution (carries the stride).
+    pub conv1: Conv2d<B>,
+    /// BatchNorm after `conv1`.
+    pub bn1: BatchNorm<B>,
+    /// Second 3×3 convolution.
+    pub conv2: Conv2d<B>,
+    /// BatchNorm after `conv2`.
+    pub bn2: BatchNorm<B>,
+    /// Projection shortcut when the shape changes.
+    pub downsample: Option<Downsample<B>>,
+}
+
+/// 1×1 reduce, 3×3 (grouped, strided: "ResNet V1.5"), 1×1 expand ×4, with a residual connection.
+#[derive(Module, Debug)]
+pub struct Bottleneck<B: Backend> {
+    /// 1×1 convolution to the block width.
+    pub conv1: Conv2d<B>,
+    /// BatchNorm after `conv1`.
+    pub bn1: BatchNorm<B>,
+    /// 3×3 convolution (grouped for ResNeXt; carries the stride).
+    pub conv2: Conv2d<B>,
+    /// BatchNorm after `conv2`.
+    pub bn2: BatchNorm<B>,
+    /// 1×1 convolution to `planes × 4` channels.
+    pub conv3: Conv2d<B>,
+    /// BatchNorm after `conv3`.
+    pub bn3: BatchNorm<B>,
+    /// Projection shortcut when the shape changes.
+    pub downsample: Option<Downsample<B>>,
+}
+
+/// A residual block of either kind (one entry of torch's `layerN` `nn.Sequential`).
+#[derive(Module, Debug)]
+pub enum ResidualBlock<B: Backend> {
+    /// ResNet-18/34 block.
+    Basic(BasicBlock<B>),
+    /// ResNet-50+ / ResNeXt / Wide ResNet block.
+    Bottleneck(Bottleneck<B>),
+}
+
+/// Which residual block a ResNet stacks.
+#[derive(burn::config::Config, Debug, Copy, PartialEq, Eq)]
+pub enum BlockKind {
+    /// [`BasicBlock`], expansion 1.
+    Basic,
+    /// [`Bottleneck`], expansion 4.
+    Bottleneck,
+}
+
+impl BlockKind {
+    /// Output channels per `planes` (torchvision's `block.expansion`).
+    pub fn expansion(self) -> usize {
+        match self {
+            Self::Basic => 1,
+            Self::Bottleneck => 4,
+        }
+    }
+}
+
+/// Shape of one residual block.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BlockSpec {
+    pub kind: BlockKind,
+    pub in_channels: usize,
+    pub planes: usize,
+    pub stride: usize,
+    pub groups: usize,
+    pub width_per_group: usize,
+}
+
+impl<B: Backend> ResidualBlock<B> {
+    pub(crate) fn new(spec: BlockSpec, device: &B::Device) -> Self {
+        let out = spec.planes * spec.kind.expansion();
+        let downsample = (spec.stride != 1 || spec.in_channels != out)
+            .then(|| Downsample::new([spec.in_channels, out], spec.stride, device));
+        let bn = |c| BatchNormConfig::new(c).init(device);
+        match spec.kind {
+            BlockKind::Basic => Self::Basic(BasicBlock {
+                conv1: conv([spec.in_channels, spec.planes], 3, spec.stride, 1, device),
+                bn1: bn(spec.planes),
+                conv2: conv([spec.planes, spec.planes], 3, 1, 1, device),
+                bn2: bn(spec.planes),
+                downsample,
+            }),
+            BlockKind::Bottleneck => {
+                let width = spec.planes * spec.width_per_group / 64 * spec.groups;
+                Self::Bottleneck(Bottleneck {
+                    conv1: conv([spec.in_channels, width], 1, 1, 1, device),
+                    bn1: bn(width),
+                    conv2: conv([width, width], 3, spec.stride, spec.groups, device),
+                    bn2: bn(width),
+                    conv3: conv([width, out], 1, 1, 1, device),
+                    bn3: bn(out),
+                    downsample,
+                })
+            }
+        }
+    }
+
+    /// Applies the block.
+    ///
+    /// # Shapes
+    /// - input: `[batch, in_channels, height, width]`
+    /// - output: `[batch, planes × expansion, height / stride, width / stride]`
+    pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        let (out, downsample) = match self {
+            Self::Basic(b) => {
+                let out = relu(b.bn1.forward(b.conv1.forward(x.clone())));
+                (b.bn2.forward(b.conv2.forward(out)), &b.downsample)
+            }
+            Self::Bottleneck(b) => {
+                let out = relu(b.bn1.forward(b.conv1.forward(x.clone())));
+                let out = relu(b.bn2.forward(b.conv2.forward(out)));
+                (b.bn3.forward(b.conv3.forward(out)), &b.downsample)
+            }
+        };
+        let identity = match downsample {
+            Some(d) => d.forward(x),
+            None => x,
+        };
+        relu(out + identity)
+    }
+}

@@ -1,0 +1,262 @@
+//! Parity with PyTorch for the AlexNet, VGG, ResNet, DenseNet, SqueezeNet, GoogLeNet and
+//! Inception v3 families.
+//!
+//! For every entry present in `target/golden/vision/` (written by `cargo xtask golden` with real
+//! torchvision, see the data contract), build the model, load `model.pth` (and
+//! `model_legacy.pth` when present) strictly through `hub_models::import::load_pytorch`, run the
+//! golden `input` and require `max|burn - torch| <= 1e-4 * max|torch|`.
+//!
+//! Without golden data each test prints why it is skipped and passes, unless
+//! `HUB_REQUIRE_GOLDEN=1`, which turns a missing entry into a failure. `HUB_GOLDEN_DIR`
+//! overrides the location of the `vision` directory. Run with `--nocapture` to see the errors.
+
+use std::path::{Path, PathBuf};
+
+use burn::backend::Flex;
+use burn::module::Module;
+use burn::prelude::*;
+use burn_store::{ModuleStore, SafetensorsStore};
+use hub_models::import::{load_pytorch, ImportOptions};
+use hub_models::vision::{alexnet, densenet, googlenet, inception, resnet, squeezenet, vgg};
+
+type B = Flex;
+
+/// Relative tolerance of the data contract.
+const TOLERANCE: f32 = 1e-4;
+
+fn golden_dir() -> PathBuf {
+    match std::env::var_os("HUB_GOLDEN_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/golden/vision"),
+    }
+}
+
+fn require_golden() -> bool {
+    std::env::var("HUB_REQUIRE_GOLDEN").is_ok_and(|v| v == "1")
+}
+
+/// The golden files of one entry, or `None` (after printing why) when they are absent.
+fn entry_dir(entry: &str) -> Option<PathBuf> {
+    let dir = golden_dir().join(entry);
+    let complete = ["model.pth", "io.safetensors", "meta.json"]
+        .iter()
+        .all(|f| dir.join(f).is_file());
+    if complete {
+        return Some(dir);
+    }
+    let message = format!(
+        "parity {entry}: SKIPPED, no golden data in {} (run `cargo xtask golden`)",
+        dir.display()
+    );
+    assert!(!require_golden(), "{message} and HUB_REQUIRE_GOLDEN=1");
+    println!("{message}");
+    None
+}
+
+/// `meta.json`'s builder kwargs.
+fn kwargs(dir: &Path) -> serde_json::Map<String, serde_json::Value> {
+    let text = std::fs::read_to_string(dir.join("meta.json")).unwrap();
+    let meta: serde_json::Value = serde_json::from_str(&text).unwrap();
+    meta.get("kwargs")
+        .and_then(|k| k.as_object())
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// A boolean kwarg, if given.
+fn flag(kwargs: &serde_json::Map<String, serde_json::Value>, key: &str) -> Option<bool> {
+    kwargs.get(key).map(|v| {
+        v.as_bool()
+            .unwrap_or_else(|| panic!("kwarg {key} = {v} is not a boolean"))
+    })
+}
+
+/// Fails on a kwarg the test does not translate into the Rust config (it would be ignored).
+fn only_known_kwargs(kwargs: &serde_json::Map<String, serde_json::Value>, known: &[&str]) {
+    for key in kwargs.keys() {
+        // `init_weights` only selects torchvision's random initialiser; the weights come from
+        // the checkpoint.
+        assert!(
+            key == "init_weights" || known.contains(&key.as_str()),
+            "meta.json kwarg `{key}` has no Rust counterpart in this test"
+        );
+    }
+}
+
+fn read_tensor(path: &Path, name: &str) -> TensorData {
+    let mut store = SafetensorsStore::from_file(path);
+    let snapshot = store
+        .get_snapshot(name)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+        .unwrap_or_else(|| panic!("no `{name}` in {}", path.display()));
+    snapshot.to_data().unwrap().convert::<f32>()
+}
+
+/// Loads `weights` strictly into `model`, runs `input`, and returns `max|out - expected|`.
+fn max_error<M: Module<B>>(
+    model: M,
+    weights: &Path,
+    remaps: Vec<(&'static str, &'static str)>,
+    forward: &dyn Fn(&M, Tensor<B, 4>) -> Tensor<B, 2>,
+    input: &TensorData,
+    expected: &Tensor<B, 2>,
+) -> f32 {
+    let device = Default::default();
+    let options = ImportOptions::new().with_remaps(remaps);
+    let (model, report) = load_pytorch(model, weights, &options)
+        .unwrap_or_else(|e| panic!("strict load failed: {e}"));
+    assert!(report.is_complete(), "{report:?}");
+    let x = Tensor::<B, 4>::from_data(input.clone(), &device);
+    let out = forward(&model, x);
+    assert_eq!(out.dims(), expected.dims(), "output shape");
+    (out - expected.clone()).abs().max().into_scalar()
+}
+
+/// The parity check of one entry against its golden files.
+fn check<M: Module<B>>(
+    entry: &str,
+    dir: &Path,
+    build: &dyn Fn() -> M,
+    remaps: fn() -> Vec<(&'static str, &'static str)>,
+    forward: &dyn Fn(&M, Tensor<B, 4>) -> Tensor<B, 2>,
+) {
+    let device = Default::default();
+    let io = dir.join("io.safetensors");
+    let input = read_tensor(&io, "input");
+    let expected = Tensor::<B, 2>::from_data(read_tensor(&io, "output"), &device);
+    let scale: f32 = expected.clone().abs().max().into_scalar();
+    assert!(scale > 0.0, "golden output of {entry} is all zeros");
+
+    let mut files = vec![dir.join("model.pth")];
+    let legacy = dir.join("model_legacy.pth");
+    if legacy.is_file() {
+        files.push(legacy);
+    }
+    for file in files {
+        let start = std::time::Instant::now();
+        let err = max_error(build(), &file, remaps(), forward, &input, &expected);
+        let name = file.file_name().unwrap().to_string_lossy();
+        println!(
+            "parity {entry} ({name}): max|burn-torch| = {err:.3e}, max|torch| = {scale:.3e}, \
+             relative = {:.3e} ({:.1} s)",
+            err / scale,
+            start.elapsed().as_secs_f32()
+        );
+        assert!(
+            err <= TOLERANCE * scale,
+            "{entry} ({name}): max|burn-torch| = {err:e} > {TOLERANCE:e} * {scale:e}"
+        );
+    }
+}
+
+macro_rules! parity {
+    ($($test:ident: $entry:literal => $family:ident),* $(,)?) => {$(
+        #[test]
+        fn $test() {
+            let Some(dir) = entry_dir($entry) else { return };
+            let device = Default::default();
+            let kwargs = kwargs(&dir);
+            only_known_kwargs(&kwargs, &[]);
+            let config = $family::config($entry).expect("entry in the family table");
+            check($entry, &dir, &|| config.init::<B>(&device), $family::weights::remaps, &|m, x| m.forward(x));
+        }
+    )*};
+}
+
+parity! {
+    alexnet: "alexnet" => alexnet,
+    vgg11: "vgg11" => vgg,
+    vgg13: "vgg13" => vgg,
+    vgg16: "vgg16" => vgg,
+    vgg19: "vgg19" => vgg,
+    vgg11_bn: "vgg11_bn" => vgg,
+    vgg13_bn: "vgg13_bn" => vgg,
+    vgg16_bn: "vgg16_bn" => vgg,
+    vgg19_bn: "vgg19_bn" => vgg,
+    resnet18: "resnet18" => resnet,
+    resnet34: "resnet34" => resnet,
+    resnet50: "resnet50" => resnet,
+    resnet101: "resnet101" => resnet,
+    resnet152: "resnet152" => resnet,
+    resnext50_32x4d: "resnext50_32x4d" => resnet,
+    resnext101_32x8d: "resnext101_32x8d" => resnet,
+    resnext101_64x4d: "resnext101_64x4d" => resnet,
+    wide_resnet50_2: "wide_resnet50_2" => resnet,
+    wide_resnet101_2: "wide_resnet101_2" => resnet,
+    densenet121: "densenet121" => densenet,
+    densenet161: "densenet161" => densenet,
+    densenet169: "densenet169" => densenet,
+    densenet201: "densenet201" => densenet,
+    squeezenet1_0: "squeezenet1_0" => squeezenet,
+    squeezenet1_1: "squeezenet1_1" => squeezenet,
+}
+
+/// GoogLeNet and Inception v3 read `aux_logits` / `transform_input` from meta.json.
+macro_rules! parity_aux {
+    ($($test:ident: $entry:literal => $family:ident),* $(,)?) => {$(
+        #[test]
+        fn $test() {
+            let Some(dir) = entry_dir($entry) else { return };
+            let device = Default::default();
+            let kwargs = kwargs(&dir);
+            only_known_kwargs(&kwargs, &["aux_logits", "transform_input"]);
+            let mut config = $family::config($entry).expect("entry in the family table");
+            if let Some(aux) = flag(&kwargs, "aux_logits") {
+                config.aux_logits = aux;
+            }
+            if let Some(transform) = flag(&kwargs, "transform_input") {
+                config.transform_input = transform;
+            }
+            check($entry, &dir, &|| config.init::<B>(&device), $family::weights::remaps, &|m, x| m.forward(x));
+        }
+    )*};
+}
+
+parity_aux! {
+    googlenet: "googlenet" => googlenet,
+    googlenet_aux: "googlenet_aux" => googlenet,
+    inception_v3: "inception_v3" => inception,
+}
+
+/// The table of entries above covers every variant of the seven families.
+#[test]
+fn every_variant_has_a_parity_test() {
+    let source = include_str!("parity_vision_a.rs");
+    let variants = [
+        alexnet::VARIANTS,
+        vgg::VARIANTS,
+        resnet::VARIANTS,
+        densenet::VARIANTS,
+        squeezenet::VARIANTS,
+        googlenet::VARIANTS,
+        inception::VARIANTS,
+    ];
+    for id in variants.iter().flat_map(|v| v.iter()) {
+        assert!(source.contains(&format!("\"{id}\" =>")), "{id} has no parity test");
+    }
+}
+
+#[test]
+fn zz_f64_experiment() {
+    type D = Flex<f64>;
+    let entry = "resnet152";
+    let Some(dir) = entry_dir(entry) else { return };
+    let device = Default::default();
+    let io = dir.join("io.safetensors");
+    let input = read_tensor(&io, "input");
+    let expected = Tensor::<B, 2>::from_data(read_tensor(&io, "output"), &device);
+    let options = ImportOptions::new().with_remaps(resnet::weights::remaps());
+    let m64 = resnet::config(entry).unwrap().init::<D>(&device);
+    let (m64, report) = load_pytorch(m64, dir.join("model.pth"), &options).unwrap();
+    println!("converted {}", report.converted.len());
+    let x64 = Tensor::<D, 4>::from_data(input.clone().convert::<f64>(), &device);
+    let out64 = m64.forward(x64).into_data().convert::<f32>();
+    let out64 = Tensor::<B, 2>::from_data(out64, &device);
+    let m32 = resnet::config(entry).unwrap().init::<B>(&device);
+    let (m32, _) = load_pytorch(m32, dir.join("model.pth"), &options).unwrap();
+    let out32 = m32.forward(Tensor::<B, 4>::from_data(input, &device));
+    let e = |a: Tensor<B, 2>, b: Tensor<B, 2>| -> f32 { (a - b).abs().max().into_scalar() };
+    println!("torch32 vs burn64: {:e}", e(expected.clone(), out64.clone()));
+    println!("burn32 vs burn64: {:e}", e(out32.clone(), out64));
+    println!("torch32 vs burn32: {:e}", e(expected, out32));
+}
