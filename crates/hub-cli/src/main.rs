@@ -48,6 +48,8 @@ enum Command {
     Cache(commands::cache::Args),
     /// Resolve repos and weights and write their hashes to the lockfile.
     Lock(commands::lock::Args),
+    /// Convert a PyTorch checkpoint once into a checked burnpack file that later loads use.
+    Convert(commands::convert::Args),
 }
 
 /// Settings every command shares.
@@ -84,6 +86,7 @@ fn main() -> ExitCode {
         Command::Download(a) => commands::download::run(a, &global),
         Command::Cache(a) => commands::cache::run(a, &global),
         Command::Lock(a) => commands::lock::run(a, &global),
+        Command::Convert(a) => commands::convert::run(a, &global),
     };
     match result {
         Ok(code) => code,

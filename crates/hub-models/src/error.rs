@@ -62,6 +62,24 @@ pub enum Error {
         operation: &'static str,
     },
 
+    /// A burnpack (converted checkpoint) could not be written or read.
+    #[error("burnpack {path}: {message}")]
+    Burnpack {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+
+    /// A converted checkpoint does not hold the same tensors as its source.
+    #[error("conversion check failed for {path}: tensor {key} differs from the PyTorch checkpoint; the converted file was discarded")]
+    ConversionMismatch {
+        /// The converted file.
+        path: PathBuf,
+        /// The first differing tensor.
+        key: String,
+    },
+
     /// A checkpoint file given by the user does not exist.
     #[error("checkpoint {path} does not exist")]
     NoCheckpoint {

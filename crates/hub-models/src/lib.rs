@@ -13,6 +13,7 @@
 pub use hub_core;
 
 pub mod builtin;
+pub mod convert;
 pub mod error;
 pub mod imagenet;
 pub mod import;

@@ -162,6 +162,16 @@ pub fn load_with<B: Backend>(hub: &Hub, spec: &RepoSpec, entry: &str, options: &
         report = Some(r);
     } else if let Some((_, w)) = weights {
         let path = hub.fetch(&w.artifact)?;
+        // A checked burnpack conversion of this very file (`hub convert`) loads without pickle parsing.
+        let converted = crate::convert::cached_sha256(&path)
+            .map(|sha| crate::convert::converted_path(hub.cache().root(), sha, architecture.id))
+            .filter(|p| p.is_file());
+        if let Some(bpk) = converted {
+            let fresh = architecture.build::<B>(&classifier_config, device)?;
+            if let Ok(m) = fresh.load_burnpack(&bpk) {
+                return finish(spec, name, ep, weights, options, architecture, m, None, preprocessing.as_ref(), device);
+            }
+        }
         let mut import = ImportOptions::new().with_remaps(architecture.family.remaps());
         if let Some(k) = &w.key {
             import = import.with_top_level_key(k.clone());
@@ -170,7 +180,23 @@ pub fn load_with<B: Backend>(hub: &Hub, spec: &RepoSpec, entry: &str, options: &
         model = m;
         report = Some(r);
     }
-    let preprocess = to_preprocess(name, preprocessing.as_ref())?;
+    finish(spec, name, ep, weights, options, architecture, model, report, preprocessing.as_ref(), device)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish<B: Backend>(
+    spec: &RepoSpec,
+    name: &str,
+    ep: &hub_core::Entrypoint,
+    weights: Option<(&str, &hub_core::Weights)>,
+    options: &LoadOptions,
+    architecture: Architecture,
+    model: ImageClassifier<B>,
+    report: Option<ImportReport>,
+    preprocessing: Option<&hub_core::Preprocessing>,
+    device: &B::Device,
+) -> Result<Loaded<B>> {
+    let preprocess = to_preprocess(name, preprocessing)?;
     let categories = match ep.categories_for(weights.map(|(_, w)| w)) {
         Some("imagenet-1k") => crate::imagenet::categories().into_iter().map(str::to_owned).collect(),
         _ => Vec::new(),

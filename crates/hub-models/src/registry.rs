@@ -5,6 +5,7 @@ use std::path::Path;
 
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
+use burn_store::{BurnpackStore, ModuleSnapshot};
 
 use crate::error::{Error, Result};
 use crate::import::{self, ImportOptions, ImportReport};
@@ -285,6 +286,40 @@ macro_rules! classifiers {
                         (ImageClassifier::$variant(m), report)
                     })*
                 })
+            }
+
+            /// Writes the parameters to a burnpack file (burn's native format: no pickle parsing
+            /// when loaded again).
+            pub fn save_burnpack(&self, path: &Path) -> Result<()> {
+                let mut store = BurnpackStore::from_file(path).overwrite(true);
+                let result = match self {
+                    $(ImageClassifier::$variant(m) => m.save_into(&mut store),)*
+                };
+                result.map_err(|e| Error::Burnpack { path: path.to_path_buf(), message: e.to_string() })
+            }
+
+            /// Loads a burnpack file written by [`save_burnpack`](Self::save_burnpack) for the same
+            /// architecture; every parameter must be present and applied.
+            pub fn load_burnpack(self, path: &Path) -> Result<Self> {
+                let mut store = BurnpackStore::from_file(path);
+                let err = |message: String| Error::Burnpack { path: path.to_path_buf(), message };
+                Ok(match self {
+                    $(ImageClassifier::$variant(mut m) => {
+                        let r = m.load_from(&mut store).map_err(|e| err(e.to_string()))?;
+                        if !r.missing.is_empty() || !r.errors.is_empty() || !r.unused.is_empty() {
+                            return Err(err(format!("missing {:?}, unused {:?}, errors {:?}", r.missing, r.unused, r.errors)));
+                        }
+                        ImageClassifier::$variant(m)
+                    })*
+                })
+            }
+
+            /// Every parameter and buffer, by path, with its data.
+            pub fn tensors(&self) -> Vec<(String, burn::tensor::TensorData)> {
+                let snapshots = match self {
+                    $(ImageClassifier::$variant(m) => m.collect(None, None, false),)*
+                };
+                snapshots.into_iter().filter_map(|s| Some((s.full_path(), s.to_data().ok()?))).collect()
             }
 
             /// Loads a safetensors file through burn-store.

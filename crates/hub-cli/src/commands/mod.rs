@@ -1,6 +1,7 @@
 //! One file per subcommand: `Args` + `run(args, global)`.
 
 pub mod cache;
+pub mod convert;
 pub mod download;
 pub mod help;
 pub mod list;

@@ -11,7 +11,9 @@ use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, MaxPool2dConfig
 use burn::nn::{DropoutConfig, LinearConfig, PaddingConfig2d, Relu};
 use burn::prelude::*;
 
-use crate::vision::vgg::block::{forward_classifier, forward_features, ClassifierLayer, FeatureLayer};
+use crate::vision::vgg::block::{
+    forward_classifier, forward_features, ClassifierLayer, FeatureLayer,
+};
 
 /// The entry ids this family builds.
 pub const VARIANTS: &[&str] = &["alexnet"];
@@ -121,8 +123,20 @@ mod tests {
         let model = config("alexnet").unwrap().init::<B>(&device);
         // torchvision's published `num_params` for alexnet-owt-7be5be79.pth.
         assert_eq!(parameter_count(&model), 61_100_840);
-        let keys: Vec<String> = state_dict_shapes(&model).into_iter().map(|(k, _)| k).collect();
-        for key in ["features.0.weight", "features.3.weight", "features.6.weight", "features.8.weight", "features.10.bias", "classifier.1.weight", "classifier.4.weight", "classifier.6.bias"] {
+        let keys: Vec<String> = state_dict_shapes(&model)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        for key in [
+            "features.0.weight",
+            "features.3.weight",
+            "features.6.weight",
+            "features.8.weight",
+            "features.10.bias",
+            "classifier.1.weight",
+            "classifier.4.weight",
+            "classifier.6.bias",
+        ] {
             assert!(keys.contains(&key.to_string()), "{key} not in {keys:?}");
         }
         assert!(config("alexnet2").is_none());
@@ -132,7 +146,8 @@ mod tests {
     fn forward_shape() {
         let device = Default::default();
         let model = AlexNetConfig::new().with_num_classes(7).init::<B>(&device);
-        let x = Tensor::<B, 4>::random([2, 3, 63, 63], burn::tensor::Distribution::Default, &device);
+        let x =
+            Tensor::<B, 4>::random([2, 3, 63, 63], burn::tensor::Distribution::Default, &device);
         assert_eq!(model.forward(x).dims(), [2, 7]);
     }
 }

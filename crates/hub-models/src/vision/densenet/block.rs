@@ -67,7 +67,12 @@ impl<B: Backend> DenseBlock<B> {
     ) -> Self {
         let denselayer = std::iter::once(None)
             .chain((0..layers).map(|i| {
-                Some(DenseLayer::new(in_channels + i * growth, growth, bn_size, device))
+                Some(DenseLayer::new(
+                    in_channels + i * growth,
+                    growth,
+                    bn_size,
+                    device,
+                ))
             }))
             .collect();
         Self { denselayer }

@@ -200,7 +200,10 @@ mod tests {
     fn remaps_turn_torch_keys_into_module_paths() {
         let device = Default::default();
         let model = config("densenet121").unwrap().init::<B>(&device);
-        let keys: Vec<String> = state_dict_shapes(&model).into_iter().map(|(k, _)| k).collect();
+        let keys: Vec<String> = state_dict_shapes(&model)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
         let remapper = burn_store::KeyRemapper::from_patterns(weights::remaps()).unwrap();
         let remap = |key: &str| {
             let snapshot = burn_store::TensorSnapshot::from_data(
@@ -212,12 +215,27 @@ mod tests {
             remapper.remap(vec![snapshot]).1[0].0.clone()
         };
         for (torch, ours) in [
-            ("features.denseblock1.denselayer1.norm1.weight", "features.denseblock1.denselayer.1.norm1.weight"),
-            ("features.denseblock3.denselayer24.conv2.weight", "features.denseblock3.denselayer.24.conv2.weight"),
+            (
+                "features.denseblock1.denselayer1.norm1.weight",
+                "features.denseblock1.denselayer.1.norm1.weight",
+            ),
+            (
+                "features.denseblock3.denselayer24.conv2.weight",
+                "features.denseblock3.denselayer.24.conv2.weight",
+            ),
             // legacy checkpoint names
-            ("features.denseblock2.denselayer12.norm.2.running_var", "features.denseblock2.denselayer.12.norm2.running_var"),
-            ("features.denseblock1.denselayer1.conv.1.weight", "features.denseblock1.denselayer.1.conv1.weight"),
-            ("features.transition1.norm.weight", "features.transition1.norm.weight"),
+            (
+                "features.denseblock2.denselayer12.norm.2.running_var",
+                "features.denseblock2.denselayer.12.norm2.running_var",
+            ),
+            (
+                "features.denseblock1.denselayer1.conv.1.weight",
+                "features.denseblock1.denselayer.1.conv1.weight",
+            ),
+            (
+                "features.transition1.norm.weight",
+                "features.transition1.norm.weight",
+            ),
         ] {
             assert_eq!(remap(torch), ours);
             assert!(keys.contains(&ours.to_string()), "{ours}");
@@ -227,8 +245,12 @@ mod tests {
     #[test]
     fn forward_shape() {
         let device = Default::default();
-        let model = config("densenet121").unwrap().with_num_classes(3).init::<B>(&device);
-        let x = Tensor::<B, 4>::random([1, 3, 32, 32], burn::tensor::Distribution::Default, &device);
+        let model = config("densenet121")
+            .unwrap()
+            .with_num_classes(3)
+            .init::<B>(&device);
+        let x =
+            Tensor::<B, 4>::random([1, 3, 32, 32], burn::tensor::Distribution::Default, &device);
         assert_eq!(model.forward(x).dims(), [1, 3]);
     }
 }

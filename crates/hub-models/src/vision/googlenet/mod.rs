@@ -71,9 +71,10 @@ impl GoogLeNetConfig {
                 .with_ceil_mode(true)
                 .init()
         };
-        let [i3a, i3b, i4a, i4b, i4c, i4d, i4e, i5a, i5b] = INCEPTIONS.map(|[i, a, b, c, d, e, f]| {
-            Inception::new(InceptionSpec::new(i, a, b, c, d, e, f), device)
-        });
+        let [i3a, i3b, i4a, i4b, i4c, i4d, i4e, i5a, i5b] =
+            INCEPTIONS.map(|[i, a, b, c, d, e, f]| {
+                Inception::new(InceptionSpec::new(i, a, b, c, d, e, f), device)
+            });
         let aux = |in_channels| {
             self.aux_logits
                 .then(|| InceptionAux::new(in_channels, self.num_classes, device))
@@ -202,9 +203,23 @@ mod tests {
         let with_aux = config("googlenet_aux").unwrap().init::<B>(&device);
         // Each head: 1×1 conv + BN (in·128 + 256), fc1 2048·1024 + 1024, fc2 1024·1000 + 1000.
         let head = |c: usize| c * 128 + 2 * 128 + 2048 * 1024 + 1024 + 1024 * 1000 + 1000;
-        assert_eq!(parameter_count(&with_aux), 6_624_904 + head(512) + head(528));
-        let keys: Vec<String> = state_dict_shapes(&with_aux).into_iter().map(|(k, _)| k).collect();
-        for key in ["conv1.conv.weight", "conv1.bn.running_var", "inception3a.branch2.1.conv.weight", "inception5b.branch4.bn.bias", "aux1.fc2.weight", "aux2.conv.conv.weight", "fc.bias"] {
+        assert_eq!(
+            parameter_count(&with_aux),
+            6_624_904 + head(512) + head(528)
+        );
+        let keys: Vec<String> = state_dict_shapes(&with_aux)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        for key in [
+            "conv1.conv.weight",
+            "conv1.bn.running_var",
+            "inception3a.branch2.1.conv.weight",
+            "inception5b.branch4.bn.bias",
+            "aux1.fc2.weight",
+            "aux2.conv.conv.weight",
+            "fc.bias",
+        ] {
             assert!(keys.contains(&key.to_string()), "{key}");
         }
         assert!(config("googlenet_v2").is_none());
@@ -213,10 +228,18 @@ mod tests {
     #[test]
     fn forward_shape_and_aux_do_not_change_logits() {
         let device = Default::default();
-        let plain = config("googlenet").unwrap().with_num_classes(6).with_transform_input(true).init::<B>(&device);
-        let x = Tensor::<B, 4>::random([1, 3, 32, 32], burn::tensor::Distribution::Default, &device);
+        let plain = config("googlenet")
+            .unwrap()
+            .with_num_classes(6)
+            .with_transform_input(true)
+            .init::<B>(&device);
+        let x =
+            Tensor::<B, 4>::random([1, 3, 32, 32], burn::tensor::Distribution::Default, &device);
         assert_eq!(plain.forward(x.clone()).dims(), [1, 6]);
-        let with_aux = config("googlenet_aux").unwrap().with_num_classes(6).init::<B>(&device);
+        let with_aux = config("googlenet_aux")
+            .unwrap()
+            .with_num_classes(6)
+            .init::<B>(&device);
         assert_eq!(with_aux.forward(x).dims(), [1, 6]);
     }
 
@@ -224,9 +247,16 @@ mod tests {
     fn transform_input_matches_torchvision_formula() {
         let device = Default::default();
         let x = Tensor::<B, 4>::ones([1, 3, 1, 1], &device);
-        let y = block::transform_input(x).into_data().to_vec::<f32>().unwrap();
+        let y = block::transform_input(x)
+            .into_data()
+            .to_vec::<f32>()
+            .unwrap();
         // x * std / 0.5 + (mean - 0.5) / 0.5 at x = 1.
-        let expected = [0.229 / 0.5 + (0.485 - 0.5) / 0.5, 0.224 / 0.5 + (0.456 - 0.5) / 0.5, 0.225 / 0.5 + (0.406 - 0.5) / 0.5];
+        let expected = [
+            0.229 / 0.5 + (0.485 - 0.5) / 0.5,
+            0.224 / 0.5 + (0.456 - 0.5) / 0.5,
+            0.225 / 0.5 + (0.406 - 0.5) / 0.5,
+        ];
         for (a, b) in y.iter().zip(expected) {
             assert!((a - b as f32).abs() < 1e-6, "{a} vs {b}");
         }

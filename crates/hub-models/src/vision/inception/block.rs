@@ -8,12 +8,22 @@ use burn::tensor::module::{adaptive_avg_pool2d, avg_pool2d, max_pool2d};
 pub use crate::vision::googlenet::BasicConv2d;
 
 /// `BasicConv2d` with a rectangular kernel `[kh, kw]` and padding `[ph, pw]`, stride 1.
-fn rect<B: Backend>(channels: [usize; 2], kernel: [usize; 2], padding: [usize; 2], device: &B::Device) -> BasicConv2d<B> {
+fn rect<B: Backend>(
+    channels: [usize; 2],
+    kernel: [usize; 2],
+    padding: [usize; 2],
+    device: &B::Device,
+) -> BasicConv2d<B> {
     BasicConv2d::new(channels, kernel, 1, padding, device)
 }
 
 /// `BasicConv2d` with a square `k×k` kernel, the given stride and no padding.
-fn valid<B: Backend>(channels: [usize; 2], k: usize, stride: usize, device: &B::Device) -> BasicConv2d<B> {
+fn valid<B: Backend>(
+    channels: [usize; 2],
+    k: usize,
+    stride: usize,
+    device: &B::Device,
+) -> BasicConv2d<B> {
     BasicConv2d::new(channels, [k, k], stride, [0, 0], device)
 }
 
@@ -70,7 +80,14 @@ impl<B: Backend> InceptionA<B> {
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let b1 = self.branch1x1.forward(x.clone());
         let b2 = chain(&[&self.branch5x5_1, &self.branch5x5_2], x.clone());
-        let b3 = chain(&[&self.branch3x3dbl_1, &self.branch3x3dbl_2, &self.branch3x3dbl_3], x.clone());
+        let b3 = chain(
+            &[
+                &self.branch3x3dbl_1,
+                &self.branch3x3dbl_2,
+                &self.branch3x3dbl_3,
+            ],
+            x.clone(),
+        );
         let b4 = self.branch_pool.forward(pool_branch_input(x));
         Tensor::cat(vec![b1, b2, b3, b4], 1)
     }
@@ -105,7 +122,14 @@ impl<B: Backend> InceptionB<B> {
     /// - output: `[batch, in_channels + 480, (h - 3) / 2 + 1, (w - 3) / 2 + 1]`
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let b1 = self.branch3x3.forward(x.clone());
-        let b2 = chain(&[&self.branch3x3dbl_1, &self.branch3x3dbl_2, &self.branch3x3dbl_3], x.clone());
+        let b2 = chain(
+            &[
+                &self.branch3x3dbl_1,
+                &self.branch3x3dbl_2,
+                &self.branch3x3dbl_3,
+            ],
+            x.clone(),
+        );
         let b3 = reduce_pool(x);
         Tensor::cat(vec![b1, b2, b3], 1)
     }
@@ -160,7 +184,10 @@ impl<B: Backend> InceptionC<B> {
     /// - output: `[batch, 768, h, w]`
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let b1 = self.branch1x1.forward(x.clone());
-        let b2 = chain(&[&self.branch7x7_1, &self.branch7x7_2, &self.branch7x7_3], x.clone());
+        let b2 = chain(
+            &[&self.branch7x7_1, &self.branch7x7_2, &self.branch7x7_3],
+            x.clone(),
+        );
         let b3 = chain(
             &[
                 &self.branch7x7dbl_1,
@@ -212,7 +239,12 @@ impl<B: Backend> InceptionD<B> {
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let b1 = chain(&[&self.branch3x3_1, &self.branch3x3_2], x.clone());
         let b2 = chain(
-            &[&self.branch7x7x3_1, &self.branch7x7x3_2, &self.branch7x7x3_3, &self.branch7x7x3_4],
+            &[
+                &self.branch7x7x3_1,
+                &self.branch7x7x3_2,
+                &self.branch7x7x3_3,
+                &self.branch7x7x3_4,
+            ],
             x.clone(),
         );
         let b3 = reduce_pool(x);
@@ -266,12 +298,18 @@ impl<B: Backend> InceptionE<B> {
         let b1 = self.branch1x1.forward(x.clone());
         let t = self.branch3x3_1.forward(x.clone());
         let b2 = Tensor::cat(
-            vec![self.branch3x3_2a.forward(t.clone()), self.branch3x3_2b.forward(t)],
+            vec![
+                self.branch3x3_2a.forward(t.clone()),
+                self.branch3x3_2b.forward(t),
+            ],
             1,
         );
         let t = chain(&[&self.branch3x3dbl_1, &self.branch3x3dbl_2], x.clone());
         let b3 = Tensor::cat(
-            vec![self.branch3x3dbl_3a.forward(t.clone()), self.branch3x3dbl_3b.forward(t)],
+            vec![
+                self.branch3x3dbl_3a.forward(t.clone()),
+                self.branch3x3dbl_3b.forward(t),
+            ],
             1,
         );
         let b4 = self.branch_pool.forward(pool_branch_input(x));
@@ -309,6 +347,7 @@ impl<B: Backend> InceptionAux<B> {
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
         let x = avg_pool2d(x, [5, 5], [3, 3], [0, 0], true, false);
         let x = self.conv1.forward(self.conv0.forward(x));
-        self.fc.forward(adaptive_avg_pool2d(x, [1, 1]).flatten::<2>(1, 3))
+        self.fc
+            .forward(adaptive_avg_pool2d(x, [1, 1]).flatten::<2>(1, 3))
     }
 }

@@ -12,7 +12,9 @@ use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::module::{adaptive_avg_pool2d, max_pool2d};
 
-pub use block::{BasicConv2d, InceptionA, InceptionAux, InceptionB, InceptionC, InceptionD, InceptionE};
+pub use block::{
+    BasicConv2d, InceptionA, InceptionAux, InceptionB, InceptionC, InceptionD, InceptionE,
+};
 
 /// The entry ids this family builds.
 pub const VARIANTS: &[&str] = &["inception_v3"];
@@ -164,20 +166,35 @@ mod tests {
         let model = config("inception_v3").unwrap().init::<B>(&device);
         // torchvision's published `num_params` (inception_v3_google-0cc3c7bd.pth, aux included).
         assert_eq!(parameter_count(&model), 27_161_264);
-        let keys: Vec<String> = state_dict_shapes(&model).into_iter().map(|(k, _)| k).collect();
-        for key in ["conv2d_1a_3x3.conv.weight", "mixed_5b.branch_pool.bn.running_mean", "mixed_7c.branch3x3dbl_3b.conv.weight", "aux_logits.conv1.conv.weight", "aux_logits.fc.bias", "fc.weight"] {
+        let keys: Vec<String> = state_dict_shapes(&model)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        for key in [
+            "conv2d_1a_3x3.conv.weight",
+            "mixed_5b.branch_pool.bn.running_mean",
+            "mixed_7c.branch3x3dbl_3b.conv.weight",
+            "aux_logits.conv1.conv.weight",
+            "aux_logits.fc.bias",
+            "fc.weight",
+        ] {
             assert!(keys.contains(&key.to_string()), "{key}");
         }
         assert!(config("inception_v4").is_none());
-        let without_aux = InceptionV3Config::new().with_aux_logits(false).init::<B>(&device);
+        let without_aux = InceptionV3Config::new()
+            .with_aux_logits(false)
+            .init::<B>(&device);
         assert!(parameter_count(&without_aux) < 27_161_264);
     }
 
     #[test]
     fn forward_shape() {
         let device = Default::default();
-        let model = InceptionV3Config::new().with_num_classes(3).init::<B>(&device);
-        let x = Tensor::<B, 4>::random([1, 3, 75, 75], burn::tensor::Distribution::Default, &device);
+        let model = InceptionV3Config::new()
+            .with_num_classes(3)
+            .init::<B>(&device);
+        let x =
+            Tensor::<B, 4>::random([1, 3, 75, 75], burn::tensor::Distribution::Default, &device);
         assert_eq!(model.forward(x).dims(), [1, 3]);
     }
 }

@@ -26,11 +26,41 @@ const TABLE: &[(&str, BlockKind, [usize; 4], usize, usize)] = &[
     ("resnet50", BlockKind::Bottleneck, [3, 4, 6, 3], 1, 64),
     ("resnet101", BlockKind::Bottleneck, [3, 4, 23, 3], 1, 64),
     ("resnet152", BlockKind::Bottleneck, [3, 8, 36, 3], 1, 64),
-    ("resnext50_32x4d", BlockKind::Bottleneck, [3, 4, 6, 3], 32, 4),
-    ("resnext101_32x8d", BlockKind::Bottleneck, [3, 4, 23, 3], 32, 8),
-    ("resnext101_64x4d", BlockKind::Bottleneck, [3, 4, 23, 3], 64, 4),
-    ("wide_resnet50_2", BlockKind::Bottleneck, [3, 4, 6, 3], 1, 128),
-    ("wide_resnet101_2", BlockKind::Bottleneck, [3, 4, 23, 3], 1, 128),
+    (
+        "resnext50_32x4d",
+        BlockKind::Bottleneck,
+        [3, 4, 6, 3],
+        32,
+        4,
+    ),
+    (
+        "resnext101_32x8d",
+        BlockKind::Bottleneck,
+        [3, 4, 23, 3],
+        32,
+        8,
+    ),
+    (
+        "resnext101_64x4d",
+        BlockKind::Bottleneck,
+        [3, 4, 23, 3],
+        64,
+        4,
+    ),
+    (
+        "wide_resnet50_2",
+        BlockKind::Bottleneck,
+        [3, 4, 6, 3],
+        1,
+        128,
+    ),
+    (
+        "wide_resnet101_2",
+        BlockKind::Bottleneck,
+        [3, 4, 23, 3],
+        1,
+        128,
+    ),
 ];
 
 /// The entry ids this family builds.
@@ -201,12 +231,23 @@ mod tests {
     fn keys_after_remap_match_torchvision_names() {
         let device = Default::default();
         let model = config("resnet50").unwrap().init::<B>(&device);
-        let keys: Vec<String> = state_dict_shapes(&model).into_iter().map(|(k, _)| k).collect();
-        for key in ["conv1.weight", "bn1.running_mean", "layer1.0.downsample.conv.weight", "layer4.2.bn3.bias", "fc.weight"] {
+        let keys: Vec<String> = state_dict_shapes(&model)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        for key in [
+            "conv1.weight",
+            "bn1.running_mean",
+            "layer1.0.downsample.conv.weight",
+            "layer4.2.bn3.bias",
+            "fc.weight",
+        ] {
             assert!(keys.contains(&key.to_string()), "{key}");
         }
         // V1.5: the stride sits on the 3×3 convolution of the first block of a stage.
-        let ResidualBlock::Bottleneck(first) = &model.layer2[0] else { panic!("bottleneck expected") };
+        let ResidualBlock::Bottleneck(first) = &model.layer2[0] else {
+            panic!("bottleneck expected")
+        };
         assert_eq!(first.conv1.stride, [1, 1]);
         assert_eq!(first.conv2.stride, [2, 2]);
     }
@@ -216,7 +257,11 @@ mod tests {
         let device = Default::default();
         for id in ["resnet18", "resnext50_32x4d"] {
             let model = config(id).unwrap().with_num_classes(5).init::<B>(&device);
-            let x = Tensor::<B, 4>::random([2, 3, 32, 32], burn::tensor::Distribution::Default, &device);
+            let x = Tensor::<B, 4>::random(
+                [2, 3, 32, 32],
+                burn::tensor::Distribution::Default,
+                &device,
+            );
             assert_eq!(model.forward(x).dims(), [2, 5], "{id}");
         }
     }

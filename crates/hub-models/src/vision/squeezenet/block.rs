@@ -50,6 +50,9 @@ impl<B: Backend> Fire<B> {
 
 /// One entry of SqueezeNet's `features` or `classifier` `nn.Sequential`; a `Vec` of these keeps
 /// torch's indices.
+// The variants differ in size, but these enums are built once per model and held in a `Vec`
+// that mirrors torch's indices; boxing would only add indirection.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum SqueezeLayer<B: Backend> {
     /// `nn.Conv2d`.

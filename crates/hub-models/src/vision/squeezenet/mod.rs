@@ -41,34 +41,90 @@ use SqueezeStage::{Fire as F, MaxPool as M};
 
 /// SqueezeNet 1.0's `features`.
 const V1_0: &[SqueezeStage] = &[
-    SqueezeStage::Conv { out: 96, kernel: 7, stride: 2 },
+    SqueezeStage::Conv {
+        out: 96,
+        kernel: 7,
+        stride: 2,
+    },
     M,
-    F { squeeze: 16, expand: 64 },
-    F { squeeze: 16, expand: 64 },
-    F { squeeze: 32, expand: 128 },
+    F {
+        squeeze: 16,
+        expand: 64,
+    },
+    F {
+        squeeze: 16,
+        expand: 64,
+    },
+    F {
+        squeeze: 32,
+        expand: 128,
+    },
     M,
-    F { squeeze: 32, expand: 128 },
-    F { squeeze: 48, expand: 192 },
-    F { squeeze: 48, expand: 192 },
-    F { squeeze: 64, expand: 256 },
+    F {
+        squeeze: 32,
+        expand: 128,
+    },
+    F {
+        squeeze: 48,
+        expand: 192,
+    },
+    F {
+        squeeze: 48,
+        expand: 192,
+    },
+    F {
+        squeeze: 64,
+        expand: 256,
+    },
     M,
-    F { squeeze: 64, expand: 256 },
+    F {
+        squeeze: 64,
+        expand: 256,
+    },
 ];
 
 /// SqueezeNet 1.1's `features`.
 const V1_1: &[SqueezeStage] = &[
-    SqueezeStage::Conv { out: 64, kernel: 3, stride: 2 },
+    SqueezeStage::Conv {
+        out: 64,
+        kernel: 3,
+        stride: 2,
+    },
     M,
-    F { squeeze: 16, expand: 64 },
-    F { squeeze: 16, expand: 64 },
+    F {
+        squeeze: 16,
+        expand: 64,
+    },
+    F {
+        squeeze: 16,
+        expand: 64,
+    },
     M,
-    F { squeeze: 32, expand: 128 },
-    F { squeeze: 32, expand: 128 },
+    F {
+        squeeze: 32,
+        expand: 128,
+    },
+    F {
+        squeeze: 32,
+        expand: 128,
+    },
     M,
-    F { squeeze: 48, expand: 192 },
-    F { squeeze: 48, expand: 192 },
-    F { squeeze: 64, expand: 256 },
-    F { squeeze: 64, expand: 256 },
+    F {
+        squeeze: 48,
+        expand: 192,
+    },
+    F {
+        squeeze: 48,
+        expand: 192,
+    },
+    F {
+        squeeze: 64,
+        expand: 256,
+    },
+    F {
+        squeeze: 64,
+        expand: 256,
+    },
 ];
 
 /// The variant table.
@@ -105,7 +161,11 @@ impl SqueezeNetConfig {
         let mut channels = 3;
         for stage in &self.stages {
             match *stage {
-                SqueezeStage::Conv { out, kernel, stride } => {
+                SqueezeStage::Conv {
+                    out,
+                    kernel,
+                    stride,
+                } => {
                     features.push(SqueezeLayer::Conv(
                         Conv2dConfig::new([channels, out], [kernel, kernel])
                             .with_stride([stride, stride])
@@ -130,7 +190,9 @@ impl SqueezeNetConfig {
         }
         let classifier = vec![
             SqueezeLayer::Dropout(DropoutConfig::new(self.dropout).init()),
-            SqueezeLayer::Conv(Conv2dConfig::new([channels, self.num_classes], [1, 1]).init(device)),
+            SqueezeLayer::Conv(
+                Conv2dConfig::new([channels, self.num_classes], [1, 1]).init(device),
+            ),
             SqueezeLayer::Relu(Relu::new()),
             SqueezeLayer::AdaptiveAvgPool(AdaptiveAvgPool2dConfig::new([1, 1]).init()),
         ];
@@ -188,8 +250,16 @@ mod tests {
     fn torch_indices_are_kept() {
         let device = Default::default();
         let model = config("squeezenet1_1").unwrap().init::<B>(&device);
-        let keys: Vec<String> = state_dict_shapes(&model).into_iter().map(|(k, _)| k).collect();
-        for key in ["features.0.weight", "features.3.squeeze.weight", "features.12.expand3x3.bias", "classifier.1.weight"] {
+        let keys: Vec<String> = state_dict_shapes(&model)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        for key in [
+            "features.0.weight",
+            "features.3.squeeze.weight",
+            "features.12.expand3x3.bias",
+            "classifier.1.weight",
+        ] {
             assert!(keys.contains(&key.to_string()), "{key} not in {keys:?}");
         }
     }
@@ -199,7 +269,11 @@ mod tests {
         let device = Default::default();
         for id in VARIANTS {
             let model = config(id).unwrap().with_num_classes(4).init::<B>(&device);
-            let x = Tensor::<B, 4>::random([2, 3, 64, 64], burn::tensor::Distribution::Default, &device);
+            let x = Tensor::<B, 4>::random(
+                [2, 3, 64, 64],
+                burn::tensor::Distribution::Default,
+                &device,
+            );
             assert_eq!(model.forward(x).dims(), [2, 4], "{id}");
         }
     }

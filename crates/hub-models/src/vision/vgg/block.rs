@@ -40,6 +40,9 @@ impl<B: Backend> FeatureLayer<B> {
 }
 
 /// One entry of a fully connected `nn.Sequential` (`[batch, features]` in and out).
+// The variants differ in size, but these enums are built once per model and held in a `Vec`
+// that mirrors torch's indices; boxing would only add indirection.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum ClassifierLayer<B: Backend> {
     /// `nn.Linear`.

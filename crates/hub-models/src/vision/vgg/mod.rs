@@ -27,17 +27,21 @@ pub enum VggStage {
 use VggStage::{Conv as C, MaxPool as M};
 
 /// Configuration "A" (VGG-11).
+#[rustfmt::skip]
 const CFG_A: &[VggStage] = &[C(64), M, C(128), M, C(256), C(256), M, C(512), C(512), M, C(512), C(512), M];
 /// Configuration "B" (VGG-13).
+#[rustfmt::skip]
 const CFG_B: &[VggStage] = &[
     C(64), C(64), M, C(128), C(128), M, C(256), C(256), M, C(512), C(512), M, C(512), C(512), M,
 ];
 /// Configuration "D" (VGG-16).
+#[rustfmt::skip]
 const CFG_D: &[VggStage] = &[
     C(64), C(64), M, C(128), C(128), M, C(256), C(256), C(256), M, C(512), C(512), C(512), M,
     C(512), C(512), C(512), M,
 ];
 /// Configuration "E" (VGG-19).
+#[rustfmt::skip]
 const CFG_E: &[VggStage] = &[
     C(64), C(64), M, C(128), C(128), M, C(256), C(256), C(256), C(256), M, C(512), C(512), C(512),
     C(512), M, C(512), C(512), C(512), C(512), M,
@@ -99,7 +103,9 @@ impl VggConfig {
                             .init(device),
                     ));
                     if self.batch_norm {
-                        features.push(FeatureLayer::BatchNorm(BatchNormConfig::new(out).init(device)));
+                        features.push(FeatureLayer::BatchNorm(
+                            BatchNormConfig::new(out).init(device),
+                        ));
                     }
                     features.push(FeatureLayer::Relu(Relu::new()));
                     channels = out;
@@ -112,7 +118,9 @@ impl VggConfig {
         }
         let dropout = || ClassifierLayer::Dropout(DropoutConfig::new(self.dropout).init());
         let classifier = vec![
-            ClassifierLayer::Linear(LinearConfig::new(last_conv_channels * 7 * 7, 4096).init(device)),
+            ClassifierLayer::Linear(
+                LinearConfig::new(last_conv_channels * 7 * 7, 4096).init(device),
+            ),
             ClassifierLayer::Relu(Relu::new()),
             dropout(),
             ClassifierLayer::Linear(LinearConfig::new(4096, 4096).init(device)),
@@ -187,12 +195,18 @@ mod tests {
     #[test]
     fn torch_indices_are_kept() {
         let device = Default::default();
-        let keys: Vec<String> = crate::import::state_dict_shapes(&config("vgg11_bn").unwrap().init::<B>(&device))
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect();
+        let keys: Vec<String> =
+            crate::import::state_dict_shapes(&config("vgg11_bn").unwrap().init::<B>(&device))
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect();
         // features.0 conv, .1 bn, .2 relu, .3 pool, .4 conv ...
-        for key in ["features.0.weight", "features.1.running_var", "features.4.weight", "classifier.6.bias"] {
+        for key in [
+            "features.0.weight",
+            "features.1.running_var",
+            "features.4.weight",
+            "classifier.6.bias",
+        ] {
             assert!(keys.contains(&key.to_string()), "{key} not in {keys:?}");
         }
     }
@@ -202,7 +216,11 @@ mod tests {
         let device = Default::default();
         for id in ["vgg11", "vgg11_bn"] {
             let model = config(id).unwrap().with_num_classes(10).init::<B>(&device);
-            let x = Tensor::<B, 4>::random([1, 3, 32, 32], burn::tensor::Distribution::Default, &device);
+            let x = Tensor::<B, 4>::random(
+                [1, 3, 32, 32],
+                burn::tensor::Distribution::Default,
+                &device,
+            );
             assert_eq!(model.forward(x).dims(), [1, 10], "{id}");
         }
     }

@@ -1,0 +1,95 @@
+"""Times PyTorch on the models hub-bench times, reads criterion's results, prints burn/PyTorch ratios.
+
+Run right after `cargo bench -p hub-bench` (so both are measured on the same machine, same load):
+    target/golden-venv/bin/python xtask/bench/compare.py [--criterion target/criterion] [--out docs/benchmarks-vision.md]
+`cargo xtask bench` does both. Ratios > 1 mean burn is slower.
+"""
+import argparse
+import json
+import os
+import statistics
+import time
+
+import torch
+import torchvision
+
+DEFAULT_MODELS = ["alexnet", "vgg16", "resnet50", "densenet121", "squeezenet1_1", "googlenet", "inception_v3",
+                  "shufflenet_v2_x1_0", "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0"]
+BATCHES = [1, 8]
+
+
+def build(name):
+    kwargs = {}
+    if name in ("googlenet", "inception_v3"):
+        kwargs = {"aux_logits": False, "init_weights": True}
+    return torchvision.models.get_model(name, weights=None, **kwargs).eval()
+
+
+def median_ms(fn, warmup=2, runs=10):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1e3)
+    return statistics.median(times)
+
+
+def criterion_ms(root, group, name, param=None):
+    parts = [root, group, name] + ([str(param)] if param is not None else []) + ["new", "estimates.json"]
+    path = os.path.join(*parts)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)["median"]["point_estimate"] / 1e6
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--criterion", default="target/criterion")
+    ap.add_argument("--golden", default="target/golden/vision")
+    ap.add_argument("--out")
+    args = ap.parse_args()
+    models = [m for m in os.environ.get("HUB_BENCH_MODELS", ",".join(DEFAULT_MODELS)).split(",") if m]
+    torch.manual_seed(0)
+    threads = torch.get_num_threads()
+    rows = []
+    with torch.inference_mode():
+        for name in models:
+            model = build(name)
+            size = 299 if name == "inception_v3" else 224
+            for batch in BATCHES:
+                x = torch.randn(batch, 3, size, size)
+                t = median_ms(lambda: model(x))
+                b = criterion_ms(args.criterion, "forward", name, batch)
+                rows.append(("forward", f"{name} batch {batch}", b, t))
+    for name in ["resnet50", "vgg16"]:
+        path = os.path.join(args.golden, name, "model.pth")
+        if not os.path.exists(path):
+            continue
+        def load():
+            m = build(name)
+            m.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        t = median_ms(load, warmup=1, runs=5)
+        b = criterion_ms(args.criterion, "import", name)
+        rows.append(("import", f"{name} (build + load .pth)", b, t))
+    lines = [
+        f"PyTorch {torch.__version__} with {threads} threads, torchvision {torchvision.__version__}; burn flex (rayon, all cores).",
+        "",
+        "| bench | case | burn (ms) | PyTorch (ms) | burn / PyTorch |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for group, case, b, t in rows:
+        ratio = f"{b / t:.2f}" if b is not None else "n/a"
+        bs = f"{b:.1f}" if b is not None else "not run"
+        lines.append(f"| {group} | {case} | {bs} | {t:.1f} | {ratio} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(text)
+
+
+if __name__ == "__main__":
+    main()
