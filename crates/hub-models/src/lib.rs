@@ -3,6 +3,7 @@
 
 pub use hub_core;
 
+pub mod gan;
 pub mod imagenet;
 pub mod import;
 pub mod preprocess;
