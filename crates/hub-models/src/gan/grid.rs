@@ -145,7 +145,10 @@ mod tests {
         let two = Tensor::<B, 4>::zeros([1, 2, 2, 2], &device);
         assert!(matches!(grid_image(two, 1), Err(GridError::Shape { .. })));
         let rgb = Tensor::<B, 4>::zeros([1, 3, 2, 2], &device);
-        assert!(matches!(grid_image(rgb, 0), Err(GridError::Shape { nrow: 0, .. })));
+        assert!(matches!(
+            grid_image(rgb, 0),
+            Err(GridError::Shape { nrow: 0, .. })
+        ));
     }
 
     #[test]

@@ -74,8 +74,18 @@ mod tests {
         let bn = BatchNormConfig::new(3).init::<Flex>(&device);
         let x = Tensor::<Flex, 4>::random([4, 3, 5, 5], Distribution::Normal(2.0, 3.0), &device);
         let y = batch_norm_batch_statistics(&bn, x);
-        let mean = y.clone().mean_dims(&[0, 2, 3]).into_data().to_vec::<f32>().unwrap();
-        let var = y.square().mean_dims(&[0, 2, 3]).into_data().to_vec::<f32>().unwrap();
+        let mean = y
+            .clone()
+            .mean_dims(&[0, 2, 3])
+            .into_data()
+            .to_vec::<f32>()
+            .unwrap();
+        let var = y
+            .square()
+            .mean_dims(&[0, 2, 3])
+            .into_data()
+            .to_vec::<f32>()
+            .unwrap();
         assert!(mean.iter().all(|m| m.abs() < 1e-5), "{mean:?}");
         assert!(var.iter().all(|v| (v - 1.0).abs() < 1e-3), "{var:?}");
     }

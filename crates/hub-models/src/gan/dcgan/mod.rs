@@ -219,7 +219,12 @@ impl<B: Backend> Dcgan<B> {
     ///
     /// # Shapes
     /// - output: `[n, latent_dim]`
-    pub fn build_noise_data(&self, n: usize, rng: &mut NoiseRng, device: &B::Device) -> Tensor<B, 2> {
+    pub fn build_noise_data(
+        &self,
+        n: usize,
+        rng: &mut NoiseRng,
+        device: &B::Device,
+    ) -> Tensor<B, 2> {
         build_noise_data(n, self.noise_dim, &self.categories, rng, device)
     }
 
@@ -269,7 +274,12 @@ mod tests {
         let device = Default::default();
         let model = config("dcgan_faces").unwrap().init::<B>(&device);
         let shapes = state_dict_shapes(&model);
-        let get = |key: &str| shapes.iter().find(|(k, _)| k == key).map(|(_, s)| s.clone());
+        let get = |key: &str| {
+            shapes
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, s)| s.clone())
+        };
         assert_eq!(get("main.0.weight"), Some(vec![100, 512, 4, 4]));
         assert_eq!(get("main.4.running_var"), Some(vec![256]));
         assert_eq!(get("main.12.weight"), Some(vec![64, 3, 4, 4]));
@@ -284,7 +294,10 @@ mod tests {
             .with_categories(vec![3])
             .with_base_channels(4)
             .with_depth(2);
-        for mode in [BatchNormMode::BatchStatistics, BatchNormMode::RunningStatistics] {
+        for mode in [
+            BatchNormMode::BatchStatistics,
+            BatchNormMode::RunningStatistics,
+        ] {
             let model = cfg.clone().with_batch_norm(mode).init::<B>(&device);
             let mut rng = NoiseRng::seed_from_u64(0);
             let noise = model.build_noise_data(3, &mut rng, &device);
@@ -299,17 +312,23 @@ mod tests {
     #[test]
     fn batch_statistics_make_samples_depend_on_the_batch() {
         let device = Default::default();
-        let mut model = DcganConfig::new(8).with_base_channels(2).with_depth(1).init::<B>(&device);
+        let mut model = DcganConfig::new(8)
+            .with_base_channels(2)
+            .with_depth(1)
+            .init::<B>(&device);
         let mut rng = NoiseRng::seed_from_u64(5);
         let noise = model.build_noise_data(4, &mut rng, &device);
-        let first = |x: Tensor<B, 4>| x.slice([0..1]).into_data().to_vec::<f32>().unwrap();
+        let first = |x: Tensor<B, 4>| x.narrow(0, 0, 1).into_data().to_vec::<f32>().unwrap();
 
-        let alone = first(model.test(noise.clone().slice([0..1])));
+        let alone = first(model.test(noise.clone().narrow(0, 0, 1)));
         let together = first(model.test(noise.clone()));
-        assert_eq!(alone, together, "running statistics: samples are independent");
+        assert_eq!(
+            alone, together,
+            "running statistics: samples are independent"
+        );
 
         model.set_batch_norm_mode(BatchNormMode::BatchStatistics);
-        let alone = first(model.test(noise.clone().slice([0..1])));
+        let alone = first(model.test(noise.clone().narrow(0, 0, 1)));
         let together = first(model.test(noise));
         assert_ne!(alone, together, "batch statistics: samples interact");
     }

@@ -43,10 +43,19 @@ pub fn remaps(layout: KeyLayout, depth: usize) -> Vec<(String, String)> {
                 (r"^main\.batchNorm0\.".to_string(), "main.1.".to_string()),
             ];
             for i in 1..=depth {
-                remaps.push((format!(r"^main\.convTranspose{i}\."), format!("main.{}.", 3 * i)));
-                remaps.push((format!(r"^main\.batchNorm{i}\."), format!("main.{}.", 3 * i + 1)));
+                remaps.push((
+                    format!(r"^main\.convTranspose{i}\."),
+                    format!("main.{}.", 3 * i),
+                ));
+                remaps.push((
+                    format!(r"^main\.batchNorm{i}\."),
+                    format!("main.{}.", 3 * i + 1),
+                ));
             }
-            remaps.push((r"^main\.outlayer\.".to_string(), format!("main.{}.", 3 * (depth + 1))));
+            remaps.push((
+                r"^main\.outlayer\.".to_string(),
+                format!("main.{}.", 3 * (depth + 1)),
+            ));
             remaps
         }
     }
@@ -142,7 +151,10 @@ mod tests {
         assert_eq!(find("main.batchNorm3.").as_deref(), Some("main.10."));
         assert_eq!(find("main.outlayer.").as_deref(), Some("main.12."));
         assert!(remaps(KeyLayout::Sequential, 3).is_empty());
-        assert_eq!(weights("dcgan_faces").map(|w| w.top_level_key), Some("netG_state_dict"));
+        assert_eq!(
+            weights("dcgan_faces").map(|w| w.top_level_key),
+            Some("netG_state_dict")
+        );
         assert!(weights("nope").is_none());
     }
 }

@@ -42,8 +42,9 @@ impl<B: Backend> EqualizedConv2d<B> {
     ) -> Self {
         let padding = kernel / 2;
         let (weight_init, zero_bias) = initializers(equalized, init_bias_to_zero);
-        let mut config = Conv2dConfig::new(channels, [kernel, kernel])
-            .with_padding(PaddingConfig2d::Explicit(padding, padding, padding, padding));
+        let mut config = Conv2dConfig::new(channels, [kernel, kernel]).with_padding(
+            PaddingConfig2d::Explicit(padding, padding, padding, padding),
+        );
         if let Some(init) = weight_init {
             config = config.with_initializer(init);
         }
@@ -101,7 +102,11 @@ impl<B: Backend> EqualizedLinear<B> {
         if zero_bias {
             module.bias = Some(Initializer::Zeros.init([features[1]], device));
         }
-        let scale = if equalized { he_constant(features[0]) } else { 1.0 };
+        let scale = if equalized {
+            he_constant(features[0])
+        } else {
+            1.0
+        };
         Self { module, scale }
     }
 
@@ -158,7 +163,10 @@ mod tests {
     #[test]
     fn upscale_repeats_pixels() {
         let device = Default::default();
-        let x = Tensor::<B, 4>::from_data(TensorData::new(vec![1.0f32, 2.0, 3.0, 4.0], [1, 1, 2, 2]), &device);
+        let x = Tensor::<B, 4>::from_data(
+            TensorData::new(vec![1.0f32, 2.0, 3.0, 4.0], [1, 1, 2, 2]),
+            &device,
+        );
         let y = upscale2d(x).into_data().to_vec::<f32>().unwrap();
         #[rustfmt::skip]
         let expected = vec![
@@ -173,8 +181,17 @@ mod tests {
     #[test]
     fn pixel_norm_gives_unit_rms_per_position() {
         let device = Default::default();
-        let x = Tensor::<B, 4>::random([2, 5, 3, 3], burn::tensor::Distribution::Normal(0.0, 4.0), &device);
-        let rms = pixel_norm(x).square().mean_dim(1).into_data().to_vec::<f32>().unwrap();
+        let x = Tensor::<B, 4>::random(
+            [2, 5, 3, 3],
+            burn::tensor::Distribution::Normal(0.0, 4.0),
+            &device,
+        );
+        let rms = pixel_norm(x)
+            .square()
+            .mean_dim(1)
+            .into_data()
+            .to_vec::<f32>()
+            .unwrap();
         assert!(rms.iter().all(|v| (v - 1.0).abs() < 1e-4), "{rms:?}");
     }
 
@@ -185,7 +202,15 @@ mod tests {
         assert!((conv.scale - (2.0f64 / 18.0).sqrt()).abs() < 1e-12);
         let x = Tensor::<B, 4>::zeros([1, 2, 4, 4], &device);
         // A zero input leaves only the bias, scaled.
-        let bias = conv.module.bias.as_ref().unwrap().val().into_data().to_vec::<f32>().unwrap();
+        let bias = conv
+            .module
+            .bias
+            .as_ref()
+            .unwrap()
+            .val()
+            .into_data()
+            .to_vec::<f32>()
+            .unwrap();
         let out = conv.forward(x).into_data().to_vec::<f32>().unwrap();
         for (c, b) in bias.iter().enumerate() {
             let expected = b * conv.scale as f32;
@@ -195,7 +220,11 @@ mod tests {
         let linear = EqualizedLinear::<B>::new([8, 4], true, true, &device);
         assert!((linear.scale - 0.5).abs() < 1e-12);
         let zero = linear.forward(Tensor::zeros([2, 8], &device));
-        assert_eq!(zero.abs().max().into_scalar(), 0.0, "bias initialised to zero");
+        assert_eq!(
+            zero.abs().max().into_scalar(),
+            0.0,
+            "bias initialised to zero"
+        );
         let plain = EqualizedLinear::<B>::new([8, 4], false, true, &device);
         assert_eq!(plain.scale, 1.0);
     }

@@ -122,7 +122,10 @@ impl PganConfig {
     /// # Panics
     /// If `depth_scales` is empty or [`Self::validate`] fails.
     pub fn init<B: Backend>(&self, device: &B::Device) -> Pgan<B> {
-        assert!(!self.depth_scales.is_empty(), "PganConfig::depth_scales is empty");
+        assert!(
+            !self.depth_scales.is_empty(),
+            "PganConfig::depth_scales is empty"
+        );
         if let Err(err) = self.validate() {
             panic!("invalid PganConfig: {err}");
         }
@@ -198,7 +201,11 @@ impl<B: Backend> Pgan<B> {
         let blending = self.alpha > 0.0;
         let scales = self.scale_layers.len();
 
-        let latent = if self.normalization { pixel_norm(latent) } else { latent };
+        let latent = if self.normalization {
+            pixel_norm(latent)
+        } else {
+            latent
+        };
         let x: Tensor<B, 2> = leaky_relu(self.format_layer.forward(latent), self.leakyness);
         let [batch, width] = x.dims();
         let mut x = norm(x.reshape([batch, width / 16, 4, 4]));
@@ -243,7 +250,12 @@ impl<B: Backend> Pgan<B> {
     ///
     /// # Shapes
     /// - output: `[n, latent_dim]`
-    pub fn build_noise_data(&self, n: usize, rng: &mut NoiseRng, device: &B::Device) -> Tensor<B, 2> {
+    pub fn build_noise_data(
+        &self,
+        n: usize,
+        rng: &mut NoiseRng,
+        device: &B::Device,
+    ) -> Tensor<B, 2> {
         build_noise_data(n, self.dim_latent, &self.categories, rng, device)
     }
 
@@ -309,10 +321,19 @@ mod tests {
     #[test]
     fn alpha_is_validated() {
         let device = Default::default();
-        let mut one_scale = PganConfig::new().with_depth_scales(vec![4]).with_dim_latent(2).init::<B>(&device);
-        assert_eq!(one_scale.set_alpha(0.5), Err(PganError::NothingToBlend { alpha: 0.5 }));
+        let mut one_scale = PganConfig::new()
+            .with_depth_scales(vec![4])
+            .with_dim_latent(2)
+            .init::<B>(&device);
+        assert_eq!(
+            one_scale.set_alpha(0.5),
+            Err(PganError::NothingToBlend { alpha: 0.5 })
+        );
         let mut model = small().init::<B>(&device);
-        assert!(matches!(model.set_alpha(1.5), Err(PganError::AlphaOutOfRange { .. })));
+        assert!(matches!(
+            model.set_alpha(1.5),
+            Err(PganError::AlphaOutOfRange { .. })
+        ));
         model.set_alpha(1.0).unwrap();
         assert_eq!(model.alpha(), 1.0);
         assert!(small().with_alpha(-0.1).validate().is_err());
@@ -346,14 +367,28 @@ mod tests {
         assert_eq!(model.resolution(), 256);
         assert_eq!(model.latent_dim(), 512);
         let shapes = state_dict_shapes(&model);
-        let get = |key: &str| shapes.iter().find(|(k, _)| k == key).map(|(_, s)| s.clone());
+        let get = |key: &str| {
+            shapes
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, s)| s.clone())
+        };
         assert_eq!(get("format_layer.module.weight"), Some(vec![8192, 512]));
-        assert_eq!(get("scale_layers.3.0.module.weight"), Some(vec![256, 512, 3, 3]));
-        assert_eq!(get("to_rgb_layers.6.module.weight"), Some(vec![3, 64, 1, 1]));
+        assert_eq!(
+            get("scale_layers.3.0.module.weight"),
+            Some(vec![256, 512, 3, 3])
+        );
+        assert_eq!(
+            get("to_rgb_layers.6.module.weight"),
+            Some(vec![3, 64, 1, 1])
+        );
         // 1 linear + 1 + 2·6 convolutions + 7 toRGB, each with a bias.
         assert_eq!(shapes.len(), 2 * (1 + 13 + 7));
         assert!(parameter_count(&model) > 20_000_000);
         assert!(config("pgan2").is_none());
-        assert_eq!(config_for_model_name("celebAHQ-512").unwrap().resolution(), 512);
+        assert_eq!(
+            config_for_model_name("celebAHQ-512").unwrap().resolution(),
+            512
+        );
     }
 }

@@ -92,7 +92,8 @@ pub const WEIGHTS: &[PganWeights] = &[
     },
     PganWeights {
         model_name: "celebAHQ-512",
-        url: "https://dl.fbaipublicfiles.com/gan_zoo/PGAN/celebaHQ16_december_s7_i96000-9c72988c.pth",
+        url:
+            "https://dl.fbaipublicfiles.com/gan_zoo/PGAN/celebaHQ16_december_s7_i96000-9c72988c.pth",
         sha256: "9c72988c",
         top_level_key: "netG",
         depth_scales: &[512, 512, 512, 512, 256, 128, 64, 32],
