@@ -15,6 +15,7 @@ pub use hub_core;
 pub mod builtin;
 pub mod convert;
 pub mod error;
+pub mod gan;
 pub mod imagenet;
 pub mod import;
 pub mod load;
