@@ -219,3 +219,86 @@ fn lock_and_locked_downloads() {
     let out = env.hub(&["--locked", "--force-reload", "download", repo, "efficientnet_lite0"]);
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
 }
+
+/// `target/golden/gan`, or `None` (with a message) when `cargo xtask golden` has not run.
+fn golden_gan() -> Option<PathBuf> {
+    let dir = workspace().join("target/golden/gan");
+    if dir.join("dcgan_faces/model.pth").is_file() {
+        return Some(dir);
+    }
+    assert!(std::env::var("HUB_REQUIRE_GOLDEN").is_err(), "HUB_REQUIRE_GOLDEN is set but {} is missing: run `cargo xtask golden`", dir.display());
+    eprintln!("SKIPPED: {} is missing; run `cargo xtask golden` first", dir.display());
+    None
+}
+
+#[test]
+fn run_generates_faces_with_the_real_dcgan_weights() {
+    let Some(golden) = golden_gan() else { return };
+    let weights = std::fs::read(golden.join("dcgan_faces/model.pth")).unwrap();
+    let server = Server::start();
+    server.route("/gan/dcgan-faces.tar", weights, Behaviour::Ok);
+    let env = Env::new(format!("https://models.example.org/={}", server.url("/")));
+    let repo = env.cwd.path().join("faces");
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::write(
+        repo.join("hubconf.toml"),
+        r#"format = 1
+[entrypoints.DCGAN_faces]
+architecture = "dcgan_faces"
+task = "image-generation"
+summary = "The PyTorch DCGAN tutorial's generator, trained on faces (gan-face-generate 1.1.1)"
+[entrypoints.DCGAN_faces.weights.faces]
+url = "https://models.example.org/gan/dcgan-faces.tar"
+key = "netG_state_dict"
+license = "MIT"
+"#,
+    )
+    .unwrap();
+    let out_png = env.cwd.path().join("faces.png");
+    let npy = env.cwd.path().join("faces.npy");
+    let out = ok(env.hub(&[
+        "run", repo.to_str().unwrap(), "DCGAN_faces", "--num-images", "4", "--seed", "7",
+        "--out", out_png.to_str().unwrap(), "--save-output", npy.to_str().unwrap(), "--json",
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["shape"], serde_json::json!([4, 3, 64, 64]));
+    assert_eq!(v["weights"], "faces");
+    // A 2x2 grid of 64-pixel images with torchvision's 2-pixel padding.
+    let (w, h) = image_size(&out_png);
+    assert_eq!((w, h), (2 * 64 + 3 * 2, 2 * 64 + 3 * 2));
+    let bytes = std::fs::read(&npy).unwrap();
+    let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    let values: Vec<f32> = bytes[10 + header_len..].chunks(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
+    assert_eq!(values.len(), 4 * 3 * 64 * 64);
+    assert!(values.iter().all(|v| (-1.0..=1.0).contains(v)), "tanh output");
+    let spread = values.iter().cloned().fold(f32::MIN, f32::max) - values.iter().cloned().fold(f32::MAX, f32::min);
+    assert!(spread > 1.0, "real weights give real contrast, not a flat image: {spread}");
+    // The same seed gives the same images.
+    let npy2 = env.cwd.path().join("faces2.npy");
+    ok(env.hub(&["run", repo.to_str().unwrap(), "DCGAN_faces", "--num-images", "4", "--seed", "7", "--out", out_png.to_str().unwrap(), "--save-output", npy2.to_str().unwrap()]));
+    assert_eq!(std::fs::read(&npy2).unwrap(), bytes);
+}
+
+#[test]
+fn builtin_pgan_runs_with_random_weights_offline() {
+    let env = Env::new(String::new());
+    let out_png = env.cwd.path().join("pgan.png");
+    let out = ok(env.hub(&[
+        "--offline", "run", "facebookresearch/pytorch_GAN_zoo:hub", "PGAN", "--weights", "celeba", "--random-init",
+        "--num-images", "2", "--out", out_png.to_str().unwrap(),
+    ]));
+    assert!(stdout(&out).contains("2 images of 128x128"), "{}", stdout(&out));
+    assert_eq!(image_size(&out_png), (2 * 128 + 3 * 2, 128 + 2 * 2));
+    // Classification flags on a generator are refused with a clear message.
+    let out = env.hub(&["--offline", "run", "facebookresearch/pytorch_GAN_zoo:hub", "PGAN", "--random-init", "--num-images", "1"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--out"), "{}", stderr(&out));
+}
+
+fn image_size(png: &Path) -> (u32, u32) {
+    let bytes = std::fs::read(png).unwrap();
+    assert_eq!(&bytes[1..4], b"PNG");
+    let w = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
+    let h = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
+    (w, h)
+}

@@ -8,9 +8,9 @@ use hub_core::{Hub, HubOptions, RepoSpec, WeightFormat};
 use image::RgbImage;
 
 use crate::error::{Error, Result};
-use crate::import::{ImportOptions, ImportReport};
+use crate::import::ImportReport;
 use crate::preprocess::{Interpolation, Preprocess};
-use crate::registry::{self, Architecture, ClassifierConfig, ImageClassifier};
+use crate::registry::{self, Architecture, Generator, ImageClassifier, Model};
 
 /// The CPU backend (burn's flex, with SIMD and rayon) that [`load`] uses.
 pub type Cpu = burn::backend::Flex;
@@ -79,7 +79,7 @@ pub struct Loaded<B: Backend> {
     /// The architecture.
     pub architecture: Architecture,
     /// The burn module.
-    pub model: ImageClassifier<B>,
+    pub model: Model<B>,
     /// The input preparation the weights expect.
     pub preprocess: Preprocess,
     /// Category names, by class index (empty when the manifest names none that hub knows).
@@ -124,8 +124,8 @@ pub fn load_with<B: Backend>(hub: &Hub, spec: &RepoSpec, entry: &str, options: &
     manifest.check_dependencies(&spec.to_string(), registry::provides)?;
     let (name, ep) = manifest.entry(entry)?;
     let architecture = registry::find(&ep.architecture).ok_or_else(|| Error::UnknownArchitecture { architecture: ep.architecture.clone() })?;
-    let use_published = options.pretrained && options.checkpoint.is_none();
-    let weights = if use_published { ep.weights(name, options.weights.as_deref())? } else { None };
+    // The weights fix the architecture's config even for a random initialisation.
+    let weights = if options.checkpoint.is_none() { ep.weights(name, options.weights.as_deref())? } else { None };
     // The weights fix their config values; an override may only repeat them.
     let mut config = ep.config_for(weights.map(|(_, w)| w));
     if let Some((wname, w)) = weights {
@@ -144,39 +144,31 @@ pub fn load_with<B: Backend>(hub: &Hub, spec: &RepoSpec, entry: &str, options: &
         }
     }
     config.extend(options.config.clone());
-    let classifier_config = ClassifierConfig::from_table(name, &config)?;
-    let mut model = architecture.build::<B>(&classifier_config, device)?;
+    let mut model = architecture.build_model::<B>(name, &config, device)?;
     let mut report = None;
     let preprocessing = ep.preprocessing_for(weights.map(|(_, w)| w));
     if let Some(path) = &options.checkpoint {
         if !path.is_file() {
             return Err(Error::NoCheckpoint { path: path.clone() });
         }
-        let mut import = ImportOptions::new().with_remaps(architecture.family.remaps());
-        if let Some(k) = &options.checkpoint_key {
-            import = import.with_top_level_key(k.clone());
-        }
         let format = if path.extension().is_some_and(|e| e == "safetensors") { WeightFormat::Safetensors } else { WeightFormat::Pytorch };
-        let (m, r) = load_file(model, path, format, &import)?;
+        let (m, r) = load_file(model, &architecture, path, format, options.checkpoint_key.as_deref())?;
         model = m;
         report = Some(r);
-    } else if let Some((_, w)) = weights {
+    } else if let Some((_, w)) = weights.filter(|_| options.pretrained) {
         let path = hub.fetch(&w.artifact)?;
         // A checked burnpack conversion of this very file (`hub convert`) loads without pickle parsing.
         let converted = crate::convert::cached_sha256(&path)
             .map(|sha| crate::convert::converted_path(hub.cache().root(), sha, architecture.id))
             .filter(|p| p.is_file());
-        if let Some(bpk) = converted {
-            let fresh = architecture.build::<B>(&classifier_config, device)?;
-            if let Ok(m) = fresh.load_burnpack(&bpk) {
-                return finish(spec, name, ep, weights, options, architecture, m, None, preprocessing.as_ref(), device);
+        if let (Some(bpk), Model::Classifier(_)) = (converted, &model) {
+            if let Model::Classifier(fresh) = architecture.build_model::<B>(name, &config, device)? {
+                if let Ok(m) = fresh.load_burnpack(&bpk) {
+                    return finish(spec, name, ep, weights, options, architecture, Model::Classifier(m), None, preprocessing.as_ref(), device);
+                }
             }
         }
-        let mut import = ImportOptions::new().with_remaps(architecture.family.remaps());
-        if let Some(k) = &w.key {
-            import = import.with_top_level_key(k.clone());
-        }
-        let (m, r) = load_file(model, &path, w.format, &import)?;
+        let (m, r) = load_file(model, &architecture, &path, w.format, w.key.as_deref())?;
         model = m;
         report = Some(r);
     }
@@ -191,7 +183,7 @@ fn finish<B: Backend>(
     weights: Option<(&str, &hub_core::Weights)>,
     options: &LoadOptions,
     architecture: Architecture,
-    model: ImageClassifier<B>,
+    model: Model<B>,
     report: Option<ImportReport>,
     preprocessing: Option<&hub_core::Preprocessing>,
     device: &B::Device,
@@ -204,7 +196,7 @@ fn finish<B: Backend>(
     Ok(Loaded {
         repo: spec.clone(),
         entry: name.to_owned(),
-        weights: weights.map(|(n, _)| n.to_owned()),
+        weights: weights.filter(|_| options.pretrained).map(|(n, _)| n.to_owned()),
         checkpoint: options.checkpoint.clone(),
         architecture,
         model,
@@ -215,10 +207,10 @@ fn finish<B: Backend>(
     })
 }
 
-fn load_file<B: Backend>(model: ImageClassifier<B>, path: &Path, format: WeightFormat, import: &ImportOptions) -> Result<(ImageClassifier<B>, ImportReport)> {
+fn load_file<B: Backend>(model: Model<B>, architecture: &Architecture, path: &Path, format: WeightFormat, key: Option<&str>) -> Result<(Model<B>, ImportReport)> {
     match format {
-        WeightFormat::Safetensors => model.load_safetensors(path, import),
-        _ => model.load_pytorch(path, import),
+        WeightFormat::Safetensors => model.load_safetensors(architecture, path),
+        _ => model.load_pytorch(architecture, path, key),
     }
 }
 
@@ -259,19 +251,48 @@ pub fn to_preprocess(entry: &str, p: Option<&hub_core::Preprocessing>) -> Result
 }
 
 impl<B: Backend> Loaded<B> {
-    /// Logits for a preprocessed batch.
+    /// The image classifier, or an error for models of other tasks.
+    pub fn classifier(&self) -> Result<&ImageClassifier<B>> {
+        match &self.model {
+            Model::Classifier(m) => Ok(m),
+            _ => Err(self.wrong_task("classification")),
+        }
+    }
+
+    /// The image generator, or an error for models of other tasks.
+    pub fn generator(&self) -> Result<&Generator<B>> {
+        match &self.model {
+            Model::Generator(g) => Ok(g),
+            _ => Err(self.wrong_task("image generation")),
+        }
+    }
+
+    fn wrong_task(&self, operation: &'static str) -> Error {
+        Error::WrongTask { entry: self.entry.clone(), task: self.architecture.task.as_str().to_owned(), operation }
+    }
+
+    /// Logits for a preprocessed batch (classifiers).
     ///
     /// # Shapes
     /// - x: `[batch, 3, crop, crop]`
     /// - returns: `[batch, num_classes]`
-    pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        self.model.forward(x)
+    pub fn forward(&self, x: Tensor<B, 4>) -> Result<Tensor<B, 2>> {
+        Ok(self.classifier()?.forward(x))
+    }
+
+    /// `n` images from seeded noise (generators): the GAN zoo's `test(buildNoiseData(n))`.
+    ///
+    /// # Shapes
+    /// - returns: `[n, channels, size, size]`, values in [-1, 1]
+    pub fn generate(&self, n: usize, seed: u64) -> Result<Tensor<B, 4>> {
+        let g = self.generator()?;
+        Ok(g.test(g.build_noise_data(n, seed, &self.device)))
     }
 
     /// The `k` most probable classes of each image, most probable first.
     pub fn classify(&self, images: &[RgbImage], k: usize) -> Result<Vec<Vec<Prediction>>> {
         let batch = self.preprocess.batch_from_images::<B>(images, &self.device)?;
-        Ok(self.top_k(self.forward(batch), k))
+        Ok(self.top_k(self.forward(batch)?, k))
     }
 
     /// [`classify`](Self::classify) on image files (PNG or JPEG).

@@ -9,6 +9,7 @@ use burn_store::{BurnpackStore, ModuleSnapshot};
 
 use crate::error::{Error, Result};
 use crate::import::{self, ImportOptions, ImportReport};
+use crate::gan::{dcgan, pgan, NoiseRng};
 use crate::vision::{alexnet, densenet, efficientnet, googlenet, inception, mobilenet, resnet, shufflenet, squeezenet, vgg};
 
 /// What a model does.
@@ -17,6 +18,8 @@ use crate::vision::{alexnet, densenet, efficientnet, googlenet, inception, mobil
 pub enum Task {
     /// Image in, class scores out.
     ImageClassification,
+    /// Latent noise in, images out.
+    ImageGeneration,
 }
 
 impl Task {
@@ -24,6 +27,7 @@ impl Task {
     pub fn as_str(self) -> &'static str {
         match self {
             Task::ImageClassification => "image-classification",
+            Task::ImageGeneration => "image-generation",
         }
     }
 }
@@ -54,6 +58,10 @@ pub enum Family {
     EfficientNet,
     /// EfficientNet-Lite (lukemelas-style key names, TF "SAME" padding).
     EfficientNetLite,
+    /// DCGAN generators (GAN zoo, PyTorch DCGAN tutorial).
+    Dcgan,
+    /// Progressive GAN generators (GAN zoo).
+    Pgan,
 }
 
 impl Family {
@@ -70,7 +78,17 @@ impl Family {
         Family::MobileNet,
         Family::EfficientNet,
         Family::EfficientNetLite,
+        Family::Dcgan,
+        Family::Pgan,
     ];
+
+    /// The task of the family's models.
+    pub fn task(self) -> Task {
+        match self {
+            Family::Dcgan | Family::Pgan => Task::ImageGeneration,
+            _ => Task::ImageClassification,
+        }
+    }
 
     /// The architecture ids of the family.
     pub fn variants(self) -> &'static [&'static str] {
@@ -86,6 +104,8 @@ impl Family {
             Family::MobileNet => mobilenet::VARIANTS,
             Family::EfficientNet => efficientnet::VARIANTS,
             Family::EfficientNetLite => efficientnet::lite::VARIANTS,
+            Family::Dcgan => dcgan::VARIANTS,
+            Family::Pgan => pgan::VARIANTS,
         }
     }
 
@@ -103,6 +123,8 @@ impl Family {
             Family::MobileNet => mobilenet::weights::remaps(),
             Family::EfficientNet => efficientnet::weights::remaps(),
             Family::EfficientNetLite => efficientnet::weights::lite_remaps(),
+            // The generators' remaps depend on the variant: see `Model::load_pytorch`.
+            Family::Dcgan | Family::Pgan => Vec::new(),
         }
     }
 
@@ -120,6 +142,8 @@ impl Family {
             Family::MobileNet => "Sandler et al. 2018 / Howard et al. 2019, https://arxiv.org/abs/1905.02244; torchvision/models/mobilenetv2.py, mobilenetv3.py",
             Family::EfficientNet => "Tan & Le 2019, https://arxiv.org/abs/1905.11946; torchvision/models/efficientnet.py",
             Family::EfficientNetLite => "Tan & Le 2019 (Lite variants); lukemelas/EfficientNet-PyTorch key names",
+            Family::Dcgan => "Radford et al. 2015, https://arxiv.org/abs/1511.06434; pytorch_GAN_zoo models/networks/DCGAN_nets.py, PyTorch DCGAN tutorial",
+            Family::Pgan => "Karras et al. 2017, https://arxiv.org/abs/1710.10196; pytorch_GAN_zoo models/networks/progressive_conv_net.py",
         }
     }
 }
@@ -152,37 +176,69 @@ impl Architecture {
             Task::ImageClassification => format!(
                 "forward(x: Tensor<B, 4>) -> Tensor<B, 2>\n  x: [batch, 3, {s}, {s}] f32, an RGB image batch after the preprocessing below\n  returns: [batch, num_classes] logits (softmax gives probabilities)"
             ),
+            Task::ImageGeneration => "build_noise_data(n, rng) -> Tensor<B, 2>   [n, latent_dim], N(0, 1) (plus one-hot class codes)\ntest(noise: Tensor<B, 2>) -> Tensor<B, 4>\n  returns: [n, 3, size, size] images in [-1, 1]".to_owned(),
         }
     }
 
-    /// Builds the model with random weights.
+    /// Builds the model of any task with random weights from a manifest config table.
+    pub fn build_model<B: Backend>(&self, entry: &str, config: &toml::Table, device: &B::Device) -> Result<Model<B>> {
+        let id = self.id;
+        let missing = || Error::UnknownArchitecture { architecture: id.to_owned() };
+        match self.family {
+            Family::Dcgan => {
+                reject_keys(entry, config, &[])?;
+                Ok(Model::Generator(Generator::Dcgan(Box::new(dcgan::config(id).ok_or_else(missing)?.init(device)))))
+            }
+            Family::Pgan => {
+                reject_keys(entry, config, &["model_name"])?;
+                let c = match config.get("model_name") {
+                    None => pgan::config(id).ok_or_else(missing)?,
+                    Some(v) => {
+                        let name = v.as_str().unwrap_or_default();
+                        pgan::config_for_model_name(name).ok_or_else(|| Error::Config {
+                            entry: entry.to_owned(),
+                            key: "model_name".into(),
+                            message: format!("{v} is not one of {:?}", pgan::weights::MODEL_NAMES),
+                        })?
+                    }
+                };
+                Ok(Model::Generator(Generator::Pgan(Box::new(c.init(device)))))
+            }
+            _ => Ok(Model::Classifier(self.build(&ClassifierConfig::from_table(entry, config)?, device)?)),
+        }
+    }
+
+    /// Builds an image classifier with random weights.
     pub fn build<B: Backend>(&self, config: &ClassifierConfig, device: &B::Device) -> Result<ImageClassifier<B>> {
         let id = self.id;
         let missing = || Error::UnknownArchitecture { architecture: id.to_owned() };
         let n = config.num_classes;
         Ok(match self.family {
-            Family::AlexNet => ImageClassifier::AlexNet(alexnet::config(id).ok_or_else(missing)?.with_num_classes(n).init(device)),
-            Family::Vgg => ImageClassifier::Vgg(vgg::config(id).ok_or_else(missing)?.with_num_classes(n).init(device)),
-            Family::ResNet => ImageClassifier::ResNet(resnet::config(id).ok_or_else(missing)?.with_num_classes(n).init(device)),
-            Family::DenseNet => ImageClassifier::DenseNet(densenet::config(id).ok_or_else(missing)?.with_num_classes(n).init(device)),
-            Family::SqueezeNet => ImageClassifier::SqueezeNet(squeezenet::config(id).ok_or_else(missing)?.with_num_classes(n).init(device)),
+            Family::AlexNet => ImageClassifier::AlexNet(Box::new(alexnet::config(id).ok_or_else(missing)?.with_num_classes(n).init(device))),
+            Family::Vgg => ImageClassifier::Vgg(Box::new(vgg::config(id).ok_or_else(missing)?.with_num_classes(n).init(device))),
+            Family::ResNet => ImageClassifier::ResNet(Box::new(resnet::config(id).ok_or_else(missing)?.with_num_classes(n).init(device))),
+            Family::DenseNet => ImageClassifier::DenseNet(Box::new(densenet::config(id).ok_or_else(missing)?.with_num_classes(n).init(device))),
+            Family::SqueezeNet => ImageClassifier::SqueezeNet(Box::new(squeezenet::config(id).ok_or_else(missing)?.with_num_classes(n).init(device))),
             Family::GoogLeNet => {
                 let mut c = googlenet::config(id).ok_or_else(missing)?.with_num_classes(n);
                 c.aux_logits = config.aux_logits.unwrap_or(c.aux_logits);
                 c.transform_input = config.transform_input.unwrap_or(c.transform_input);
-                ImageClassifier::GoogLeNet(c.init(device))
+                ImageClassifier::GoogLeNet(Box::new(c.init(device)))
             }
             Family::InceptionV3 => {
                 let mut c = inception::config(id).ok_or_else(missing)?.with_num_classes(n);
                 c.aux_logits = config.aux_logits.unwrap_or(c.aux_logits);
                 c.transform_input = config.transform_input.unwrap_or(c.transform_input);
-                ImageClassifier::InceptionV3(c.init(device))
+                ImageClassifier::InceptionV3(Box::new(c.init(device)))
             }
-            Family::ShuffleNetV2 => ImageClassifier::ShuffleNetV2(shufflenet::config(id).ok_or_else(missing)?.with_num_classes(n).init(device)),
-            Family::MobileNet => ImageClassifier::MobileNet(mobilenet::config(id).ok_or_else(missing)?.with_num_classes(n).init(device)),
-            Family::EfficientNet => ImageClassifier::EfficientNet(efficientnet::config(id).ok_or_else(missing)?.with_num_classes(n).init(device)),
+            Family::ShuffleNetV2 => ImageClassifier::ShuffleNetV2(Box::new(shufflenet::config(id).ok_or_else(missing)?.with_num_classes(n).init(device))),
+            Family::MobileNet => ImageClassifier::MobileNet(Box::new(mobilenet::config(id).ok_or_else(missing)?.with_num_classes(n).init(device))),
+            Family::EfficientNet => ImageClassifier::EfficientNet(Box::new(efficientnet::config(id).ok_or_else(missing)?.with_num_classes(n).init(device))),
             Family::EfficientNetLite => {
-                ImageClassifier::EfficientNetLite(efficientnet::lite::config(id).ok_or_else(missing)?.with_num_classes(n).init(device))
+                ImageClassifier::EfficientNetLite(Box::new(efficientnet::lite::config(id).ok_or_else(missing)?.with_num_classes(n).init(device)))
+            }
+            Family::Dcgan | Family::Pgan => {
+                return Err(Error::WrongTask { entry: id.to_owned(), task: self.task.as_str().to_owned(), operation: "building a classifier" })
             }
         })
     }
@@ -191,7 +247,7 @@ impl Architecture {
 /// Every architecture, family by family.
 pub fn architectures() -> impl Iterator<Item = Architecture> {
     Family::ALL.iter().flat_map(|&family| {
-        family.variants().iter().map(move |&id| Architecture { id, family, task: Task::ImageClassification })
+        family.variants().iter().map(move |&id| Architecture { id, family, task: family.task() })
     })
 }
 
@@ -247,15 +303,117 @@ impl ClassifierConfig {
     }
 }
 
+fn reject_keys(entry: &str, config: &toml::Table, known: &[&str]) -> Result<()> {
+    match config.keys().find(|k| !known.contains(&k.as_str())) {
+        None => Ok(()),
+        Some(k) => Err(Error::Config { entry: entry.to_owned(), key: k.clone(), message: format!("unknown config key (known: {known:?})") }),
+    }
+}
+
+/// A model of any task.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Model<B: Backend> {
+    /// An image classifier.
+    Classifier(ImageClassifier<B>),
+    /// An image generator.
+    Generator(Generator<B>),
+}
+
+/// An image generator (GAN).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Generator<B: Backend> {
+    /// A DCGAN generator.
+    Dcgan(Box<dcgan::Dcgan<B>>),
+    /// A progressive GAN generator.
+    Pgan(Box<pgan::Pgan<B>>),
+}
+
+impl<B: Backend> Generator<B> {
+    /// The GAN zoo's `buildNoiseData(n)`, seeded.
+    ///
+    /// # Shapes
+    /// - returns: `[n, latent_dim]`
+    pub fn build_noise_data(&self, n: usize, seed: u64, device: &B::Device) -> Tensor<B, 2> {
+        let mut rng = NoiseRng::seed_from_u64(seed);
+        match self {
+            Generator::Dcgan(m) => m.build_noise_data(n, &mut rng, device),
+            Generator::Pgan(m) => m.build_noise_data(n, &mut rng, device),
+        }
+    }
+
+    /// The GAN zoo's `test(noise)`: images in [-1, 1].
+    ///
+    /// # Shapes
+    /// - noise: `[n, latent_dim]`
+    /// - returns: `[n, channels, size, size]`
+    pub fn test(&self, noise: Tensor<B, 2>) -> Tensor<B, 4> {
+        match self {
+            Generator::Dcgan(m) => m.test(noise),
+            Generator::Pgan(m) => m.test(noise),
+        }
+    }
+}
+
+impl<B: Backend> Model<B> {
+    /// Loads a PyTorch checkpoint, reading the state dict under `key` when given.
+    pub fn load_pytorch(self, architecture: &Architecture, path: &Path, key: Option<&str>) -> Result<(Self, ImportReport)> {
+        Ok(match self {
+            Model::Classifier(m) => {
+                let mut options = ImportOptions::new().with_remaps(architecture.family.remaps());
+                if let Some(k) = key {
+                    options = options.with_top_level_key(k);
+                }
+                let (m, r) = m.load_pytorch(path, &options)?;
+                (Model::Classifier(m), r)
+            }
+            Model::Generator(Generator::Dcgan(m)) => {
+                let layout = if architecture.id == "dcgan_faces" { dcgan::weights::KeyLayout::Sequential } else { dcgan::weights::KeyLayout::GanZoo };
+                let default_key = dcgan::weights::weights(architecture.id).map_or("netG", |w| w.top_level_key);
+                let options = dcgan::weights::import_options(layout, m.depth(), key.unwrap_or(default_key));
+                let (m, r) = boxed(m, |m| Ok(import::load_pytorch::<B, _>(m, path, &options)?))?;
+                (Model::Generator(Generator::Dcgan(m)), r)
+            }
+            Model::Generator(Generator::Pgan(m)) => {
+                let options = pgan::weights::import_options(key.unwrap_or("netG"));
+                let (m, r) = boxed(m, |m| Ok(import::load_pytorch::<B, _>(m, path, &options)?))?;
+                (Model::Generator(Generator::Pgan(m)), r)
+            }
+        })
+    }
+
+    /// Loads a safetensors file (classifiers only).
+    pub fn load_safetensors(self, architecture: &Architecture, path: &Path) -> Result<(Self, ImportReport)> {
+        match self {
+            Model::Classifier(m) => {
+                let (m, r) = m.load_safetensors(path, &ImportOptions::new().with_remaps(architecture.family.remaps()))?;
+                Ok((Model::Classifier(m), r))
+            }
+            Model::Generator(_) => Err(Error::WrongTask { entry: architecture.id.to_owned(), task: architecture.task.as_str().to_owned(), operation: "loading safetensors" }),
+        }
+    }
+}
+
+/// Runs `f` on a boxed module, keeping the module's bytes out of the caller's stack frame (a
+/// `match` over many large modules would otherwise reserve room for all of them at once).
+fn boxed<B: Backend, M: burn::module::Module<B>>(
+    m: Box<M>,
+    f: impl FnOnce(M) -> Result<(M, ImportReport)>,
+) -> Result<(Box<M>, ImportReport)> {
+    let (m, report) = f(*m)?;
+    Ok((Box::new(m), report))
+}
+
 macro_rules! classifiers {
     ($($variant:ident($($path:tt)+)),* $(,)?) => {
-        /// An image classifier of any family.
+        /// An image classifier of any family (boxed: the modules are large).
         #[derive(Debug)]
         #[non_exhaustive]
         pub enum ImageClassifier<B: Backend> {
             $(
                 #[doc = concat!("A `", stringify!($($path)+), "`.")]
-                $variant($($path)+<B>),
+                $variant(Box<$($path)+<B>>),
             )*
         }
 
@@ -274,7 +432,7 @@ macro_rules! classifiers {
             /// Number of parameters.
             pub fn num_params(&self) -> usize {
                 match self {
-                    $(ImageClassifier::$variant(m) => import::parameter_count::<B, _>(m),)*
+                    $(ImageClassifier::$variant(m) => import::parameter_count::<B, _>(m.as_ref()),)*
                 }
             }
 
@@ -282,7 +440,7 @@ macro_rules! classifiers {
             pub fn load_pytorch(self, path: &Path, options: &ImportOptions) -> Result<(Self, ImportReport)> {
                 Ok(match self {
                     $(ImageClassifier::$variant(m) => {
-                        let (m, report) = import::load_pytorch::<B, _>(m, path, options)?;
+                        let (m, report) = boxed(m, |m| Ok(import::load_pytorch::<B, _>(m, path, options)?))?;
                         (ImageClassifier::$variant(m), report)
                     })*
                 })
@@ -301,10 +459,10 @@ macro_rules! classifiers {
             /// Loads a burnpack file written by [`save_burnpack`](Self::save_burnpack) for the same
             /// architecture; every parameter must be present and applied.
             pub fn load_burnpack(self, path: &Path) -> Result<Self> {
-                let mut store = BurnpackStore::from_file(path);
                 let err = |message: String| Error::Burnpack { path: path.to_path_buf(), message };
                 Ok(match self {
                     $(ImageClassifier::$variant(mut m) => {
+                        let mut store = BurnpackStore::from_file(path);
                         let r = m.load_from(&mut store).map_err(|e| err(e.to_string()))?;
                         if !r.missing.is_empty() || !r.errors.is_empty() || !r.unused.is_empty() {
                             return Err(err(format!("missing {:?}, unused {:?}, errors {:?}", r.missing, r.unused, r.errors)));
@@ -326,7 +484,7 @@ macro_rules! classifiers {
             pub fn load_safetensors(self, path: &Path, options: &ImportOptions) -> Result<(Self, ImportReport)> {
                 Ok(match self {
                     $(ImageClassifier::$variant(m) => {
-                        let (m, report) = import::load_safetensors::<B, _>(m, path, options)?;
+                        let (m, report) = boxed(m, |m| Ok(import::load_safetensors::<B, _>(m, path, options)?))?;
                         (ImageClassifier::$variant(m), report)
                     })*
                 })

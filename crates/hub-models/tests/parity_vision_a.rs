@@ -273,3 +273,42 @@ fn every_variant_has_a_parity_test() {
         );
     }
 }
+
+/// torchvision's published DenseNet checkpoints use the pre-1.0 key names
+/// (`denselayer1.norm.1.weight`). Rename the golden densenet121 keys to that style on the fly
+/// and check that the family's remaps still load everything strictly, with the same output.
+#[test]
+fn densenet121_legacy_key_names() {
+    let entry = "densenet121";
+    let Some(dir) = entry_dir(entry) else { return };
+    let device = Default::default();
+    let io = dir.join("io.safetensors");
+    let input = read_tensor(&io, "input");
+    let expected = Tensor::<B, 2>::from_data(read_tensor(&io, "output"), &device);
+    let scale: f32 = expected.clone().abs().max().into_scalar();
+    // Current names → legacy names, then the family's own remaps (legacy → current → burn).
+    let to_legacy = [(r"(denselayer\d+)\.(norm|conv)([12])\.", "$1.$2.$3.")];
+    let options = ImportOptions::new()
+        .with_remaps(to_legacy)
+        .with_remaps(densenet::weights::remaps());
+    // Without the family's remaps the legacy names really are unknown to the model.
+    let fresh = densenet::config(entry).unwrap().init::<B>(&device);
+    let err = load_pytorch(
+        fresh,
+        dir.join("model.pth"),
+        &ImportOptions::new().with_remaps(to_legacy),
+    )
+    .err()
+    .expect("legacy names must not load without the remaps");
+    assert!(
+        err.to_string().contains("denselayer1.norm.1.weight"),
+        "{err}"
+    );
+    let model = densenet::config(entry).unwrap().init::<B>(&device);
+    let (model, report) = load_pytorch(model, dir.join("model.pth"), &options).unwrap();
+    assert!(report.is_complete(), "{report:?}");
+    let out = model.forward(Tensor::from_data(input, &device));
+    let err = max_abs_diff(out, expected);
+    println!("parity {entry} (legacy key names): max|burn-torch| = {err:.3e}");
+    assert!(err <= TOLERANCE * scale);
+}

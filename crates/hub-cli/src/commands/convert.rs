@@ -61,7 +61,10 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             if out.is_file() {
                 std::fs::remove_file(&out)?; // converting again replaces (and re-checks) it
             }
-            (loaded.model, loaded.architecture, config, out)
+            let hub_models::registry::Model::Classifier(model) = loaded.model else {
+                anyhow::bail!("{entry}: only image classifiers can be converted so far")
+            };
+            (model, loaded.architecture, config, out)
         }
         (None, Some(checkpoint)) => {
             let id = args.arch.as_deref().unwrap_or_default();

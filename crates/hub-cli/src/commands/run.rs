@@ -17,8 +17,20 @@ pub struct Args {
     /// The entrypoint.
     entry: String,
     /// Images to classify (PNG or JPEG).
-    #[arg(long = "image", required = true, num_args = 1..)]
+    #[arg(long = "image", num_args = 1..)]
     images: Vec<PathBuf>,
+    /// Image generation: how many images.
+    #[arg(long, default_value_t = 16)]
+    num_images: usize,
+    /// Image generation: the noise seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Image generation: the PNG grid to write.
+    #[arg(long, value_name = "FILE.png")]
+    out: Option<PathBuf>,
+    /// Image generation: images per grid row (default: about the square root).
+    #[arg(long)]
+    nrow: Option<usize>,
     /// Weight variant (default: the entrypoint's default).
     #[arg(long)]
     weights: Option<String>,
@@ -31,8 +43,8 @@ pub struct Args {
     /// Config overrides, KEY=VALUE in TOML syntax (e.g. num_classes=10).
     #[arg(long = "config", value_name = "KEY=VALUE")]
     config: Vec<String>,
-    /// Keep the random initialisation (no weights).
-    #[arg(long, conflicts_with_all = ["weights", "checkpoint"])]
+    /// Keep the random initialisation (no download; --weights still picks the architecture's config).
+    #[arg(long, conflicts_with = "checkpoint")]
     random_init: bool,
     /// Where to run.
     #[arg(long, value_enum, default_value_t = Device::Cpu)]
@@ -40,7 +52,7 @@ pub struct Args {
     /// How many classes to show per image.
     #[arg(long, default_value_t = 5)]
     top_k: usize,
-    /// Write the raw model output (logits, [images, classes]) to a NumPy .npy file.
+    /// Write the raw model output (logits [images, classes], or images [n, 3, h, w]) to a NumPy .npy file.
     #[arg(long, value_name = "FILE.npy")]
     save_output: Option<PathBuf>,
     /// One JSON document on stdout.
@@ -96,14 +108,45 @@ fn run_on<B: Backend>(args: &Args, global: &Global, device: &B::Device) -> anyho
         options.config.extend(table);
     }
     let model: Loaded<B> = load_with(&hub, &args.repo, &args.entry, &options, device)?;
+    match model.architecture.task {
+        hub_models::registry::Task::ImageGeneration => generate(args, &model),
+        _ => classify(args, &model, device),
+    }
+}
+
+fn save_npy<B: Backend, const D: usize>(path: &Option<PathBuf>, t: &burn::tensor::Tensor<B, D>) -> anyhow::Result<()> {
+    if let Some(path) = path {
+        let data: Vec<f32> = t.clone().into_data().iter::<f32>().collect();
+        crate::npy::write_f32(path, &t.dims(), &data)?;
+    }
+    Ok(())
+}
+
+fn generate<B: Backend>(args: &Args, model: &Loaded<B>) -> anyhow::Result<ExitCode> {
+    let Some(out) = &args.out else { anyhow::bail!("{} generates images: give --out FILE.png (and --num-images, --seed)", model.entry) };
+    anyhow::ensure!(args.num_images > 0, "--num-images must be at least 1");
+    let images = model.generate(args.num_images, args.seed)?;
+    save_npy(&args.save_output, &images)?;
+    let nrow = args.nrow.unwrap_or_else(|| (args.num_images as f64).sqrt().ceil() as usize).max(1);
+    hub_models::gan::save_grid(images.clone(), out, nrow)?;
+    let [n, c, h, w] = images.dims();
+    if args.json {
+        super::print_json(&json!({
+            "repo": args.repo.to_string(), "entry": model.entry, "weights": model.weights,
+            "device": args.device.name(), "seed": args.seed, "images": n, "shape": [n, c, h, w], "out": out,
+        }))?;
+    } else {
+        println!("wrote {} ({n} images of {w}x{h}, seed {}, {} per row)", out.display(), args.seed, nrow);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn classify<B: Backend>(args: &Args, model: &Loaded<B>, device: &B::Device) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(!args.images.is_empty(), "{} classifies images: give --image FILE (one or more)", model.entry);
     let images = args.images.iter().map(|p| hub_models::preprocess::load_rgb8(p)).collect::<Result<Vec<_>, _>>()?;
     let batch = model.preprocess.batch_from_images::<B>(&images, device)?;
-    let logits = model.forward(batch);
-    if let Some(path) = &args.save_output {
-        let shape = logits.dims();
-        let data: Vec<f32> = logits.clone().into_data().iter::<f32>().collect();
-        crate::npy::write_f32(path, &shape, &data)?;
-    }
+    let logits = model.forward(batch)?;
+    save_npy(&args.save_output, &logits)?;
     let results = model.top_k(logits, args.top_k);
     let weights = model.weights.clone().or_else(|| model.checkpoint.as_ref().map(|p| p.display().to_string()));
     if args.json {

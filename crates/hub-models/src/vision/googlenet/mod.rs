@@ -191,6 +191,7 @@ mod tests {
     use super::*;
     use crate::import::{parameter_count, state_dict_shapes};
     use burn::backend::Flex;
+    use burn::tensor::Distribution;
 
     type B = Flex;
 
@@ -227,20 +228,30 @@ mod tests {
 
     #[test]
     fn forward_shape_and_aux_do_not_change_logits() {
+        use burn_store::ModuleSnapshot;
         let device = Default::default();
-        let plain = config("googlenet")
-            .unwrap()
-            .with_num_classes(6)
-            .with_transform_input(true)
-            .init::<B>(&device);
-        let x =
-            Tensor::<B, 4>::random([1, 3, 32, 32], burn::tensor::Distribution::Default, &device);
-        assert_eq!(plain.forward(x.clone()).dims(), [1, 6]);
         let with_aux = config("googlenet_aux")
             .unwrap()
             .with_num_classes(6)
             .init::<B>(&device);
-        assert_eq!(with_aux.forward(x).dims(), [1, 6]);
+        // The same weights without the auxiliary heads.
+        let mut plain = config("googlenet")
+            .unwrap()
+            .with_num_classes(6)
+            .init::<B>(&device);
+        let result = plain.apply(with_aux.collect(None, None, true), None, None, true);
+        assert!(result.missing.is_empty() && result.errors.is_empty());
+        assert!(result.unused.iter().all(|k| k.starts_with("aux")));
+        assert!(!result.unused.is_empty());
+
+        let x = Tensor::<B, 4>::random([1, 3, 32, 32], Distribution::Default, &device);
+        let a = with_aux.forward(x.clone());
+        assert_eq!(a.dims(), [1, 6]);
+        let b = plain.forward(x);
+        assert_eq!(
+            a.into_data().to_vec::<f32>().unwrap(),
+            b.into_data().to_vec::<f32>().unwrap()
+        );
     }
 
     #[test]
