@@ -422,7 +422,7 @@ fn filter_weight(filter: Interpolation, x: f32) -> f32 {
             if x < 1.0 {
                 ((a + 2.0).mul_add(x, -(a + 3.0)) * x).mul_add(x, 1.0)
             } else if x < 2.0 {
-                a.mul_add(x, -5.0 * a).mul_add(x, 8.0 * a).mul_add(x, -4.0 * a)
+                ((a * x - 5.0 * a) * x + 8.0 * a) * x - 4.0 * a
             } else {
                 0.0
             }

@@ -172,13 +172,20 @@ fn check<M: Module<B>>(
             start.elapsed().as_secs_f32()
         );
         if err > TOLERANCE * scale {
+            // Deep random networks amplify f32 rounding: then torch's own f32 output is no
+            // closer to the exact (f64) answer than 1e-4. Such an entry passes only if burn is
+            // as close to the exact answer as torch is (within 1.5x) and within 1e-3 of torch.
             let exact = forward_f64(&model, build, forward, &input);
-            panic!(
+            let torch_err = max_abs_diff(exact.clone(), expected.clone());
+            let burn_err = max_abs_diff(exact, out);
+            println!(
+                "parity {entry} ({name}): above 1e-4; vs f64: torch f32 off by {torch_err:.3e}, burn f32 off by {burn_err:.3e}"
+            );
+            assert!(
+                err <= 10.0 * TOLERANCE * scale && burn_err <= 1.5 * torch_err,
                 "{entry} ({name}): max|burn-torch| = {err:e} > {TOLERANCE:e} * {scale:e}; \
-                 for reference, the same network in f64 differs from torch's f32 output by {:e} \
-                 and from burn's f32 output by {:e}",
-                max_abs_diff(exact.clone(), expected.clone()),
-                max_abs_diff(exact, out),
+                 the same network in f64 differs from torch's f32 output by {torch_err:e} \
+                 and from burn's f32 output by {burn_err:e}",
             );
         }
     }
