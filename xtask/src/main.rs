@@ -1,1 +1,56 @@
-fn main() {}
+//! `cargo xtask`: developer jobs for the hub workspace (matklad's cargo-xtask pattern).
+//!
+//! Never a dependency of the libraries. Subcommands:
+//! - `cargo xtask golden`: PyTorch golden references for the parity tests (see `golden.rs`).
+//! - `cargo xtask ci`: what CI runs (golden references, tests, docs, GPU feature check).
+//! - `cargo xtask bench`: criterion benches and the PyTorch comparison.
+//! - `cargo xtask import ENTRY`: convert a checkpoint once into a checked burnpack file.
+
+mod bench;
+mod ci;
+mod golden;
+mod import;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "Developer jobs for the hub workspace"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate the PyTorch golden references under target/golden (creates a pinned venv once).
+    Golden(golden::GoldenArgs),
+    /// What CI runs: golden references, the test suite, docs, GPU feature check.
+    Ci(ci::CiArgs),
+    /// Criterion benches, then PyTorch on the same models, with ratios.
+    Bench(bench::BenchArgs),
+    /// Convert a PyTorch checkpoint once into a checked burnpack file.
+    Import(import::ImportArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Golden(args) => golden::run(&args),
+        Command::Ci(args) => ci::run(&args),
+        Command::Bench(args) => bench::run(&args),
+        Command::Import(args) => import::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,290 @@
+"""Golden references for the vision families: torchvision models with seeded random weights.
+
+Run by `cargo xtask golden` inside target/golden-venv. For every entry E it writes
+(see the data contract in the project docs):
+
+    OUT/E/model.pth          torch.save(model.state_dict()), zip format
+    OUT/E/model_legacy.pth   the same state dict in the pre-1.6 pickle format (LEGACY entries)
+    OUT/E/io.safetensors     f32 `input` [2, 3, S, S] and eval-mode `output` [2, num_classes]
+    OUT/E/meta.json          entry, builder, kwargs, input_shape, legacy, ...
+    OUT/index.json           the entries present, in table order
+
+An entry whose files exist (and were written by this GENERATOR_VERSION) is skipped unless
+--force. meta.json is written last, so an interrupted run leaves the entry to redo.
+
+How the weights are made meaningful for a 1e-4 relative tolerance:
+  * every BatchNorm gets random affine parameters and running statistics, so an
+    implementation that ignores any of the four tensors fails;
+  * one calibration pass (eval mode, over the two test images plus two more) walks the
+    layers in execution order: each Conv2d/Linear is rescaled so that its output has unit
+    standard deviation (data-dependent init, as in LSUV), and each BatchNorm's running
+    mean/var are set from the statistics of its actual input, then perturbed
+    (mean += 0.1 sd * N(0,1), var *= exp(U(-0.3, 0.3))). Activations stay O(1) through
+    200-layer networks instead of vanishing or exploding, and BN still really normalises;
+  * the inputs are image-like (smooth structure, pixel noise, per-image colour offset);
+  * the output is checked: finite, O(1), varying across classes and across the batch, and
+    model.pth (and model_legacy.pth) are loaded back into a fresh model, strict, and must
+    reproduce it.
+"""
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torchvision
+from safetensors.torch import load_file
+from torch import nn
+
+import common
+import lite0
+
+# Bump when the way references are generated changes: older entries are then regenerated.
+GENERATOR_VERSION = 1
+
+TORCHVISION = "torchvision"
+LITE0 = "xtask/golden/lite0.py"
+
+# (entry, builder, builder kwargs, input size, source). Hyper-parameters beyond the builder
+# defaults are spelled out so the Rust side can read them from meta.json.
+ENTRIES = [
+    ("alexnet", "alexnet", {}, 224, TORCHVISION),
+    *[(n, n, {}, 224, TORCHVISION) for n in ["vgg11", "vgg13", "vgg16", "vgg19"]],
+    *[(n, n, {}, 224, TORCHVISION) for n in ["vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn"]],
+    *[(n, n, {}, 224, TORCHVISION) for n in ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152"]],
+    *[(n, n, {}, 224, TORCHVISION) for n in ["resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d"]],
+    *[(n, n, {}, 224, TORCHVISION) for n in ["wide_resnet50_2", "wide_resnet101_2"]],
+    *[(n, n, {}, 224, TORCHVISION) for n in ["densenet121", "densenet161", "densenet169", "densenet201"]],
+    *[(n, n, {}, 224, TORCHVISION) for n in ["squeezenet1_0", "squeezenet1_1"]],
+    ("googlenet", "googlenet", {"aux_logits": False, "transform_input": False, "init_weights": True}, 224, TORCHVISION),
+    ("googlenet_aux", "googlenet", {"aux_logits": True, "transform_input": False, "init_weights": True}, 224, TORCHVISION),
+    ("inception_v3", "inception_v3", {"aux_logits": True, "transform_input": True, "init_weights": True}, 299, TORCHVISION),
+    *[
+        (n, n, {}, 224, TORCHVISION)
+        for n in ["shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0"]
+    ],
+    *[(n, n, {}, 224, TORCHVISION) for n in ["mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large"]],
+    *[(f"efficientnet_b{i}", f"efficientnet_b{i}", {}, 224, TORCHVISION) for i in range(8)],
+    ("efficientnet_lite0", "efficientnet_lite0", {}, 224, LITE0),
+]
+
+# Entries that also get model_legacy.pth (pre-1.6 pickle format, like many published checkpoints).
+LEGACY = {"resnet18", "densenet121", "mobilenet_v2", "squeezenet1_0"}
+
+BATCH = 2
+CALIBRATION_BATCH = 4
+
+
+def make_input(gen: torch.Generator, batch: int, size: int) -> torch.Tensor:
+    """Image-like random input: smooth structure + pixel noise + a per-image colour offset.
+
+    Plain white noise is a poor probe: after global average pooling every image of the batch
+    looks the same (squeezenet's logits then barely depend on the input). Low-frequency content
+    and per-image offsets keep the images, and so the logits, distinct.
+    """
+    coarse = torch.randn(batch, 3, 8, 8, generator=gen)
+    smooth = nn.functional.interpolate(coarse, size=(size, size), mode="bicubic", align_corners=False)
+    noise = torch.randn(batch, 3, size, size, generator=gen)
+    offset = torch.randn(batch, 3, 1, 1, generator=gen) * 0.5
+    return smooth + 0.5 * noise + offset
+
+
+def build(builder: str, kwargs: dict, source: str) -> nn.Module:
+    if source == LITE0:
+        return lite0.efficientnet_lite0(**kwargs)
+    return torchvision.models.get_model(builder, weights=None, **kwargs)
+
+
+def randomise_batchnorm(model: nn.Module, gen: torch.Generator) -> None:
+    """Random affine parameters and running statistics for every BatchNorm (also the ones that
+    the eval forward never reaches, such as auxiliary heads)."""
+    for m in model.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.affine and m.track_running_stats:
+            c = m.num_features
+            m.weight.copy_(torch.empty(c).uniform_(0.5, 1.5, generator=gen))
+            m.bias.copy_(torch.randn(c, generator=gen) * 0.2)
+            m.running_mean.copy_(torch.randn(c, generator=gen) * 0.1)
+            m.running_var.copy_(torch.empty(c).uniform_(0.5, 1.5, generator=gen))
+
+
+def calibrate(model: nn.Module, x: torch.Tensor, gen: torch.Generator) -> None:
+    """One eval-mode pass that rescales layers and sets BatchNorm statistics in execution order."""
+    seen = set()
+
+    def layer_hook(m, _inputs, out):
+        if m in seen:
+            return None
+        seen.add(m)
+        sd = out.std().item()
+        if not math.isfinite(sd) or sd < 1e-12:
+            return None
+        m.weight.mul_(1.0 / sd)
+        if m.bias is not None:
+            m.bias.mul_(1.0 / sd)
+        return out / sd
+
+    def bn_hook(m, inputs):
+        if m in seen:
+            return None
+        seen.add(m)
+        x = inputs[0]
+        dims = [d for d in range(x.dim()) if d != 1]
+        mean = x.mean(dim=dims)
+        var = x.var(dim=dims, unbiased=False)
+        c = mean.shape[0]
+        m.running_mean.copy_(mean + 0.1 * var.sqrt() * torch.randn(c, generator=gen))
+        m.running_var.copy_(var * torch.empty(c).uniform_(-0.3, 0.3, generator=gen).exp())
+        return None
+
+    handles = []
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            handles.append(m.register_forward_hook(layer_hook))
+        elif isinstance(m, nn.modules.batchnorm._BatchNorm):
+            handles.append(m.register_forward_pre_hook(bn_hook))
+    try:
+        model(x)
+    finally:
+        for h in handles:
+            h.remove()
+
+
+def entry_files(entry: str) -> list[str]:
+    files = ["model.pth", "io.safetensors", "meta.json"]
+    if entry in LEGACY:
+        files.append("model_legacy.pth")
+    return files
+
+
+def is_complete(out_dir: Path, entry: str) -> bool:
+    d = out_dir / entry
+    if not all((d / f).is_file() for f in entry_files(entry)):
+        return False
+    try:
+        meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return meta.get("generator_version") == GENERATOR_VERSION
+
+
+def reload_and_check(path: Path, builder: str, kwargs: dict, source: str, x: torch.Tensor, expected: torch.Tensor):
+    """Load the written checkpoint into a freshly built model (strict) and recompute the output."""
+    with torch.device("meta"):  # no time spent initialising weights that are replaced anyway
+        model = build(builder, kwargs, source).eval()
+    state = torch.load(str(path), map_location="cpu", weights_only=True)
+    model.load_state_dict(state, strict=True, assign=True)
+    with torch.no_grad():
+        y = model(x)
+    err = (y - expected).abs().max().item()
+    if err > 1e-6 * expected.abs().max().item():
+        raise SystemExit(f"{path}: reloading and recomputing differs by {err:.3g}")
+
+
+def generate(out_dir: Path, entry: str, builder: str, kwargs: dict, size: int, source: str) -> dict:
+    seed = common.seed_for(entry)
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        model = build(builder, kwargs, source).eval()
+        randomise_batchnorm(model, gen)
+        x = make_input(gen, BATCH, size)
+        # The calibration batch contains the test images: statistics estimated from a few
+        # images fit those images, while unseen ones drift layer after layer (x100 by the
+        # end of EfficientNet-B0). The weights stay what they are: random, not fitted.
+        calibrate(model, torch.cat([x, make_input(gen, CALIBRATION_BATCH - BATCH, size)]), gen)
+        y = model(x)
+    if not isinstance(y, torch.Tensor):
+        raise SystemExit(f"{entry}: eval forward returned {type(y).__name__}, expected logits")
+    stats = common.check_output(entry, y)
+
+    d = out_dir / entry
+    state = model.state_dict()
+    common.save_state_dict(d / "model.pth", state)
+    reload_and_check(d / "model.pth", builder, kwargs, source, x, y)
+    legacy = entry in LEGACY
+    if legacy:
+        common.save_state_dict(d / "model_legacy.pth", state, legacy=True)
+        reload_and_check(d / "model_legacy.pth", builder, kwargs, source, x, y)
+    common.save_tensors(d / "io.safetensors", {"input": x.float(), "output": y.float()})
+    back = load_file(str(d / "io.safetensors"))
+    if not torch.equal(back["output"], y.float()):
+        raise SystemExit(f"{entry}: io.safetensors does not read back")
+    meta = {
+        "entry": entry,
+        "builder": builder,
+        "kwargs": kwargs,
+        "input_shape": list(x.shape),
+        "output_shape": list(y.shape),
+        "legacy": legacy,
+        "source": source,
+        "seed": seed,
+        "num_parameters": sum(p.numel() for p in model.parameters()),
+        "output_max_abs": stats["max_abs"],
+        "output_batch_diff": stats["batch_diff"],
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "generator_version": GENERATOR_VERSION,
+    }
+    common.write_json(d / "meta.json", meta)
+    return meta
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, required=True, help="output folder (target/golden/vision)")
+    parser.add_argument("--force", action="store_true", help="regenerate entries that already exist")
+    parser.add_argument("--entries", default="", help="comma-separated subset of entries (default: all)")
+    parser.add_argument("--list", action="store_true", help="print the entry names and exit")
+    args = parser.parse_args()
+
+    names = [e[0] for e in ENTRIES]
+    if args.list:
+        print("\n".join(names))
+        return 0
+    wanted = [n for n in args.entries.split(",") if n] or names
+    unknown = sorted(set(wanted) - set(names))
+    if unknown:
+        print(f"unknown vision entries: {', '.join(unknown)}; known: {', '.join(names)}", file=sys.stderr)
+        return 2
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    args.out.mkdir(parents=True, exist_ok=True)
+    made = skipped = 0
+    start = time.monotonic()
+    for entry, builder, kwargs, size, source in ENTRIES:
+        if entry not in wanted:
+            continue
+        if not args.force and is_complete(args.out, entry):
+            skipped += 1
+            continue
+        t = time.monotonic()
+        meta = generate(args.out, entry, builder, kwargs, size, source)
+        made += 1
+        print(
+            f"vision: {entry:<20} {time.monotonic() - t:6.1f} s  "
+            f"params {meta['num_parameters']:>11,}  max|y| {meta['output_max_abs']:.3g}  "
+            f"batch diff {meta['output_batch_diff']:.3g}",
+            flush=True,
+        )
+    present = [n for n in names if is_complete(args.out, n)]
+    index = args.out / "index.json"
+    try:
+        unchanged = json.loads(index.read_text(encoding="utf-8")) == present
+    except (OSError, ValueError):
+        unchanged = False
+    if not unchanged:
+        common.write_json(index, present)
+    print(
+        f"vision: {made} generated, {skipped} up to date, {len(present)}/{len(names)} in index.json "
+        f"({time.monotonic() - start:.0f} s)",
+        flush=True,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

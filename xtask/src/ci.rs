@@ -1,0 +1,49 @@
+//! `cargo xtask ci`: what CI runs (the README's test command).
+//!
+//! 1. `cargo xtask golden` — PyTorch references (creates the pinned venv once);
+//! 2. `cargo test --workspace` with `HUB_REQUIRE_GOLDEN=1`, so a missing reference fails;
+//! 3. `cargo check` of the `wgpu` and `cuda` features (compiled, not run: CI has no GPU);
+//! 4. `cargo doc` of the libraries with warnings denied (missing docs are errors).
+
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+
+/// Options of `cargo xtask ci`.
+#[derive(clap::Args, Debug)]
+pub struct CiArgs {
+    /// Skip generating the golden references (they must already exist).
+    #[arg(long)]
+    skip_golden: bool,
+    /// Skip the `cargo check` of the GPU features.
+    #[arg(long)]
+    skip_gpu_check: bool,
+}
+
+fn cargo(args: &[&str], envs: &[(&str, &str)]) -> Result<()> {
+    let started = Instant::now();
+    println!("==> cargo {}", args.join(" "));
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = Command::new(cargo).args(args).envs(envs.iter().copied()).status().with_context(|| format!("running cargo {}", args.join(" ")))?;
+    println!("<== cargo {} ({:.0} s)", args.join(" "), started.elapsed().as_secs_f64());
+    if !status.success() {
+        bail!("cargo {} failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+/// Runs the CI job.
+pub fn run(args: &CiArgs) -> Result<()> {
+    let started = Instant::now();
+    if !args.skip_golden {
+        cargo(&["xtask", "golden"], &[])?;
+    }
+    cargo(&["test", "--workspace", "--no-fail-fast"], &[("HUB_REQUIRE_GOLDEN", "1")])?;
+    cargo(&["doc", "--no-deps", "-p", "hub-core", "-p", "hub-models"], &[("RUSTDOCFLAGS", "-D warnings")])?;
+    if !args.skip_gpu_check {
+        cargo(&["check", "-p", "hub-cli", "--features", "wgpu,cuda"], &[])?;
+    }
+    println!("ci: all green in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
