@@ -3,7 +3,9 @@
 //! 1. `cargo xtask golden` — PyTorch references (creates the pinned venv once);
 //! 2. `cargo test --workspace` with `HUB_REQUIRE_GOLDEN=1`, so a missing reference fails;
 //! 3. `cargo check` of the `wgpu` and `cuda` features (compiled, not run: CI has no GPU);
-//! 4. `cargo doc` of the libraries with warnings denied (missing docs are errors).
+//! 4. `cargo doc` of the libraries with warnings denied (missing docs are errors);
+//! 5. the vision parity subset on wgpu, when a Vulkan driver is present (Mesa's lavapipe on
+//!    CPU-only machines: `.ci/run` installs `mesa-vulkan-drivers`).
 
 use std::process::Command;
 use std::time::Instant;
@@ -16,7 +18,7 @@ pub struct CiArgs {
     /// Skip generating the golden references (they must already exist).
     #[arg(long)]
     skip_golden: bool,
-    /// Skip the `cargo check` of the GPU features.
+    /// Skip the `cargo check` of the GPU features and the wgpu parity run.
     #[arg(long)]
     skip_gpu_check: bool,
 }
@@ -43,7 +45,24 @@ pub fn run(args: &CiArgs) -> Result<()> {
     cargo(&["doc", "--no-deps", "-p", "hub-core", "-p", "hub-models"], &[("RUSTDOCFLAGS", "-D warnings")])?;
     if !args.skip_gpu_check {
         cargo(&["check", "-p", "hub-cli", "--features", "wgpu,cuda"], &[])?;
+        if vulkan_available() {
+            let runtime = std::env::temp_dir();
+            let runtime = runtime.to_string_lossy();
+            cargo(
+                &["test", "-p", "hub-models", "--features", "wgpu", "--test", "parity_backends", "--", "--nocapture"],
+                &[("HUB_REQUIRE_GOLDEN", "1"), ("XDG_RUNTIME_DIR", &runtime)],
+            )?;
+        } else {
+            println!("ci: no Vulkan driver (install mesa-vulkan-drivers): the wgpu parity run is skipped");
+        }
     }
     println!("ci: all green in {:.0} s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// Whether a Vulkan ICD is installed (lavapipe or a GPU driver).
+fn vulkan_available() -> bool {
+    ["/usr/share/vulkan/icd.d", "/etc/vulkan/icd.d"]
+        .iter()
+        .any(|d| std::fs::read_dir(d).is_ok_and(|mut e| e.next().is_some()))
 }

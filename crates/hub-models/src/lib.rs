@@ -24,4 +24,4 @@ pub mod registry;
 pub mod vision;
 
 pub use error::{Error, Result};
-pub use load::{load, load_on, load_with, Cpu, LoadOptions, Loaded, Prediction};
+pub use load::{help, list, load, load_on, load_with, Cpu, LoadOptions, Loaded, Prediction};

@@ -101,6 +101,31 @@ pub struct Prediction {
     pub probability: f32,
 }
 
+fn env_hub() -> Result<Hub> {
+    Ok(crate::builtin::hub(HubOptions::from_env()?)?)
+}
+
+/// The entrypoint names of a repo (torch.hub's `list`), using the environment's hub settings.
+pub fn list(repo: &str) -> Result<Vec<String>> {
+    let spec: RepoSpec = repo.parse()?;
+    Ok(env_hub()?.repo(&spec)?.manifest.entrypoints.keys().cloned().collect())
+}
+
+/// An entrypoint's documentation (torch.hub's `help`): summary, docs, and what `forward` takes.
+pub fn help(repo: &str, entry: &str) -> Result<String> {
+    let spec: RepoSpec = repo.parse()?;
+    let manifest = env_hub()?.repo(&spec)?.manifest;
+    let (name, ep) = manifest.entry(entry)?;
+    let mut text = format!("{name}: {}\n", ep.summary);
+    if let Some(docs) = &ep.docs {
+        text.push_str(&format!("\n{}\n", docs.trim()));
+    }
+    if let Some(arch) = registry::find(&ep.architecture) {
+        text.push_str(&format!("\n{}\n", arch.signature()));
+    }
+    Ok(text)
+}
+
 /// Loads an entrypoint on the CPU (flex backend), resolving the repo and weights through the hub.
 pub fn load(repo: &str, entry: &str, options: LoadOptions) -> Result<Loaded<Cpu>> {
     load_on::<Cpu>(repo, entry, options, &Default::default())
@@ -109,11 +134,10 @@ pub fn load(repo: &str, entry: &str, options: LoadOptions) -> Result<Loaded<Cpu>
 /// Loads an entrypoint on any backend and device.
 pub fn load_on<B: Backend>(repo: &str, entry: &str, options: LoadOptions, device: &B::Device) -> Result<Loaded<B>> {
     let spec: RepoSpec = repo.parse()?;
-    let hub_options = match &options.hub {
-        Some(o) => o.clone(),
-        None => HubOptions::from_env()?,
+    let hub = match &options.hub {
+        Some(o) => crate::builtin::hub(o.clone())?,
+        None => env_hub()?,
     };
-    let hub = crate::builtin::hub(hub_options)?;
     load_with(&hub, &spec, entry, &options, device)
 }
 
