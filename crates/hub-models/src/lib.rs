@@ -6,4 +6,5 @@ pub use hub_core;
 pub mod imagenet;
 pub mod import;
 pub mod preprocess;
+pub mod text;
 pub mod vision;
