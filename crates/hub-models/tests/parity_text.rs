@@ -386,6 +386,33 @@ fn gpt2_double_heads() {
         out.mc_logits,
         read_tensor(&io, "mc_logits"),
     );
+
+    // The same decoder saved like the original `gpt2` checkpoint (no `transformer.` prefix,
+    // causal-mask buffers, legacy pickle) loads into the language model.
+    let legacy = dir.join("legacy_gpt2model.bin");
+    if legacy.is_file() {
+        let (lm, report) = config
+            .init_lm_head::<B>(&Default::default())
+            .load_weights(&legacy)
+            .unwrap();
+        assert!(report.is_complete(), "{report:?}");
+        assert!(
+            report
+                .ignored
+                .iter()
+                .any(|k| k.ends_with("attn.masked_bias")),
+            "{report:?}"
+        );
+        let [batch, choices, seq] = [2, 3, 10];
+        let ids = int_tensor::<3>(&io, "input_ids").reshape([batch * choices, seq]);
+        let logits = lm.forward(Gpt2Input::new(ids), None);
+        let vocab = logits.dims()[2];
+        assert_close(
+            "gpt2_double_heads legacy_gpt2model.bin lm_logits",
+            logits.reshape([batch, choices, seq, vocab]),
+            read_tensor(&io, "lm_logits"),
+        );
+    }
 }
 
 #[test]

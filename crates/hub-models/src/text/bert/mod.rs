@@ -175,7 +175,9 @@ impl BertConfig {
                 reason: "only the bidirectional encoder is implemented",
             });
         }
-        if self.num_attention_heads == 0 || self.hidden_size % self.num_attention_heads != 0 {
+        if self.num_attention_heads == 0
+            || !self.hidden_size.is_multiple_of(self.num_attention_heads)
+        {
             return Err(ConfigError::Unsupported {
                 field: "num_attention_heads",
                 value: self.num_attention_heads.to_string(),
@@ -204,10 +206,12 @@ impl BertConfig {
 
     /// The encoder with its pooler (`BertModel`).
     pub fn init<B: Backend>(&self, device: &B::Device) -> BertModel<B> {
-        self.init_encoder(true, device)
+        self.init_with_pooler(true, device)
     }
 
-    fn init_encoder<B: Backend>(&self, pooler: bool, device: &B::Device) -> BertModel<B> {
+    /// The encoder, with or without the pooler (`BertModel(config, add_pooling_layer)`), e.g.
+    /// to load the encoder of a masked-LM checkpoint, which has no pooler weights.
+    pub fn init_with_pooler<B: Backend>(&self, pooler: bool, device: &B::Device) -> BertModel<B> {
         BertModel {
             embeddings: BertEmbeddings::new(self, device),
             encoder: BertEncoder {
@@ -228,7 +232,7 @@ impl BertConfig {
     /// `BertForMaskedLM` (no pooler, as in `transformers`).
     pub fn init_masked_lm<B: Backend>(&self, device: &B::Device) -> BertForMaskedLm<B> {
         BertForMaskedLm {
-            bert: self.init_encoder(false, device),
+            bert: self.init_with_pooler(false, device),
             cls: BertOnlyMlmHead {
                 predictions: BertLmPredictionHead::new(self, device),
             },
@@ -284,7 +288,7 @@ impl BertConfig {
         device: &B::Device,
     ) -> BertForQuestionAnswering<B> {
         BertForQuestionAnswering {
-            bert: self.init_encoder(false, device),
+            bert: self.init_with_pooler(false, device),
             qa_outputs: self.head(2, device),
         }
     }
@@ -295,7 +299,7 @@ impl BertConfig {
         device: &B::Device,
     ) -> BertForTokenClassification<B> {
         BertForTokenClassification {
-            bert: self.init_encoder(false, device),
+            bert: self.init_with_pooler(false, device),
             classifier: self.head(self.labels(), device),
         }
     }
@@ -383,8 +387,8 @@ impl<B: Backend> BertModel<B> {
         let out = self.forward(input);
         let pooled = match out.pooler_output {
             Some(p) => p,
-            // Only reachable for a hand-assembled model: every constructor that feeds a
-            // sentence-level head builds the pooler.
+            // Only reachable for a hand-assembled model (every constructor of a sentence-level
+            // head builds the pooler): the head then sees the raw first-token state.
             None => out.last_hidden_state.clone().narrow(1, 0, 1).squeeze_dim(1),
         };
         (out.last_hidden_state, pooled)

@@ -170,7 +170,7 @@ impl Gpt2Config {
                 reason,
             })
         };
-        if self.n_head == 0 || self.n_embd % self.n_head != 0 {
+        if self.n_head == 0 || !self.n_embd.is_multiple_of(self.n_head) {
             return unsupported("n_head", &self.n_head, "must divide n_embd");
         }
         if !self.scale_attn_weights {
