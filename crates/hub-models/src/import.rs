@@ -187,7 +187,10 @@ impl fmt::Display for Mismatch {
                 key,
                 expected,
                 found,
-            } => write!(f, "{key}: model expects shape {expected:?}, file has {found:?}"),
+            } => write!(
+                f,
+                "{key}: model expects shape {expected:?}, file has {found:?}"
+            ),
             Self::DType {
                 key,
                 expected,
@@ -379,12 +382,12 @@ where
 fn key_remapper(options: &ImportOptions) -> Result<KeyRemapper, ImportError> {
     let mut remapper = KeyRemapper::new();
     for (pattern, replacement) in options.all_remaps() {
-        remapper = remapper
-            .add_pattern(&pattern, replacement)
-            .map_err(|e| ImportError::InvalidPattern {
+        remapper = remapper.add_pattern(&pattern, replacement).map_err(|e| {
+            ImportError::InvalidPattern {
                 pattern,
                 message: e.to_string(),
-            })?;
+            }
+        })?;
     }
     Ok(remapper)
 }
@@ -765,7 +768,10 @@ mod tests {
         assert_eq!(err_path, &path);
         assert!(missing.contains(&"bn.weight".to_string()), "{missing:?}");
         assert!(missing.contains(&"bn.running_mean".to_string()));
-        assert!(unexpected.contains(&"norm.bias".to_string()), "{unexpected:?}");
+        assert!(
+            unexpected.contains(&"norm.bias".to_string()),
+            "{unexpected:?}"
+        );
         assert!(mismatched.iter().any(|m| matches!(m,
             Mismatch::Shape { key, expected, found }
                 if key == "fc.weight" && expected == &vec![3, 4] && found == &vec![2, 4])));
@@ -775,7 +781,10 @@ mod tests {
         let (loaded, report) =
             load_safetensors(tiny(3), &path, &ImportOptions::new().strict(false)).unwrap();
         assert!(!report.is_complete());
-        assert_eq!(report.applied, vec!["conv.weight".to_string(), "conv.bias".to_string()]);
+        assert_eq!(
+            report.applied,
+            vec!["conv.weight".to_string(), "conv.bias".to_string()]
+        );
         let conv = |m: &Tiny<B>| m.conv.weight.val().into_data().to_vec::<f32>().unwrap();
         assert_eq!(conv(&loaded), conv(&source));
 
