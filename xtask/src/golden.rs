@@ -61,6 +61,8 @@ enum Part {
     Real,
     /// GAN generators (GAN zoo reference implementation, gan-face-generate weights).
     Gan,
+    /// BERT and GPT-2 (transformers; MiniLM and BERT-tiny real weights).
+    Text,
 }
 
 /// Paths the job works with, resolved once.
@@ -118,6 +120,11 @@ pub fn run(args: &GoldenArgs) -> Result<()> {
             script_args.push("--force".into());
         }
         run_script(&python, &layout.scripts.join("gan.py"), &script_args)?;
+    }
+    if wants(Part::Text) {
+        // text.py always regenerates (about 30 s once its wheels are downloaded).
+        let script_args: Vec<OsString> = vec!["--out".into(), layout.out.join("text").into()];
+        run_script(&python, &layout.scripts.join("text.py"), &script_args)?;
     }
     if wants(Part::Real) {
         let mut script_args: Vec<OsString> = vec![
