@@ -15,9 +15,23 @@ pub(crate) fn conv<B: Backend>(
     groups: usize,
     device: &B::Device,
 ) -> Conv2d<B> {
-    let pad = kernel / 2;
+    dilated_conv(channels, kernel, stride, groups, 1, device)
+}
+
+/// [`conv`] with a dilation: torchvision's `conv3x3(..., dilation)`, padding `dilation · (k / 2)`
+/// so that the spatial size only depends on the stride.
+pub(crate) fn dilated_conv<B: Backend>(
+    channels: [usize; 2],
+    kernel: usize,
+    stride: usize,
+    groups: usize,
+    dilation: usize,
+    device: &B::Device,
+) -> Conv2d<B> {
+    let pad = dilation * (kernel / 2);
     Conv2dConfig::new(channels, [kernel, kernel])
         .with_stride([stride, stride])
+        .with_dilation([dilation, dilation])
         .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
         .with_groups(groups)
         .with_bias(false)
@@ -122,6 +136,9 @@ pub(crate) struct BlockSpec {
     pub stride: usize,
     pub groups: usize,
     pub width_per_group: usize,
+    /// Dilation of the 3×3 convolution (torchvision's `dilation`; 1 unless the stage trades
+    /// its stride for dilation). Only bottleneck blocks support it, as in torchvision.
+    pub dilation: usize,
 }
 
 impl<B: Backend> ResidualBlock<B> {
@@ -132,6 +149,8 @@ impl<B: Backend> ResidualBlock<B> {
         let bn = |c| BatchNormConfig::new(c).init(device);
         match spec.kind {
             BlockKind::Basic => Self::Basic(BasicBlock {
+                // torchvision raises `NotImplementedError` for a dilated BasicBlock;
+                // `ResNetConfig::init_backbone` rejects that configuration before we get here.
                 conv1: conv([spec.in_channels, spec.planes], 3, spec.stride, 1, device),
                 bn1: bn(spec.planes),
                 conv2: conv([spec.planes, spec.planes], 3, 1, 1, device),
@@ -143,7 +162,14 @@ impl<B: Backend> ResidualBlock<B> {
                 Self::Bottleneck(Bottleneck {
                     conv1: conv([spec.in_channels, width], 1, 1, 1, device),
                     bn1: bn(width),
-                    conv2: conv([width, width], 3, spec.stride, spec.groups, device),
+                    conv2: dilated_conv(
+                        [width, width],
+                        3,
+                        spec.stride,
+                        spec.groups,
+                        spec.dilation,
+                        device,
+                    ),
                     bn2: bn(width),
                     conv3: conv([width, out], 1, 1, 1, device),
                     bn3: bn(out),
