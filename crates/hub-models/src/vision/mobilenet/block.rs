@@ -321,6 +321,9 @@ pub struct BneckRow {
     pub use_hs: bool,
     /// Stride of the depthwise convolution.
     pub stride: usize,
+    /// Dilation of the depthwise convolution (torchvision's `dilated=True` sets 2 in the last
+    /// stage); a dilated block does not stride (its `stride` still marks it as a stage start).
+    pub dilation: usize,
 }
 
 /// MobileNet v3's inverted residual: `[expand 1×1] → depthwise k×k → [SE] → project 1×1`,
@@ -349,9 +352,12 @@ impl<B: Backend> InvertedResidualV3<B> {
                     .init(device),
             ));
         }
+        // torchvision: `stride = 1 if cnf.dilation > 1 else cnf.stride`.
+        let stride = if row.dilation > 1 { 1 } else { row.stride };
         block.push(Layer::ConvNormAct(
             ConvNormActConfig::new(row.expanded_channels, row.expanded_channels, row.kernel, act)
-                .stride(row.stride)
+                .stride(stride)
+                .dilation(row.dilation)
                 .groups(row.expanded_channels)
                 .eps(eps)
                 .init(device),

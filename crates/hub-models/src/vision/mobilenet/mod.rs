@@ -236,6 +236,7 @@ const fn bneck(
         use_se,
         use_hs,
         stride,
+        dilation: 1,
     }
 }
 
@@ -288,22 +289,33 @@ pub struct MobileNetV3Config {
     /// Width multiplier applied to every block's channels.
     #[config(default = 1.0)]
     pub width_mult: f64,
+    /// torchvision's `dilated=True` (the segmentation backbones): the last three blocks (the
+    /// last stage) use dilation 2 instead of stride 2, for an output stride of 16.
+    #[config(default = false)]
+    pub dilated: bool,
 }
 
+/// Number of blocks at the end of the v3 tables that `dilated` affects (torchvision's C4 stage).
+const V3_DILATED_TAIL: usize = 3;
+
 impl MobileNetV3Config {
-    /// The block table, channels scaled by `width_mult`, and the hidden width of the classifier.
-    fn table(&self) -> (Vec<BneckRow>, usize) {
+    /// The block table (channels scaled by `width_mult`, dilation applied) and the hidden width
+    /// of the classifier. `features[i + 1]` is built from row `i`.
+    pub fn table(&self) -> (Vec<BneckRow>, usize) {
         let (rows, last): (&[BneckRow], f64) = match self.arch {
             MobileNetV3Arch::Small => (&V3_SMALL, 1024.0),
             MobileNetV3Arch::Large => (&V3_LARGE, 1280.0),
         };
         let adjust = |c: usize| make_divisible(c as f64 * self.width_mult, 8, None);
+        let dilated_from = rows.len() - V3_DILATED_TAIL;
         let rows = rows
             .iter()
-            .map(|r| BneckRow {
+            .enumerate()
+            .map(|(i, r)| BneckRow {
                 input_channels: adjust(r.input_channels),
                 expanded_channels: adjust(r.expanded_channels),
                 out_channels: adjust(r.out_channels),
+                dilation: if self.dilated && i >= dilated_from { 2 } else { 1 },
                 ..*r
             })
             .collect();
@@ -312,12 +324,32 @@ impl MobileNetV3Config {
 
     /// Builds the model with freshly initialised weights.
     pub fn init<B: Backend>(&self, device: &B::Device) -> MobileNetV3<B> {
+        let (_, last_channel) = self.table();
+        let features = self.init_features(device);
+        let last_out = self.last_conv_channels();
+        MobileNetV3 {
+            features,
+            classifier: ClassifierV3 {
+                hidden: LinearConfig::new(last_out, last_channel).init(device),
+                logits: LinearConfig::new(last_channel, self.num_classes).init(device),
+            },
+        }
+    }
+
+    /// Output channels of the last 1×1 convolution (`features[-1]`): six times the last block's.
+    pub fn last_conv_channels(&self) -> usize {
+        let (rows, _) = self.table();
+        6 * rows[rows.len() - 1].out_channels
+    }
+
+    /// Builds the `features` sequence only (stem, blocks, last 1×1 convolution), as used by the
+    /// segmentation backbones.
+    pub fn init_features<B: Backend>(&self, device: &B::Device) -> Vec<Feature<B>> {
         // torchvision: `norm_layer = partial(nn.BatchNorm2d, eps=0.001, momentum=0.01)`.
         let eps = 1e-3;
-        let (rows, last_channel) = self.table();
+        let (rows, _) = self.table();
         let first = rows[0].input_channels;
         let last_in = rows[rows.len() - 1].out_channels;
-        let last_out = 6 * last_in;
         let mut features = vec![Feature::Conv(
             ConvNormActConfig::new(3, first, 3, Activation::HardSwish)
                 .stride(2)
@@ -329,17 +361,11 @@ impl MobileNetV3Config {
                 .map(|row| Feature::BlockV3(InvertedResidualV3::new(row, eps, device))),
         );
         features.push(Feature::Conv(
-            ConvNormActConfig::new(last_in, last_out, 1, Activation::HardSwish)
+            ConvNormActConfig::new(last_in, self.last_conv_channels(), 1, Activation::HardSwish)
                 .eps(eps)
                 .init(device),
         ));
-        MobileNetV3 {
-            features,
-            classifier: ClassifierV3 {
-                hidden: LinearConfig::new(last_out, last_channel).init(device),
-                logits: LinearConfig::new(last_channel, self.num_classes).init(device),
-            },
-        }
+        features
     }
 }
 
@@ -406,6 +432,29 @@ mod tests {
             let model = config(id).unwrap().init::<B>(&device);
             assert_eq!(torch_num_params(&model), expected, "{id}");
         }
+    }
+
+    #[test]
+    fn dilated_v3_large_keeps_output_stride_16() {
+        let device = Default::default();
+        let MobileNetConfig::V3(plain) = config("mobilenet_v3_large").unwrap() else {
+            unreachable!()
+        };
+        let dilated = plain.clone().with_dilated(true);
+        let (rows, _) = dilated.table();
+        let dilations: Vec<usize> = rows.iter().map(|r| r.dilation).collect();
+        assert_eq!(dilations, [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2]);
+        let x = Tensor::<B, 4>::zeros([1, 3, 64, 96], &device);
+        let run = |c: &MobileNetV3Config| {
+            let features = c.init_features::<B>(&device);
+            features.iter().fold(x.clone(), |x, f| f.forward(x)).dims()
+        };
+        assert_eq!(run(&plain), [1, 960, 2, 3]);
+        assert_eq!(run(&dilated), [1, 960, 4, 6]);
+        assert_eq!(
+            torch_num_params(&dilated.init::<B>(&device)),
+            torch_num_params(&plain.init::<B>(&device))
+        );
     }
 
     #[test]
