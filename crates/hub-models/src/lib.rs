@@ -21,6 +21,7 @@ pub mod import;
 pub mod load;
 pub mod preprocess;
 pub mod registry;
+pub mod segmentation;
 pub mod text;
 pub mod vision;
 
