@@ -13,6 +13,12 @@ no extra package. For every entry E (a torchvision segmentation builder) it writ
     OUT/E/meta.json         entry, builder, kwargs, input_shape, outputs, ...
     OUT/index.json          the entries present, in table order
 
+the bilinear resampling reference (what every model does to its output)
+
+    OUT/_interpolate/io.safetensors     `x` [2, 3, 7, 9] and F.interpolate(x, size, "bilinear",
+                            align_corners=False) for size (160, 200) `up`, (4, 5) `down` and
+                            (13, 6) `mixed`
+
 and the preprocessing reference
 
     OUT/_preprocess/image.png           a synthetic 8-bit RGB image (193×131, portrait)
@@ -175,6 +181,17 @@ def generate_preprocess(out_dir: Path) -> None:
     print(f"seg: _preprocess  image {w}x{h} -> {list(out.shape)}", flush=True)
 
 
+def generate_interpolate(out_dir: Path) -> None:
+    gen = torch.Generator().manual_seed(common.seed_for("seg_interpolate"))
+    x = torch.randn(2, 3, 7, 9, generator=gen)
+    f = nn.functional.interpolate
+    tensors = {"x": x}
+    for name, size in [("up", (HEIGHT, WIDTH)), ("down", (4, 5)), ("mixed", (13, 6))]:
+        tensors[name] = f(x, size=size, mode="bilinear", align_corners=False)
+    common.save_tensors(out_dir / "_interpolate" / "io.safetensors", tensors)
+    print("seg: _interpolate", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True, help="output folder (target/golden/seg)")
@@ -213,6 +230,8 @@ def main() -> int:
         )
     if args.force or not (args.out / "_preprocess" / "expected.safetensors").is_file():
         generate_preprocess(args.out)
+    if args.force or not (args.out / "_interpolate" / "io.safetensors").is_file():
+        generate_interpolate(args.out)
     present = [n for n in names if is_complete(args.out, n)]
     index = args.out / "index.json"
     try:
