@@ -87,7 +87,11 @@ fn config_for(entry: &str, dir: &Path) -> segmentation::SegmentationConfig {
 
 /// The same model with every tensor in f64, run on the f64 input: an estimate of the exact
 /// outputs, used when f32 rounding of a deep random network is itself above the tolerance.
-fn forward_f64(model: &Segmentation<B>, build: &dyn Fn() -> Segmentation<B>, input: &TensorData) -> segmentation::SegOutput<B> {
+fn forward_f64(
+    model: &Segmentation<B>,
+    build: &dyn Fn() -> Segmentation<B>,
+    input: &TensorData,
+) -> segmentation::SegOutput<B> {
     let device = Default::default();
     let snapshots: Vec<TensorSnapshot> = model
         .collect(None, None, true)
@@ -104,9 +108,13 @@ fn forward_f64(model: &Segmentation<B>, build: &dyn Fn() -> Segmentation<B>, inp
     let mut model64 = build();
     let result = model64.apply(snapshots, None, None, true);
     assert!(result.errors.is_empty() && result.missing.is_empty());
-    let x = Tensor::<B, 4>::from_data(input.clone().convert_dtype(DType::F64), (&device, DType::F64));
+    let x = Tensor::<B, 4>::from_data(
+        input.clone().convert_dtype(DType::F64),
+        (&device, DType::F64),
+    );
     let y = model64.forward(x);
-    let to_f32 = |t: Tensor<B, 4>| Tensor::<B, 4>::from_data(t.into_data().convert::<f32>(), &device);
+    let to_f32 =
+        |t: Tensor<B, 4>| Tensor::<B, 4>::from_data(t.into_data().convert::<f32>(), &device);
     segmentation::SegOutput {
         out: to_f32(y.out),
         aux: y.aux.map(to_f32),
@@ -138,7 +146,10 @@ fn check(entry: &str) {
         expected_aux.is_some(),
         "{entry}: the model and the golden data disagree on the auxiliary output"
     );
-    let outputs = [("out", Some(y.out), Some(expected_out)), ("aux", y.aux, expected_aux)];
+    let outputs = [
+        ("out", Some(y.out), Some(expected_out)),
+        ("aux", y.aux, expected_aux),
+    ];
     let mut exact = None;
     for (name, got, expected) in outputs {
         let (Some(got), Some(expected)) = (got, expected) else {
@@ -175,7 +186,10 @@ fn check(entry: &str) {
             );
         }
     }
-    println!("parity {entry}: {:.1} s in all", start.elapsed().as_secs_f32());
+    println!(
+        "parity {entry}: {:.1} s in all",
+        start.elapsed().as_secs_f32()
+    );
 }
 
 macro_rules! parity {
@@ -201,17 +215,21 @@ parity! {
 fn every_variant_has_a_parity_test() {
     let source = include_str!("parity_seg.rs");
     for id in segmentation::VARIANTS {
-        assert!(source.contains(&format!("    {id},\n")), "{id} has no parity test");
+        assert!(
+            source.contains(&format!("    {id},\n")),
+            "{id} has no parity test"
+        );
     }
 }
 
 /// burn's bilinear `interpolate` with `align_corners = false` is PyTorch's (up, down and mixed
 /// scaling; the models rely on it for their outputs and ASPP's pooling branch).
 ///
-/// Not bit for bit: PyTorch's CPU kernel computes the source coordinate `(dst + 0.5) · in / out
-/// - 0.5` and the blend weights in `float`, burn-flex in `double`; the weights then differ by
-/// an ulp of the coordinate (~5e-7 here), times the step between neighbouring values. A wrong
-/// pixel mapping (align_corners, no half-pixel offset) would be off by ~1e-1.
+/// Not bit for bit: PyTorch's CPU kernel computes the source coordinate
+/// `(dst + 0.5) · in / out − 0.5` and the blend weights in `float`, burn-flex in `double`; the
+/// weights then differ by an ulp of the coordinate (~5e-7 here), times the step between
+/// neighbouring values. A wrong pixel mapping (align_corners, no half-pixel offset) would be off
+/// by ~1e-1.
 #[test]
 fn bilinear_interpolate_matches_pytorch() {
     let Some(dir) = golden("_interpolate", &["io.safetensors"]) else {
@@ -246,7 +264,10 @@ fn semantic_segmentation_transform_matches_torchvision() {
     let (got, resized) = SemanticSegmentation::default()
         .from_file::<B>(&dir.join("image.png"), &device)
         .unwrap();
-    assert_eq!((resized.width() as usize, resized.height() as usize), (w, h));
+    assert_eq!(
+        (resized.width() as usize, resized.height() as usize),
+        (w, h)
+    );
     assert_eq!(got.dims(), expected.dims());
     let diff = (got - expected).abs();
     let err: f32 = diff.clone().max().into_scalar();
@@ -254,7 +275,13 @@ fn semantic_segmentation_transform_matches_torchvision() {
     // the 8-bit resize can move a value.
     let grey = 1.0 / (255.0 * 0.224);
     let off = diff.greater_elem(1e-5).int().sum().into_scalar() as i64;
-    println!("parity SemanticSegmentation: max diff {err:.3e}, {off} of {} values differ", 3 * h * w);
+    println!(
+        "parity SemanticSegmentation: max diff {err:.3e}, {off} of {} values differ",
+        3 * h * w
+    );
     assert!(err <= grey * 1.001, "max diff {err}");
-    assert!(off as f64 <= 1e-3 * (3 * h * w) as f64, "{off} values differ");
+    assert!(
+        off as f64 <= 1e-3 * (3 * h * w) as f64,
+        "{off} values differ"
+    );
 }

@@ -12,7 +12,9 @@
 
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, PaddingConfig2d, Relu, Sigmoid};
+use burn::nn::{
+    BatchNorm, BatchNormConfig, Dropout, DropoutConfig, PaddingConfig2d, Relu, Sigmoid,
+};
 use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::backend::Backend;
 use burn::tensor::module::interpolate;
@@ -108,7 +110,11 @@ fn dropout<B: Backend>(prob: f64) -> Layer<B> {
 /// torchvision's `FCNHead(in_channels, channels)`: `Conv3×3(in → in/4, no bias), BN, ReLU,
 /// Dropout(0.1), Conv1×1(in/4 → channels, bias)`. Also the auxiliary classifier of every model
 /// that has one.
-pub fn fcn_head<B: Backend>(in_channels: usize, channels: usize, device: &B::Device) -> Vec<Layer<B>> {
+pub fn fcn_head<B: Backend>(
+    in_channels: usize,
+    channels: usize,
+    device: &B::Device,
+) -> Vec<Layer<B>> {
     let inter = in_channels / 4;
     vec![
         conv([in_channels, inter], 3, 1, false, device),
@@ -157,7 +163,12 @@ pub struct Aspp<B: Backend> {
 
 impl<B: Backend> Aspp<B> {
     /// torchvision's `ASPP(in_channels, atrous_rates, out_channels)`.
-    pub fn new(in_channels: usize, rates: &[usize], out_channels: usize, device: &B::Device) -> Self {
+    pub fn new(
+        in_channels: usize,
+        rates: &[usize],
+        out_channels: usize,
+        device: &B::Device,
+    ) -> Self {
         let branch = |kernel, dilation| {
             vec![
                 conv([in_channels, out_channels], kernel, dilation, false, device),

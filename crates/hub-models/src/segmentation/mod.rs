@@ -97,9 +97,24 @@ pub enum BackboneKind {
 /// The variant table: id, head, backbone, auxiliary classifier (as the published weights).
 const TABLE: &[(&str, HeadKind, BackboneKind, bool)] = &[
     ("fcn_resnet50", HeadKind::Fcn, BackboneKind::ResNet50, true),
-    ("fcn_resnet101", HeadKind::Fcn, BackboneKind::ResNet101, true),
-    ("deeplabv3_resnet50", HeadKind::DeepLabV3, BackboneKind::ResNet50, true),
-    ("deeplabv3_resnet101", HeadKind::DeepLabV3, BackboneKind::ResNet101, true),
+    (
+        "fcn_resnet101",
+        HeadKind::Fcn,
+        BackboneKind::ResNet101,
+        true,
+    ),
+    (
+        "deeplabv3_resnet50",
+        HeadKind::DeepLabV3,
+        BackboneKind::ResNet50,
+        true,
+    ),
+    (
+        "deeplabv3_resnet101",
+        HeadKind::DeepLabV3,
+        BackboneKind::ResNet101,
+        true,
+    ),
     (
         "deeplabv3_mobilenet_v3_large",
         HeadKind::DeepLabV3,
@@ -179,7 +194,11 @@ impl SegmentationConfig {
                 // (`_is_cn`, even when dilated) and the last convolution; `aux`/`low` is the
                 // fourth from the end (C2, output stride 8). `features[i + 1]` is row `i`.
                 let mut stages = vec![0];
-                stages.extend((0..rows.len()).filter(|&i| rows[i].stride > 1).map(|i| i + 1));
+                stages.extend(
+                    (0..rows.len())
+                        .filter(|&i| rows[i].stride > 1)
+                        .map(|i| i + 1),
+                );
                 stages.push(rows.len() + 1);
                 let aux_index = stages[stages.len() - 4];
                 let aux_channels = rows[aux_index - 1].out_channels;
@@ -251,9 +270,10 @@ impl<B: Backend> Segmentation<B> {
         let [_, _, h, w] = x.dims();
         let features = self.backbone.forward(x);
         let out = resize_bilinear(self.classifier.forward(&features), [h, w]);
-        let aux = self.aux_classifier.as_ref().map(|head| {
-            resize_bilinear(block::forward_layers(head, features.aux.clone()), [h, w])
-        });
+        let aux = self
+            .aux_classifier
+            .as_ref()
+            .map(|head| resize_bilinear(block::forward_layers(head, features.aux.clone()), [h, w]));
         SegOutput { out, aux }
     }
 }
@@ -296,7 +316,10 @@ mod tests {
         // Module paths with PyTorch's parameter names (BatchNorm `weight`/`bias`).
         let keys = |id: &str| -> Vec<String> {
             let model = config(id).unwrap().init::<B>(&device);
-            state_dict_shapes(&model).into_iter().map(|(k, _)| k).collect()
+            state_dict_shapes(&model)
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect()
         };
         let deeplab = keys("deeplabv3_resnet50");
         for key in [
@@ -318,7 +341,11 @@ mod tests {
             assert!(deeplab.contains(&key.to_string()), "{key}");
         }
         let fcn = keys("fcn_resnet101");
-        for key in ["classifier.0.weight", "classifier.1.weight", "classifier.4.bias"] {
+        for key in [
+            "classifier.0.weight",
+            "classifier.1.weight",
+            "classifier.4.bias",
+        ] {
             assert!(fcn.contains(&key.to_string()), "{key}");
         }
         let lraspp = keys("lraspp_mobilenet_v3_large");
@@ -343,7 +370,10 @@ mod tests {
             let x = Tensor::<B, 4>::random([2, 3, 45, 70], Distribution::Normal(0.0, 1.0), &device);
             let y = model.forward(x);
             assert_eq!(y.out.dims(), [2, 5, 45, 70], "{id}");
-            assert_eq!(y.aux.map(|a| a.dims()), config(id).unwrap().aux_loss.then_some([2, 5, 45, 70]));
+            assert_eq!(
+                y.aux.map(|a| a.dims()),
+                config(id).unwrap().aux_loss.then_some([2, 5, 45, 70])
+            );
         }
         let model = config("fcn_resnet50")
             .unwrap()
@@ -357,14 +387,18 @@ mod tests {
     #[test]
     fn mobilenet_backbone_taps_c2() {
         let device = Default::default();
-        let model = config("lraspp_mobilenet_v3_large").unwrap().init::<B>(&device);
+        let model = config("lraspp_mobilenet_v3_large")
+            .unwrap()
+            .init::<B>(&device);
         let Backbone::MobileNet(m) = &model.backbone else {
             panic!("mobilenet backbone expected")
         };
         // torchvision: stage indices [0, 2, 4, 7, 13, 16], low = C2 = features[4] (40 channels).
         assert_eq!(m.aux_index, 4);
         assert_eq!(m.features.len(), 17);
-        let features = model.backbone.forward(Tensor::zeros([1, 3, 64, 96], &device));
+        let features = model
+            .backbone
+            .forward(Tensor::zeros([1, 3, 64, 96], &device));
         assert_eq!(features.aux.dims(), [1, 40, 8, 12]);
         assert_eq!(features.out.dims(), [1, 960, 4, 6]);
     }

@@ -102,7 +102,11 @@ impl SemanticSegmentation {
     }
 
     /// Steps 2–3 as a `[1, 3, height, width]` tensor.
-    fn resized_to_tensor<B: Backend>(&self, resized: &RgbImage, device: &B::Device) -> Tensor<B, 4> {
+    fn resized_to_tensor<B: Backend>(
+        &self,
+        resized: &RgbImage,
+        device: &B::Device,
+    ) -> Tensor<B, 4> {
         let shape = [1, 3, resized.height() as usize, resized.width() as usize];
         Tensor::from_data(TensorData::new(self.normalize(resized), shape), device)
     }
@@ -179,9 +183,15 @@ mod tests {
         let a = RgbImage::new(32, 16);
         let b = RgbImage::new(64, 32); // same aspect ratio: same size after resizing
         let c = RgbImage::new(16, 32);
-        assert_eq!(t.batch::<B>(&[a.clone(), b], &device).unwrap().dims(), [2, 3, 16, 32]);
+        assert_eq!(
+            t.batch::<B>(&[a.clone(), b], &device).unwrap().dims(),
+            [2, 3, 16, 32]
+        );
         let err = t.batch::<B>(&[a, c], &device).unwrap_err();
-        assert!(matches!(err, SegmentationError::BatchSize { index: 1, .. }), "{err}");
+        assert!(
+            matches!(err, SegmentationError::BatchSize { index: 1, .. }),
+            "{err}"
+        );
         assert!(t.batch::<B>(&[], &device).is_err());
     }
 }

@@ -98,7 +98,9 @@ impl Mask {
     /// The mask in the VOC palette.
     pub fn to_color_image(&self) -> RgbImage {
         RgbImage::from_fn(self.width as u32, self.height as u32, |x, y| {
-            Rgb(palette(self.labels[y as usize * self.width + x as usize] as usize))
+            Rgb(palette(
+                self.labels[y as usize * self.width + x as usize] as usize,
+            ))
         })
     }
 
@@ -225,7 +227,11 @@ mod tests {
         let summary: Vec<_> = shares.iter().map(|s| (s.label, s.name, s.pixels)).collect();
         assert_eq!(
             summary,
-            [(2, Some("bicycle"), 3), (1, Some("aeroplane"), 2), (0, Some("__background__"), 1)]
+            [
+                (2, Some("bicycle"), 3),
+                (1, Some("aeroplane"), 2),
+                (0, Some("__background__"), 1)
+            ]
         );
         assert!((shares[0].share - 0.5).abs() < 1e-12);
 
@@ -246,7 +252,9 @@ mod tests {
         masks[1].save_png(&path).unwrap();
         let back = image::open(&path).unwrap().to_rgb8();
         assert_eq!(back, masks[1].to_color_image());
-        let err = masks[1].save_png(&dir.path().join("missing/mask.png")).unwrap_err();
+        let err = masks[1]
+            .save_png(&dir.path().join("missing/mask.png"))
+            .unwrap_err();
         assert!(err.to_string().contains("missing"), "{err}");
     }
 }

@@ -20,8 +20,14 @@ pub fn remaps() -> Vec<(&'static str, &'static str)> {
         // MobileNetV3 backbones: `backbone.4.block.1.0.weight` → `backbone.features.4...`.
         (r"^backbone\.(\d+)\.", "backbone.features.${1}."),
         // Stem and last convolution: `backbone.features.0.0.weight`.
-        (r"^backbone\.features\.(\d+)\.0\.(\w+)$", "backbone.features.${1}.conv.${2}"),
-        (r"^backbone\.features\.(\d+)\.1\.(\w+)$", "backbone.features.${1}.bn.${2}"),
+        (
+            r"^backbone\.features\.(\d+)\.0\.(\w+)$",
+            "backbone.features.${1}.conv.${2}",
+        ),
+        (
+            r"^backbone\.features\.(\d+)\.1\.(\w+)$",
+            "backbone.features.${1}.bn.${2}",
+        ),
         // Inverted residual blocks: `backbone.features.4.block.K.{0,1}.*`; the SE layer
         // (`block.K.fc1.*`) keeps its names.
         (r"\.block\.(\d+)\.0\.(\w+)$", ".block.${1}.conv.${2}"),
