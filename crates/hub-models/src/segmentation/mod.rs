@@ -16,6 +16,26 @@
 //! background, [`voc::CATEGORIES`]) carry the auxiliary classifier for FCN and DeepLabV3;
 //! [`preprocess::SemanticSegmentation`] is their input transform, [`voc`] turns scores into
 //! colour-coded masks, overlays and per-class pixel shares.
+//!
+//! ```no_run
+//! use burn::backend::Flex;
+//! use hub_models::import::{load_pytorch, ImportOptions};
+//! use hub_models::segmentation::{self, preprocess::SemanticSegmentation, voc};
+//!
+//! let device = Default::default();
+//! let model = segmentation::config("deeplabv3_resnet50").unwrap().init::<Flex>(&device);
+//! let options = ImportOptions::new().with_remaps(segmentation::weights::remaps());
+//! let (model, _) = load_pytorch(model, "deeplabv3_resnet50_coco-cd0a2569.pth", &options)?;
+//! let (x, resized) =
+//!     SemanticSegmentation::default().from_file::<Flex>("street.jpg".as_ref(), &device)?;
+//! let mask = &voc::masks(model.forward(x).out)[0];
+//! mask.save_png("mask.png".as_ref())?;
+//! mask.overlay(&resized, 0.5)?.save("overlay.png")?;
+//! for class in mask.class_shares(&voc::CATEGORIES) {
+//!     println!("{:>6.2}%  {}", class.share * 100.0, class.name.unwrap_or("?"));
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod block;
 pub mod preprocess;
