@@ -84,6 +84,10 @@ pub struct Weights {
     /// The checkpoint file.
     #[serde(flatten)]
     pub artifact: Artifact,
+    /// An architecture that replaces the entrypoint's for these weights (model-id hubs such as
+    /// transformers' `model` entrypoint, where `gpt2` and `bert-base-uncased` differ).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<String>,
     /// File format of the checkpoint.
     #[serde(default)]
     pub format: WeightFormat,
@@ -451,6 +455,11 @@ impl Entrypoint {
             config.extend(w.config.clone());
         }
         config
+    }
+
+    /// The architecture for the given weights: theirs when they name one, else the entrypoint's.
+    pub fn architecture_for<'a>(&'a self, weights: Option<&'a Weights>) -> &'a str {
+        weights.and_then(|w| w.architecture.as_deref()).unwrap_or(&self.architecture)
     }
 
     /// The categories id for the given weights.
