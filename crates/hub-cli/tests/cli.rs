@@ -107,7 +107,7 @@ architecture = "efficientnet_lite0"
 task = "image-classification"
 summary = "EfficientNet-Lite0, ImageNet-1k"
 categories = "imagenet-1k"
-preprocessing = {{ kind = "image-classification", resize = 256, crop = 224, interpolation = "bicubic", mean = [0.4980392156862745, 0.4980392156862745, 0.4980392156862745], std = [0.5019607843137255, 0.5019607843137255, 0.5019607843137255] }}
+preprocessing = {{ kind = "image-classification", resize = 256, crop = 224, interpolation = "bicubic", resize_kernel = "uint8", mean = [0.4980392156862745, 0.4980392156862745, 0.4980392156862745], std = [0.5019607843137255, 0.5019607843137255, 0.5019607843137255] }}
 
 [entrypoints.efficientnet_lite0.weights.IMAGENET1K]
 url = "{url}"

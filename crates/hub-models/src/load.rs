@@ -319,6 +319,10 @@ pub fn to_preprocess(entry: &str, p: Option<&hub_core::Preprocessing>) -> Result
             })
         }
     };
+    out.resize_path = match p.resize_kernel {
+        None | Some(hub_core::manifest::ResizeKernel::Float) => crate::preprocess::ResizePath::Float,
+        Some(hub_core::manifest::ResizeKernel::Uint8) => crate::preprocess::ResizePath::Uint8,
+    };
     out.mean = channels("mean", &p.mean, out.mean)?;
     out.std = channels("std", &p.std, out.std)?;
     Ok(out)
