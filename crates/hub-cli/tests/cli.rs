@@ -172,7 +172,10 @@ fn run_classifies_a_real_photo_like_pytorch() {
     let out = env.hub(&["cache", "verify"]);
     assert_eq!(out.status.code(), Some(5), "{}", stdout(&out));
     assert!(stdout(&out).contains("CORRUPT"));
-    ok(env.hub(&["cache", "verify", "--delete"]));
+    // --delete removes the corrupt file (still exit 5: corruption was found); then all is clean.
+    let out = env.hub(&["cache", "verify", "--delete"]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(stdout(&out).contains("removed") && !path.exists());
     ok(env.hub(&["cache", "verify"]));
 }
 
