@@ -64,6 +64,21 @@ def main():
                 t = median_ms(lambda: model(x))
                 b = criterion_ms(args.criterion, "forward", name, batch)
                 rows.append(("forward", f"{name} batch {batch}", b, t))
+    # Text: BERT-base forward at seq 128, GPT-2 greedy generation of 32 tokens (KV cache).
+    try:
+        from transformers import BertConfig, BertModel, GPT2Config, GPT2LMHeadModel
+        with torch.inference_mode():
+            bert = BertModel(BertConfig()).eval()
+            ids = torch.randint(1000, 29000, (1, 128))
+            t = median_ms(lambda: bert(input_ids=ids))
+            rows.append(("text", "bert-base-seq128", criterion_ms(args.criterion, "text", "bert-base-seq128"), t))
+            gpt2 = GPT2LMHeadModel(GPT2Config()).eval()
+            prompt = torch.tensor([[464, 3139, 286, 4881, 318, 6342, 13, 383]])
+            gen = lambda: gpt2.generate(prompt, max_new_tokens=32, min_new_tokens=32, do_sample=False, pad_token_id=50256)
+            t = median_ms(gen, warmup=1, runs=5)
+            rows.append(("text", "gpt2-generate-32", criterion_ms(args.criterion, "text", "gpt2-generate-32"), t))
+    except ImportError as e:
+        print(f"transformers not installed ({e}); text rows skipped")
     for name in ["resnet50", "vgg16"]:
         path = os.path.join(args.golden, name, "model.pth")
         if not os.path.exists(path):

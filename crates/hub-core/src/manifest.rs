@@ -84,6 +84,10 @@ pub struct Weights {
     /// The checkpoint file.
     #[serde(flatten)]
     pub artifact: Artifact,
+    /// An architecture that replaces the entrypoint's for these weights (model-id hubs such as
+    /// transformers' `model` entrypoint, where `gpt2` and `bert-base-uncased` differ).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<String>,
     /// File format of the checkpoint.
     #[serde(default)]
     pub format: WeightFormat,
@@ -265,6 +269,10 @@ pub struct Preprocessing {
     /// Resampling filter for the resize.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interpolation: Option<Interpolation>,
+    /// How the resize computes: `float` (torchvision's v1 `resize`, one rounding at the end; the
+    /// default) or `uint8` (torchvision v2 on uint8 images: PyTorch's fixed-point kernel).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resize_kernel: Option<ResizeKernel>,
     /// Per-channel mean subtracted after scaling pixels to [0, 1].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mean: Option<Vec<f32>>,
@@ -281,10 +289,21 @@ impl Preprocessing {
             resize: over.resize.or(self.resize),
             crop: over.crop.or(self.crop),
             interpolation: over.interpolation.or(self.interpolation),
+            resize_kernel: over.resize_kernel.or(self.resize_kernel),
             mean: over.mean.clone().or_else(|| self.mean.clone()),
             std: over.std.clone().or_else(|| self.std.clone()),
         }
     }
+}
+
+/// The arithmetic of the antialiased resize (both are torchvision's, on different code paths).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResizeKernel {
+    /// float32 interpolation, rounded once (torchvision `transforms.functional.resize`).
+    Float,
+    /// PyTorch's uint8 fixed-point kernel (torchvision `transforms.v2` on uint8 images).
+    Uint8,
 }
 
 /// Image resampling filters.
@@ -451,6 +470,11 @@ impl Entrypoint {
             config.extend(w.config.clone());
         }
         config
+    }
+
+    /// The architecture for the given weights: theirs when they name one, else the entrypoint's.
+    pub fn architecture_for<'a>(&'a self, weights: Option<&'a Weights>) -> &'a str {
+        weights.and_then(|w| w.architecture.as_deref()).unwrap_or(&self.architecture)
     }
 
     /// The categories id for the given weights.

@@ -7,6 +7,7 @@ pub const MANIFESTS: &[(&str, &str)] = &[
     ("pytorch/vision", include_str!("../manifests/pytorch_vision.toml")),
     ("facebookresearch/pytorch_GAN_zoo:hub", include_str!("../manifests/facebookresearch_pytorch_GAN_zoo.toml")),
     ("NVIDIA/DeepLearningExamples:torchhub", include_str!("../manifests/NVIDIA_DeepLearningExamples.toml")),
+    ("huggingface/pytorch-transformers", include_str!("../manifests/huggingface_pytorch-transformers.toml")),
 ];
 
 /// A [`Hub`] with these options and the built-in manifests registered.
@@ -37,6 +38,18 @@ mod tests {
             assert!(matches!(w.artifact.expected_hash(), hub_core::ExpectedHash::Prefix(_)), "{name}: every torchvision file name carries a hash prefix");
             assert!(w.license.is_some() && w.params.is_some() && w.metrics.contains_key("acc@1"), "{name}");
             assert!(entry.preprocessing_for(Some(w)).is_some(), "{name}");
+        }
+        // Every architecture the other built-ins name is in the registry, except the ones
+        // `hub list` marks "not in this build".
+        for spec in ["huggingface/pytorch-transformers", "facebookresearch/pytorch_GAN_zoo:hub"] {
+            let m = hub.repo(&spec.parse().unwrap()).unwrap().manifest;
+            m.check_dependencies(spec, registry::provides).unwrap();
+            for (name, entry) in &m.entrypoints {
+                for w in entry.weights.values() {
+                    let arch = entry.architecture_for(Some(w));
+                    assert!(registry::find(arch).is_some(), "{spec} {name}: {arch}");
+                }
+            }
         }
     }
 }

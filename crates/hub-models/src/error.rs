@@ -18,6 +18,27 @@ pub enum Error {
     #[error(transparent)]
     Preprocess(#[from] crate::preprocess::PreprocessError),
 
+    /// A Hugging Face `config.json` could not be read or is not supported.
+    #[error(transparent)]
+    TextConfig(#[from] crate::text::ConfigError),
+
+    /// A tokenizer could not be loaded or failed.
+    #[error(transparent)]
+    Tokenizer(#[from] crate::text::tokenizer::TokenizerError),
+
+    /// Text generation failed.
+    #[error(transparent)]
+    Generation(#[from] crate::text::generation::GenerationError),
+
+    /// An input does not fit the task (e.g. no `[MASK]` in a fill-mask text).
+    #[error("{entry}: {message}")]
+    BadInput {
+        /// The entrypoint.
+        entry: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+
     /// The manifest names an architecture this build does not implement.
     #[error("architecture {architecture:?} is not implemented by this build of hub; `hub list` marks which entrypoints can run")]
     UnknownArchitecture {

@@ -103,10 +103,8 @@ mod tests {
     #[test]
     fn top_k_sorts_by_probability() {
         let device = Default::default();
-        let logits = Tensor::<Flex, 2>::from_floats(
-            [[0.0, 3.0, 1.0, 3.0], [5.0, -1.0, 0.0, 2.0]],
-            &device,
-        );
+        let logits =
+            Tensor::<Flex, 2>::from_floats([[0.0, 3.0, 1.0, 3.0], [5.0, -1.0, 0.0, 2.0]], &device);
         let labels = ["a", "b", "c", "d"];
         let top = top_k_labeled(logits, 3, &labels);
         assert_eq!(top.len(), 2);

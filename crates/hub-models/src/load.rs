@@ -10,7 +10,11 @@ use image::RgbImage;
 use crate::error::{Error, Result};
 use crate::import::ImportReport;
 use crate::preprocess::{Interpolation, Preprocess};
-use crate::registry::{self, Architecture, Generator, ImageClassifier, Model};
+use crate::registry::{self, Architecture, Generator, ImageClassifier, Model, TextModel};
+use crate::text::bert::BertInput;
+use crate::text::generation::{self, GenerationConfig};
+use crate::text::gpt2::Gpt2Input;
+use crate::text::tokenizer::{BatchOptions, TextTokenizer};
 
 /// The CPU backend (burn's flex, with SIMD and rayon) that [`load`] uses.
 pub type Cpu = burn::backend::Flex;
@@ -86,6 +90,8 @@ pub struct Loaded<B: Backend> {
     pub categories: Vec<String>,
     /// What the import found (unused keys of a non-strict load).
     pub report: Option<ImportReport>,
+    /// The tokenizer of a text model.
+    pub tokenizer: Option<TextTokenizer>,
     /// The device the model lives on.
     pub device: B::Device,
 }
@@ -126,6 +132,17 @@ pub fn help(repo: &str, entry: &str) -> Result<String> {
     Ok(text)
 }
 
+/// One predicted token (fill-mask).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TokenPrediction {
+    /// Token id.
+    pub id: u32,
+    /// The token's text.
+    pub token: String,
+    /// Softmax probability.
+    pub probability: f32,
+}
+
 /// Loads an entrypoint on the CPU (flex backend), resolving the repo and weights through the hub.
 pub fn load(repo: &str, entry: &str, options: LoadOptions) -> Result<Loaded<Cpu>> {
     load_on::<Cpu>(repo, entry, options, &Default::default())
@@ -147,9 +164,13 @@ pub fn load_with<B: Backend>(hub: &Hub, spec: &RepoSpec, entry: &str, options: &
     let manifest = &repo.manifest;
     manifest.check_dependencies(&spec.to_string(), registry::provides)?;
     let (name, ep) = manifest.entry(entry)?;
-    let architecture = registry::find(&ep.architecture).ok_or_else(|| Error::UnknownArchitecture { architecture: ep.architecture.clone() })?;
     // The weights fix the architecture's config even for a random initialisation.
-    let weights = if options.checkpoint.is_none() { ep.weights(name, options.weights.as_deref())? } else { None };
+    // A local checkpoint replaces published weights, except for text models, whose weights
+    // also carry the config.json and tokenizer they need.
+    let entry_is_text = registry::find(&ep.architecture).is_some_and(|a| a.family.is_text());
+    let weights = if options.checkpoint.is_none() || entry_is_text { ep.weights(name, options.weights.as_deref())? } else { None };
+    let arch_id = ep.architecture_for(weights.map(|(_, w)| w));
+    let architecture = registry::find(arch_id).ok_or_else(|| Error::UnknownArchitecture { architecture: arch_id.to_owned() })?;
     // The weights fix their config values; an override may only repeat them.
     let mut config = ep.config_for(weights.map(|(_, w)| w));
     if let Some((wname, w)) = weights {
@@ -168,7 +189,34 @@ pub fn load_with<B: Backend>(hub: &Hub, spec: &RepoSpec, entry: &str, options: &
         }
     }
     config.extend(options.config.clone());
-    let mut model = architecture.build_model::<B>(name, &config, device)?;
+    let mut tokenizer = None;
+    let mut model = if architecture.family.is_text() {
+        // Text models are configured by the config.json published with the weights.
+        let Some((wname, w)) = weights else {
+            return Err(Error::Config { entry: name.to_owned(), key: "weights".into(), message: "a text model needs weights that list config.json (and a tokenizer) under `files`".into() });
+        };
+        let file = |f: &str| w.files.get(f).map(|a| hub.fetch(a)).transpose();
+        let config_json = file("config.json")?.ok_or_else(|| Error::Config {
+            entry: name.to_owned(),
+            key: format!("weights.{wname}.files"),
+            message: "config.json is missing".into(),
+        })?;
+        tokenizer = Some(match (file("tokenizer.json")?, file("vocab.txt")?, file("vocab.json")?, file("merges.txt")?) {
+            (Some(t), ..) => TextTokenizer::from_file(t)?,
+            (None, Some(v), ..) => TextTokenizer::wordpiece(v, !wname.contains("-cased"))?,
+            (None, None, Some(v), Some(m)) => TextTokenizer::byte_level_bpe(v, m)?,
+            _ => {
+                return Err(Error::Config {
+                    entry: name.to_owned(),
+                    key: format!("weights.{wname}.files"),
+                    message: "no tokenizer: list tokenizer.json, vocab.txt, or vocab.json and merges.txt".into(),
+                })
+            }
+        });
+        architecture.build_text::<B>(&config_json, device)?
+    } else {
+        architecture.build_model::<B>(name, &config, device)?
+    };
     let mut report = None;
     let preprocessing = ep.preprocessing_for(weights.map(|(_, w)| w));
     if let Some(path) = &options.checkpoint {
@@ -188,7 +236,7 @@ pub fn load_with<B: Backend>(hub: &Hub, spec: &RepoSpec, entry: &str, options: &
         if let (Some(bpk), Model::Classifier(_)) = (converted, &model) {
             if let Model::Classifier(fresh) = architecture.build_model::<B>(name, &config, device)? {
                 if let Ok(m) = fresh.load_burnpack(&bpk) {
-                    return finish(spec, name, ep, weights, options, architecture, Model::Classifier(m), None, preprocessing.as_ref(), device);
+                    return finish(spec, name, ep, weights, options, architecture, Model::Classifier(m), None, tokenizer, preprocessing.as_ref(), device);
                 }
             }
         }
@@ -196,7 +244,7 @@ pub fn load_with<B: Backend>(hub: &Hub, spec: &RepoSpec, entry: &str, options: &
         model = m;
         report = Some(r);
     }
-    finish(spec, name, ep, weights, options, architecture, model, report, preprocessing.as_ref(), device)
+    finish(spec, name, ep, weights, options, architecture, model, report, tokenizer, preprocessing.as_ref(), device)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -209,6 +257,7 @@ fn finish<B: Backend>(
     architecture: Architecture,
     model: Model<B>,
     report: Option<ImportReport>,
+    tokenizer: Option<TextTokenizer>,
     preprocessing: Option<&hub_core::Preprocessing>,
     device: &B::Device,
 ) -> Result<Loaded<B>> {
@@ -227,6 +276,7 @@ fn finish<B: Backend>(
         preprocess,
         categories,
         report,
+        tokenizer,
         device: device.clone(),
     })
 }
@@ -268,6 +318,10 @@ pub fn to_preprocess(entry: &str, p: Option<&hub_core::Preprocessing>) -> Result
                 message: format!("{other:?} is not supported for classification (bilinear or bicubic)"),
             })
         }
+    };
+    out.resize_path = match p.resize_kernel {
+        None | Some(hub_core::manifest::ResizeKernel::Float) => crate::preprocess::ResizePath::Float,
+        Some(hub_core::manifest::ResizeKernel::Uint8) => crate::preprocess::ResizePath::Uint8,
     };
     out.mean = channels("mean", &p.mean, out.mean)?;
     out.std = channels("std", &p.std, out.std)?;
@@ -311,6 +365,95 @@ impl<B: Backend> Loaded<B> {
     pub fn generate(&self, n: usize, seed: u64) -> Result<Tensor<B, 4>> {
         let g = self.generator()?;
         Ok(g.test(g.build_noise_data(n, seed, &self.device)))
+    }
+
+    fn text(&self, operation: &'static str) -> Result<(&TextModel<B>, &TextTokenizer)> {
+        match (&self.model, &self.tokenizer) {
+            (Model::Text(m), Some(t)) => Ok((m, t)),
+            _ => Err(self.wrong_task(operation)),
+        }
+    }
+
+    /// For each `[MASK]` of `text` (in order), the `k` likeliest tokens (fill-mask models).
+    pub fn fill_mask(&self, text: &str, k: usize) -> Result<Vec<Vec<TokenPrediction>>> {
+        let (model, tok) = self.text("fill-mask")?;
+        let TextModel::BertMaskedLm(m) = model else { return Err(self.wrong_task("fill-mask")) };
+        let mask_id = tok.token_to_id("[MASK]").ok_or_else(|| Error::BadInput { entry: self.entry.clone(), message: "the tokenizer has no [MASK] token".into() })?;
+        let batch = tok.encode_batch(&[text], &BatchOptions::new())?;
+        let positions: Vec<usize> = batch.input_ids[0].iter().enumerate().filter(|(_, &id)| id == mask_id).map(|(i, _)| i).collect();
+        if positions.is_empty() {
+            return Err(Error::BadInput { entry: self.entry.clone(), message: format!("{text:?} has no [MASK] token to fill") });
+        }
+        let input = BertInput::new(batch.input_ids(&self.device))
+            .with_attention_mask(batch.attention_mask(&self.device))
+            .with_token_type_ids(batch.token_type_ids(&self.device));
+        let logits = m.forward(input);
+        let [_, _, vocab] = logits.dims();
+        let mut out = Vec::new();
+        for p in positions {
+            let row = logits.clone().slice([0..1, p..p + 1, 0..vocab]).reshape([1, vocab]);
+            let top = &crate::imagenet::top_k_labeled(row, k, &[])[0];
+            out.push(
+                top.iter()
+                    .map(|t| {
+                        let id = t.index as u32;
+                        Ok(TokenPrediction { id, token: tok.decode(&[id], false)?.trim().to_owned(), probability: t.prob })
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// Mean-pooled, L2-normalised sentence embeddings (feature-extraction models).
+    ///
+    /// # Shapes
+    /// - returns: `[texts.len(), hidden]`
+    pub fn embed(&self, texts: &[&str]) -> Result<Tensor<B, 2>> {
+        let (model, tok) = self.text("feature extraction")?;
+        let batch = tok.encode_batch(texts, &BatchOptions::new())?;
+        let mask = batch.attention_mask(&self.device);
+        let hidden = match model {
+            TextModel::Bert(m) => {
+                let input = BertInput::new(batch.input_ids(&self.device)).with_attention_mask(mask.clone()).with_token_type_ids(batch.token_type_ids(&self.device));
+                m.forward(input).last_hidden_state
+            }
+            TextModel::Gpt2(m) => {
+                let mut input = Gpt2Input::new(batch.input_ids(&self.device));
+                input.attention_mask = Some(mask.clone());
+                m.forward(input, None)
+            }
+            _ => return Err(self.wrong_task("feature extraction")),
+        };
+        Ok(crate::text::bert::mean_pooling_normalized(hidden, mask))
+    }
+
+    /// Continues `prompt` (text-generation models); `on_token` receives each new token's text as
+    /// it is generated. Returns the generated text.
+    pub fn generate_text(&self, prompt: &str, config: &GenerationConfig, mut on_token: impl FnMut(&str)) -> Result<String> {
+        let (model, tok) = self.text("text generation")?;
+        let TextModel::Gpt2LmHead(m) = model else { return Err(self.wrong_task("text generation")) };
+        let ids = tok.encode(prompt, false)?;
+        // Stream whole characters: decode the growing sequence and emit what is new.
+        let mut generated: Vec<u32> = Vec::new();
+        let mut shown = 0;
+        let mut decode_err = None;
+        let all = generation::generate::<B, _>(m.as_ref(), &ids, config, |id| {
+            generated.push(id);
+            match tok.decode(&generated, true) {
+                Ok(text) if text.len() > shown && !text.ends_with('\u{fffd}') => {
+                    on_token(&text[shown..]);
+                    shown = text.len();
+                }
+                Ok(_) => {}
+                Err(e) => decode_err = Some(e),
+            }
+            true
+        })?;
+        if let Some(e) = decode_err {
+            return Err(e.into());
+        }
+        Ok(tok.decode(&all, true)?)
     }
 
     /// The `k` most probable classes of each image, most probable first.

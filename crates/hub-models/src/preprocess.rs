@@ -18,10 +18,11 @@
 //! - [`ResizePath::Float`], `torchvision.transforms.functional.resize` (what the presets of the
 //!   torchvision weights use): the image is cast to `float32`, interpolated through a `float32`
 //!   buffer, clamped to `[0, 255]` for bicubic and rounded half to even back to `uint8`.
-//!   [`resize_rgb8`] follows the kernel operation for operation (including the mix of `float`
-//!   and `double` in `_compute_indices_min_size_weights_aa`), so results match PyTorch up to the
-//!   C++ compiler's freedom to fuse multiply-adds, which can move a value sitting on a rounding
-//!   boundary by one grey level.
+//!   [`resize_rgb8`] follows the kernel operation for operation: the mix of `float` and
+//!   `double` in `_compute_indices_min_size_weights_aa`, and the fused multiply-adds and
+//!   summation order of the compiled kernel (measured bit for bit against torch 2.15's x86-64
+//!   build; a PyTorch built differently may round a rare value on a `.5` boundary the other way,
+//!   one grey level).
 //! - [`ResizePath::Uint8`], `torchvision.transforms.v2.functional.resize` on the CPU (always for
 //!   bicubic, for bilinear on AVX2/AVX-512/ARM64 machines): PyTorch's native `uint8` kernel
 //!   (Pillow's algorithm): weights computed in `double`, quantised to `int16` at the largest
@@ -119,7 +120,11 @@ impl Preprocess {
 
     /// ImageNet mean/std with another resize, crop or filter (e.g. `232, 224, Bilinear` for
     /// ResNet-50 V2 weights, `256, 224, Bicubic` for EfficientNet-B0).
-    pub fn imagenet_with(resize_size: usize, crop_size: usize, interpolation: Interpolation) -> Self {
+    pub fn imagenet_with(
+        resize_size: usize,
+        crop_size: usize,
+        interpolation: Interpolation,
+    ) -> Self {
         Self {
             resize_size,
             crop_size,
@@ -164,8 +169,12 @@ impl Preprocess {
                 height: image.height(),
             });
         }
-        let resized =
-            resize_shorter_side(image, self.resize_size, self.interpolation, self.resize_path);
+        let resized = resize_shorter_side(
+            image,
+            self.resize_size,
+            self.interpolation,
+            self.resize_path,
+        );
         Ok(center_crop(&resized, self.crop_size, self.crop_size))
     }
 
@@ -278,48 +287,17 @@ pub fn resize_shorter_side(
 
 /// Antialiased resize of an 8-bit RGB image to `height`×`width`, as torchvision's tensor
 /// `transforms.functional.resize(uint8_image, ..., antialias=True)` ([`ResizePath::Float`]).
-pub fn resize_rgb8(image: &RgbImage, height: usize, width: usize, filter: Interpolation) -> RgbImage {
+pub fn resize_rgb8(
+    image: &RgbImage,
+    height: usize,
+    width: usize,
+    filter: Interpolation,
+) -> RgbImage {
     let (h, w) = (image.height() as usize, image.width() as usize);
     if (h, w) == (height, width) {
         return image.clone();
     }
-    // Channel-major f32 planes, as the `[1, 3, H, W]` float32 tensor torchvision interpolates.
-    let mut planes: Vec<Vec<f32>> = (0..3)
-        .map(|c| image.pixels().map(|p| f32::from(p[c])).collect())
-        .collect();
-    let mut cur_w = w;
-    if width != w {
-        let weights = AaWeights::new(w, width, filter);
-        planes = planes
-            .iter()
-            .map(|plane| {
-                let mut out = vec![0.0f32; h * width];
-                for y in 0..h {
-                    let row = &plane[y * w..(y + 1) * w];
-                    for (x, o) in out[y * width..(y + 1) * width].iter_mut().enumerate() {
-                        *o = weights.apply(x, |i| row[i]);
-                    }
-                }
-                out
-            })
-            .collect();
-        cur_w = width;
-    }
-    if height != h {
-        let weights = AaWeights::new(h, height, filter);
-        planes = planes
-            .iter()
-            .map(|plane| {
-                let mut out = vec![0.0f32; height * cur_w];
-                for y in 0..height {
-                    for (x, o) in out[y * cur_w..(y + 1) * cur_w].iter_mut().enumerate() {
-                        *o = weights.apply(y, |i| plane[i * cur_w + x]);
-                    }
-                }
-                out
-            })
-            .collect();
-    }
+    let planes = resize_planes_f32(image, height, width, filter);
     let to_u8 = |v: f32| {
         // Bicubic can overshoot: torchvision clamps, then `torch.round` (half to even).
         let v = if filter == Interpolation::Bicubic {
@@ -331,7 +309,11 @@ pub fn resize_rgb8(image: &RgbImage, height: usize, width: usize, filter: Interp
     };
     RgbImage::from_fn(width as u32, height as u32, |x, y| {
         let i = y as usize * width + x as usize;
-        image::Rgb([to_u8(planes[0][i]), to_u8(planes[1][i]), to_u8(planes[2][i])])
+        image::Rgb([
+            to_u8(planes[0][i]),
+            to_u8(planes[1][i]),
+            to_u8(planes[2][i]),
+        ])
     })
 }
 
@@ -374,7 +356,8 @@ impl AaWeights {
             let size = (xmax - xmin).clamp(0, max_interp);
             let mut w: Vec<f32> = (0..size)
                 .map(|j| {
-                    let arg = ((((j + xmin) as f32 - center) as f64 + 0.5) * invscale as f64) as f32;
+                    let arg =
+                        ((((j + xmin) as f32 - center) as f64 + 0.5) * invscale as f64) as f32;
                     filter_weight(filter, arg)
                 })
                 .collect();
@@ -390,23 +373,34 @@ impl AaWeights {
         Self { start, weights }
     }
 
-    /// `Σ_j src(start + j) · w_j`, accumulated in `f32` from the first weight on.
+    /// `Σ_j src(start + j) · w_j` in `f32`, in the order and with the roundings of the PyTorch
+    /// binary (x86-64, AVX-512 kernels, built by GCC): the loop `out = t0·w0; out += tj·wj` is
+    /// unrolled by four, the unrolled body computing rounded products and plain additions, the
+    /// remainder fused multiply-adds. (Measured bit for bit against torch 2.15 on this machine;
+    /// another build of PyTorch may round a few values differently.)
     fn apply(&self, out_index: usize, src: impl Fn(usize) -> f32) -> f32 {
         let start = self.start[out_index];
         let w = &self.weights[out_index];
         let Some((&w0, rest)) = w.split_first() else {
             return 0.0;
         };
+        let unrolled = rest.len() / 4 * 4;
         let mut acc = src(start) * w0;
         for (j, &wj) in rest.iter().enumerate() {
-            acc = src(start + 1 + j).mul_add(wj, acc);
+            let t = src(start + 1 + j);
+            acc = if j < unrolled {
+                acc + t * wj
+            } else {
+                t.mul_add(wj, acc)
+            };
         }
         acc
     }
 }
 
 /// The filters of PyTorch's `HelperInterpLinear::aa_filter` and `HelperInterpCubic::aa_filter`
-/// (Keys, `a = -0.5`), in `f32`.
+/// (Keys, `a = -0.5`), in `f32`, with the multiply-adds fused as the compiled PyTorch kernel
+/// does (verified weight for weight against torch 2.15).
 fn filter_weight(filter: Interpolation, x: f32) -> f32 {
     let x = x.abs();
     match filter {
@@ -422,12 +416,63 @@ fn filter_weight(filter: Interpolation, x: f32) -> f32 {
             if x < 1.0 {
                 ((a + 2.0).mul_add(x, -(a + 3.0)) * x).mul_add(x, 1.0)
             } else if x < 2.0 {
-                ((a * x - 5.0 * a) * x + 8.0 * a) * x - 4.0 * a
+                a.mul_add(x, -5.0 * a)
+                    .mul_add(x, 8.0 * a)
+                    .mul_add(x, -4.0 * a)
             } else {
                 0.0
             }
         }
     }
+}
+
+/// The `float32` interpolation of [`resize_rgb8`], before rounding: three channel planes of
+/// `height × width` values (row-major), channels R, G, B.
+pub fn resize_planes_f32(
+    image: &RgbImage,
+    height: usize,
+    width: usize,
+    filter: Interpolation,
+) -> Vec<Vec<f32>> {
+    let (h, w) = (image.height() as usize, image.width() as usize);
+    // Channel-major f32 planes, as the `[1, 3, H, W]` float32 tensor torchvision interpolates.
+    let mut planes: Vec<Vec<f32>> = (0..3)
+        .map(|c| image.pixels().map(|p| f32::from(p[c])).collect())
+        .collect();
+    let mut cur_w = w;
+    if width != w {
+        let weights = AaWeights::new(w, width, filter);
+        planes = planes
+            .iter()
+            .map(|plane| {
+                let mut out = vec![0.0f32; h * width];
+                for y in 0..h {
+                    let row = &plane[y * w..(y + 1) * w];
+                    for (x, o) in out[y * width..(y + 1) * width].iter_mut().enumerate() {
+                        *o = weights.apply(x, |i| row[i]);
+                    }
+                }
+                out
+            })
+            .collect();
+        cur_w = width;
+    }
+    if height != h {
+        let weights = AaWeights::new(h, height, filter);
+        planes = planes
+            .iter()
+            .map(|plane| {
+                let mut out = vec![0.0f32; height * cur_w];
+                for y in 0..height {
+                    for (x, o) in out[y * cur_w..(y + 1) * cur_w].iter_mut().enumerate() {
+                        *o = weights.apply(y, |i| plane[i * cur_w + x]);
+                    }
+                }
+                out
+            })
+            .collect();
+    }
+    planes
 }
 
 /// Antialiased resize of an 8-bit RGB image to `height`×`width` with PyTorch's native `uint8`
@@ -538,7 +583,11 @@ impl FixedWeights {
                     .map(|&v| {
                         let v = v * factor;
                         // C's `(int)` truncation after adding ±0.5, then the `int16` store.
-                        let rounded = if v < 0.0 { (-0.5 + v) as i32 } else { (0.5 + v) as i32 };
+                        let rounded = if v < 0.0 {
+                            (-0.5 + v) as i32
+                        } else {
+                            (0.5 + v) as i32
+                        };
                         i32::from(rounded as i16)
                     })
                     .collect()
@@ -666,7 +715,14 @@ mod tests {
                 assert!((sum - 1.0).abs() < 1e-5, "{filter:?} {sum}");
             }
             // Downscaling widens the support: more than 2 (4) taps in the interior.
-            assert!(aa.weights[100].len() > if filter == Interpolation::Bilinear { 2 } else { 4 });
+            assert!(
+                aa.weights[100].len()
+                    > if filter == Interpolation::Bilinear {
+                        2
+                    } else {
+                        4
+                    }
+            );
         }
         // Halving with the triangle filter averages 4 pixels with weights 1/8, 3/8, 3/8, 1/8.
         let aa = AaWeights::new(8, 4, Interpolation::Bilinear);

@@ -10,6 +10,9 @@ use burn_store::{BurnpackStore, ModuleSnapshot};
 use crate::error::{Error, Result};
 use crate::import::{self, ImportOptions, ImportReport};
 use crate::gan::{dcgan, pgan, NoiseRng};
+use crate::text::bert::{BertConfig, BertForMaskedLm, BertModel};
+use crate::text::gpt2::{Gpt2Config, Gpt2LmHeadModel, Gpt2Model};
+use crate::text::HfModule;
 use crate::vision::{alexnet, densenet, efficientnet, googlenet, inception, mobilenet, resnet, shufflenet, squeezenet, vgg};
 
 /// What a model does.
@@ -20,6 +23,12 @@ pub enum Task {
     ImageClassification,
     /// Latent noise in, images out.
     ImageGeneration,
+    /// Text with `[MASK]` tokens in, the likeliest tokens for them out.
+    FillMask,
+    /// A prompt in, its continuation out.
+    TextGeneration,
+    /// Text in, hidden states (and sentence embeddings) out.
+    FeatureExtraction,
 }
 
 impl Task {
@@ -28,6 +37,9 @@ impl Task {
         match self {
             Task::ImageClassification => "image-classification",
             Task::ImageGeneration => "image-generation",
+            Task::FillMask => "fill-mask",
+            Task::TextGeneration => "text-generation",
+            Task::FeatureExtraction => "feature-extraction",
         }
     }
 }
@@ -62,6 +74,10 @@ pub enum Family {
     Dcgan,
     /// Progressive GAN generators (GAN zoo).
     Pgan,
+    /// BERT encoders and heads (configured by `config.json`).
+    Bert,
+    /// GPT-2 decoders (configured by `config.json`).
+    Gpt2,
 }
 
 impl Family {
@@ -80,14 +96,24 @@ impl Family {
         Family::EfficientNetLite,
         Family::Dcgan,
         Family::Pgan,
+        Family::Bert,
+        Family::Gpt2,
     ];
 
-    /// The task of the family's models.
-    pub fn task(self) -> Task {
+    /// The task of one of the family's architectures.
+    pub fn task(self, id: &str) -> Task {
         match self {
             Family::Dcgan | Family::Pgan => Task::ImageGeneration,
+            Family::Bert if id == "bert_masked_lm" => Task::FillMask,
+            Family::Gpt2 if id == "gpt2_lm_head" => Task::TextGeneration,
+            Family::Bert | Family::Gpt2 => Task::FeatureExtraction,
             _ => Task::ImageClassification,
         }
+    }
+
+    /// Whether the family is configured by a Hugging Face `config.json` (not by manifest values).
+    pub fn is_text(self) -> bool {
+        matches!(self, Family::Bert | Family::Gpt2)
     }
 
     /// The architecture ids of the family.
@@ -106,6 +132,8 @@ impl Family {
             Family::EfficientNetLite => efficientnet::lite::VARIANTS,
             Family::Dcgan => dcgan::VARIANTS,
             Family::Pgan => pgan::VARIANTS,
+            Family::Bert => &["bert", "bert_masked_lm"],
+            Family::Gpt2 => &["gpt2", "gpt2_lm_head"],
         }
     }
 
@@ -123,8 +151,9 @@ impl Family {
             Family::MobileNet => mobilenet::weights::remaps(),
             Family::EfficientNet => efficientnet::weights::remaps(),
             Family::EfficientNetLite => efficientnet::weights::lite_remaps(),
-            // The generators' remaps depend on the variant: see `Model::load_pytorch`.
-            Family::Dcgan | Family::Pgan => Vec::new(),
+            // The generators' remaps depend on the variant, the text models' on the head: see
+            // `Model::load_pytorch`.
+            Family::Dcgan | Family::Pgan | Family::Bert | Family::Gpt2 => Vec::new(),
         }
     }
 
@@ -144,6 +173,8 @@ impl Family {
             Family::EfficientNetLite => "Tan & Le 2019 (Lite variants); lukemelas/EfficientNet-PyTorch key names",
             Family::Dcgan => "Radford et al. 2015, https://arxiv.org/abs/1511.06434; pytorch_GAN_zoo models/networks/DCGAN_nets.py, PyTorch DCGAN tutorial",
             Family::Pgan => "Karras et al. 2017, https://arxiv.org/abs/1710.10196; pytorch_GAN_zoo models/networks/progressive_conv_net.py",
+            Family::Bert => "Devlin et al. 2018, https://arxiv.org/abs/1810.04805; transformers/models/bert/modeling_bert.py",
+            Family::Gpt2 => "Radford et al. 2019; transformers/models/gpt2/modeling_gpt2.py",
         }
     }
 }
@@ -177,6 +208,9 @@ impl Architecture {
                 "forward(x: Tensor<B, 4>) -> Tensor<B, 2>\n  x: [batch, 3, {s}, {s}] f32, an RGB image batch after the preprocessing below\n  returns: [batch, num_classes] logits (softmax gives probabilities)"
             ),
             Task::ImageGeneration => "build_noise_data(n, rng) -> Tensor<B, 2>   [n, latent_dim], N(0, 1) (plus one-hot class codes)\ntest(noise: Tensor<B, 2>) -> Tensor<B, 4>\n  returns: [n, 3, size, size] images in [-1, 1]".to_owned(),
+            Task::FillMask => "forward(input: BertInput { input_ids [batch, seq], attention_mask, token_type_ids }) -> Tensor<B, 3>\n  returns: [batch, seq, vocab_size] logits; hub run --text \"... [MASK] ...\" prints the top-k tokens per mask".to_owned(),
+            Task::TextGeneration => "forward(input: Gpt2Input { input_ids [batch, seq] }, cache) -> Tensor<B, 3>\n  returns: [batch, seq, vocab_size] next-token logits; hub run --prompt \"...\" --max-new-tokens N generates (greedy, or --temperature/--top-k/--top-p/--seed)".to_owned(),
+            Task::FeatureExtraction => "forward(input [batch, seq] token ids + attention mask) -> hidden states [batch, seq, hidden]\n  hub run --text A --text B prints mean-pooled, L2-normalised sentence embeddings and their cosine similarities".to_owned(),
         }
     }
 
@@ -204,8 +238,24 @@ impl Architecture {
                 };
                 Ok(Model::Generator(Generator::Pgan(Box::new(c.init(device)))))
             }
+            Family::Bert | Family::Gpt2 => Err(Error::Config {
+                entry: entry.to_owned(),
+                key: "config.json".into(),
+                message: format!("{} is configured by a Hugging Face config.json: the weights must list it under `files`", self.id),
+            }),
             _ => Ok(Model::Classifier(self.build(&ClassifierConfig::from_table(entry, config)?, device)?)),
         }
+    }
+
+    /// Builds a text model with random weights from a Hugging Face `config.json`.
+    pub fn build_text<B: Backend>(&self, config_json: &Path, device: &B::Device) -> Result<Model<B>> {
+        Ok(Model::Text(match self.id {
+            "bert" => TextModel::Bert(Box::new(BertConfig::from_file(config_json)?.init(device))),
+            "bert_masked_lm" => TextModel::BertMaskedLm(Box::new(BertConfig::from_file(config_json)?.init_masked_lm(device))),
+            "gpt2" => TextModel::Gpt2(Box::new(Gpt2Config::from_file(config_json)?.init(device))),
+            "gpt2_lm_head" => TextModel::Gpt2LmHead(Box::new(Gpt2Config::from_file(config_json)?.init_lm_head(device))),
+            other => return Err(Error::UnknownArchitecture { architecture: other.to_owned() }),
+        }))
     }
 
     /// Builds an image classifier with random weights.
@@ -237,7 +287,7 @@ impl Architecture {
             Family::EfficientNetLite => {
                 ImageClassifier::EfficientNetLite(Box::new(efficientnet::lite::config(id).ok_or_else(missing)?.with_num_classes(n).init(device)))
             }
-            Family::Dcgan | Family::Pgan => {
+            Family::Dcgan | Family::Pgan | Family::Bert | Family::Gpt2 => {
                 return Err(Error::WrongTask { entry: id.to_owned(), task: self.task.as_str().to_owned(), operation: "building a classifier" })
             }
         })
@@ -247,7 +297,7 @@ impl Architecture {
 /// Every architecture, family by family.
 pub fn architectures() -> impl Iterator<Item = Architecture> {
     Family::ALL.iter().flat_map(|&family| {
-        family.variants().iter().map(move |&id| Architecture { id, family, task: family.task() })
+        family.variants().iter().map(move |&id| Architecture { id, family, task: family.task(id) })
     })
 }
 
@@ -318,6 +368,36 @@ pub enum Model<B: Backend> {
     Classifier(ImageClassifier<B>),
     /// An image generator.
     Generator(Generator<B>),
+    /// A text model.
+    Text(TextModel<B>),
+}
+
+/// A text model (BERT or GPT-2, with or without a head).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum TextModel<B: Backend> {
+    /// The BERT encoder with pooler.
+    Bert(Box<BertModel<B>>),
+    /// BERT with the masked-language-model head.
+    BertMaskedLm(Box<BertForMaskedLm<B>>),
+    /// The GPT-2 decoder stack.
+    Gpt2(Box<Gpt2Model<B>>),
+    /// GPT-2 with its tied language-model head.
+    Gpt2LmHead(Box<Gpt2LmHeadModel<B>>),
+}
+
+impl<B: Backend> TextModel<B> {
+    fn load_weights(self, path: &Path) -> Result<(Self, ImportReport)> {
+        fn go<B: Backend, M: HfModule<B>>(m: Box<M>, path: &Path) -> Result<(Box<M>, ImportReport)> {
+            boxed(m, |m| Ok(m.load_weights(path)?))
+        }
+        Ok(match self {
+            TextModel::Bert(m) => go(m, path).map(|(m, r)| (TextModel::Bert(m), r))?,
+            TextModel::BertMaskedLm(m) => go(m, path).map(|(m, r)| (TextModel::BertMaskedLm(m), r))?,
+            TextModel::Gpt2(m) => go(m, path).map(|(m, r)| (TextModel::Gpt2(m), r))?,
+            TextModel::Gpt2LmHead(m) => go(m, path).map(|(m, r)| (TextModel::Gpt2LmHead(m), r))?,
+        })
+    }
 }
 
 /// An image generator (GAN).
@@ -375,6 +455,10 @@ impl<B: Backend> Model<B> {
                 let (m, r) = boxed(m, |m| Ok(import::load_pytorch::<B, _>(m, path, &options)?))?;
                 (Model::Generator(Generator::Dcgan(m)), r)
             }
+            Model::Text(m) => {
+                let (m, r) = m.load_weights(path)?;
+                (Model::Text(m), r)
+            }
             Model::Generator(Generator::Pgan(m)) => {
                 let options = pgan::weights::import_options(key.unwrap_or("netG"));
                 let (m, r) = boxed(m, |m| Ok(import::load_pytorch::<B, _>(m, path, &options)?))?;
@@ -383,9 +467,10 @@ impl<B: Backend> Model<B> {
         })
     }
 
-    /// Loads a safetensors file (classifiers only).
+    /// Loads a safetensors file (classifiers and text models).
     pub fn load_safetensors(self, architecture: &Architecture, path: &Path) -> Result<(Self, ImportReport)> {
         match self {
+            Model::Text(m) => m.load_weights(path).map(|(m, r)| (Model::Text(m), r)),
             Model::Classifier(m) => {
                 let (m, r) = m.load_safetensors(path, &ImportOptions::new().with_remaps(architecture.family.remaps()))?;
                 Ok((Model::Classifier(m), r))

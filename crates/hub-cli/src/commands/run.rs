@@ -16,13 +16,34 @@ pub struct Args {
     repo: hub_core::RepoSpec,
     /// The entrypoint.
     entry: String,
+    /// Weight variant as a positional argument (e.g. a Hugging Face model id: bert-base-uncased).
+    #[arg(value_name = "WEIGHTS", conflicts_with = "weights")]
+    weights_pos: Option<String>,
+    /// Text input (fill-mask: with [MASK] tokens; feature extraction: one or more sentences).
+    #[arg(long = "text", num_args = 1..)]
+    texts: Vec<String>,
+    /// Text generation: the prompt.
+    #[arg(long)]
+    prompt: Option<String>,
+    /// Text generation: how many tokens to generate at most.
+    #[arg(long, default_value_t = 40)]
+    max_new_tokens: usize,
+    /// Text generation: sample (instead of greedy) with this temperature.
+    #[arg(long)]
+    temperature: Option<f32>,
+    /// Text generation: sample from the k likeliest tokens.
+    #[arg(long)]
+    sample_top_k: Option<usize>,
+    /// Text generation: sample from the smallest set of tokens whose probability reaches p.
+    #[arg(long)]
+    top_p: Option<f32>,
     /// Images to classify (PNG or JPEG).
     #[arg(long = "image", num_args = 1..)]
     images: Vec<PathBuf>,
     /// Image generation: how many images.
     #[arg(long, default_value_t = 16)]
     num_images: usize,
-    /// Image generation: the noise seed.
+    /// Image generation: the noise seed; text generation: the sampling seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Image generation: the PNG grid to write.
@@ -49,7 +70,7 @@ pub struct Args {
     /// Where to run.
     #[arg(long, value_enum, default_value_t = Device::Cpu)]
     device: Device,
-    /// How many classes to show per image.
+    /// How many classes (or tokens, for fill-mask) to show.
     #[arg(long, default_value_t = 5)]
     top_k: usize,
     /// Write the raw model output (logits [images, classes], or images [n, 3, h, w]) to a NumPy .npy file.
@@ -99,7 +120,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
 fn run_on<B: Backend>(args: &Args, global: &Global, device: &B::Device) -> anyhow::Result<ExitCode> {
     let hub = global.hub()?;
     let mut options = LoadOptions::default();
-    options.weights = args.weights.clone();
+    options.weights = args.weights.clone().or_else(|| args.weights_pos.clone());
     options.pretrained = !args.random_init;
     options.checkpoint = args.checkpoint.clone();
     options.checkpoint_key = args.checkpoint_key.clone();
@@ -108,10 +129,93 @@ fn run_on<B: Backend>(args: &Args, global: &Global, device: &B::Device) -> anyho
         options.config.extend(table);
     }
     let model: Loaded<B> = load_with(&hub, &args.repo, &args.entry, &options, device)?;
+    use hub_models::registry::Task;
     match model.architecture.task {
-        hub_models::registry::Task::ImageGeneration => generate(args, &model),
+        Task::ImageGeneration => generate(args, &model),
+        Task::FillMask => fill_mask(args, &model),
+        Task::TextGeneration => generate_text(args, &model),
+        Task::FeatureExtraction => embed(args, &model),
         _ => classify(args, &model, device),
     }
+}
+
+fn fill_mask<B: Backend>(args: &Args, model: &Loaded<B>) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(!args.texts.is_empty(), "{} fills [MASK] tokens: give --text \"... [MASK] ...\"", model.entry);
+    let mut items = Vec::new();
+    for text in &args.texts {
+        let masks = model.fill_mask(text, args.top_k)?;
+        if !args.json {
+            println!("{text}");
+            for (i, preds) in masks.iter().enumerate() {
+                let rows: Vec<Vec<String>> = preds.iter().map(|p| vec![format!("{:.2}%", p.probability * 100.0), p.id.to_string(), p.token.clone()]).collect();
+                println!("  [MASK] #{}", i + 1);
+                for line in table(&["PROB", "ID", "TOKEN"], &rows).lines() {
+                    println!("    {line}");
+                }
+            }
+        }
+        items.push(json!({ "input": text, "masks": masks }));
+    }
+    if args.json {
+        super::print_json(&json!({ "repo": args.repo.to_string(), "entry": model.entry, "weights": model.weights, "device": args.device.name(), "results": items }))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn embed<B: Backend>(args: &Args, model: &Loaded<B>) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(!args.texts.is_empty(), "{} embeds text: give --text SENTENCE (one or more)", model.entry);
+    let texts: Vec<&str> = args.texts.iter().map(String::as_str).collect();
+    let emb = model.embed(&texts)?;
+    save_npy(&args.save_output, &emb)?;
+    let [n, dim] = emb.dims();
+    let values: Vec<f32> = emb.into_data().iter::<f32>().collect();
+    let row = |i: usize| &values[i * dim..(i + 1) * dim];
+    let sims: Vec<Vec<f32>> = (0..n).map(|i| (0..n).map(|j| row(i).iter().zip(row(j)).map(|(a, b)| a * b).sum()).collect()).collect();
+    if args.json {
+        super::print_json(&json!({ "repo": args.repo.to_string(), "entry": model.entry, "weights": model.weights, "device": args.device.name(), "dim": dim, "inputs": texts, "cosine_similarity": sims }))?;
+    } else {
+        println!("{n} sentence embeddings of {dim} values (mean pooling, L2-normalised); cosine similarities:");
+        for (i, t) in texts.iter().enumerate() {
+            let cells: Vec<String> = sims[i].iter().map(|s| format!("{s:6.3}")).collect();
+            println!("  {}  {t}", cells.join(" "));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn generate_text<B: Backend>(args: &Args, model: &Loaded<B>) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    let Some(prompt) = &args.prompt else { anyhow::bail!("{} continues text: give --prompt \"...\"", model.entry) };
+    let sampling = args.temperature.is_some() || args.sample_top_k.is_some() || args.top_p.is_some();
+    let mut config = if sampling {
+        let mut c = hub_models::text::generation::GenerationConfig::sampling(args.max_new_tokens, args.seed)
+            .with_temperature(args.temperature.unwrap_or(1.0))
+            .with_top_p(args.top_p.unwrap_or(1.0));
+        if args.sample_top_k.is_some() {
+            c = c.with_top_k(args.sample_top_k);
+        }
+        c
+    } else {
+        hub_models::text::generation::GenerationConfig::greedy(args.max_new_tokens)
+    };
+    config.seed = args.seed;
+    let stream = !args.json;
+    if stream {
+        print!("{prompt}");
+        std::io::stdout().flush()?;
+    }
+    let text = model.generate_text(prompt, &config, |piece| {
+        if stream {
+            print!("{piece}");
+            let _ = std::io::stdout().flush();
+        }
+    })?;
+    if args.json {
+        super::print_json(&json!({ "repo": args.repo.to_string(), "entry": model.entry, "weights": model.weights, "device": args.device.name(), "prompt": prompt, "generated": text, "sampling": sampling, "seed": args.seed }))?;
+    } else {
+        println!();
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn save_npy<B: Backend, const D: usize>(path: &Option<PathBuf>, t: &burn::tensor::Tensor<B, D>) -> anyhow::Result<()> {

@@ -215,7 +215,9 @@ impl EfficientNetLiteConfig {
             } else {
                 (repeats as f64 * self.depth_mult).ceil() as usize
             };
-            blocks.push(LiteBlock::new(input, output, kernel, stride, expand, device));
+            blocks.push(LiteBlock::new(
+                input, output, kernel, stride, expand, device,
+            ));
             for _ in 1..repeats {
                 blocks.push(LiteBlock::new(output, output, kernel, 1, expand, device));
             }
@@ -263,7 +265,13 @@ mod tests {
         // k3 s2: out 2×3; pad_h = (2-1)·2+3-4 = 1 → (0, 1); pad_w = (3-1)·2+3-5 = 2 → (1, 1).
         let y = pad_same(x, 3, 2);
         assert_eq!(y.dims(), [1, 1, 5, 7]);
-        let rows: Vec<f32> = y.clone().sum_dim(3).reshape([5]).into_data().to_vec().unwrap();
+        let rows: Vec<f32> = y
+            .clone()
+            .sum_dim(3)
+            .reshape([5])
+            .into_data()
+            .to_vec()
+            .unwrap();
         assert_eq!(rows, vec![5.0, 5.0, 5.0, 5.0, 0.0]);
         let cols: Vec<f32> = y.sum_dim(2).reshape([7]).into_data().to_vec().unwrap();
         assert_eq!(cols, vec![0.0, 4.0, 4.0, 4.0, 4.0, 4.0, 0.0]);

@@ -159,26 +159,28 @@ impl EfficientNetConfig {
         };
         let stages: Vec<StageConfig> = rows
             .iter()
-            .map(|&(kind, expand_ratio, kernel, stride, input, out, layers)| {
-                // MBConvConfig scales channels and depth; FusedMBConvConfig takes them as given.
-                let (input, out, layers) = match kind {
-                    BlockKind::MbConv => (
-                        make_divisible(input as f64 * self.width_mult, 8, None),
-                        make_divisible(out as f64 * self.width_mult, 8, None),
-                        (layers as f64 * self.depth_mult).ceil() as usize,
-                    ),
-                    BlockKind::FusedMbConv => (input, out, layers),
-                };
-                StageConfig {
-                    kind,
-                    expand_ratio,
-                    kernel,
-                    stride,
-                    input_channels: input,
-                    out_channels: out,
-                    num_layers: layers,
-                }
-            })
+            .map(
+                |&(kind, expand_ratio, kernel, stride, input, out, layers)| {
+                    // MBConvConfig scales channels and depth; FusedMBConvConfig takes them as given.
+                    let (input, out, layers) = match kind {
+                        BlockKind::MbConv => (
+                            make_divisible(input as f64 * self.width_mult, 8, None),
+                            make_divisible(out as f64 * self.width_mult, 8, None),
+                            (layers as f64 * self.depth_mult).ceil() as usize,
+                        ),
+                        BlockKind::FusedMbConv => (input, out, layers),
+                    };
+                    StageConfig {
+                        kind,
+                        expand_ratio,
+                        kernel,
+                        stride,
+                        input_channels: input,
+                        out_channels: out,
+                        num_layers: layers,
+                    }
+                },
+            )
             .collect();
         let last_in = stages.last().map_or(0, |s| s.out_channels);
         (stages, last_channel.unwrap_or(4 * last_in))
@@ -210,6 +212,9 @@ impl EfficientNetConfig {
 }
 
 /// One element of EfficientNet's `features` sequence.
+// Variants differ in size; a model holds a few dozen of these, built once, and burn has no
+// `Module` impl for `Box`, so they stay unboxed.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Feature<B: Backend> {
     /// A `Conv2dNormActivation` (stem and last 1×1 convolution).

@@ -53,8 +53,9 @@ impl Activation {
 /// - input: `[batch, channels, height, width]`
 /// - output: `[batch, channels, 1, 1]`
 pub fn global_avg_pool<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
-    let [n, c, h, w] = x.dims();
-    x.reshape([n, c, h * w]).mean_dim(2).reshape([n, c, 1, 1])
+    // Two short reductions (rows, then the row means) instead of one over `h · w` values: a
+    // long sequential f32 sum loses precision that deep networks amplify.
+    x.mean_dim(3).mean_dim(2)
 }
 
 /// `Conv2dNormActivation`: a bias-free convolution, BatchNorm and an activation.

@@ -75,6 +75,9 @@ impl MobileNetConfig {
 
 /// Either MobileNet. The enum adds nothing to the parameter paths (burn-store leaves enum
 /// variants out), so PyTorch checkpoints load into it directly.
+// Variants differ in size; a model holds a few dozen of these, built once, and burn has no
+// `Module` impl for `Box`, so they stay unboxed.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum MobileNet<B: Backend> {
     /// MobileNet v2.
@@ -98,6 +101,9 @@ impl<B: Backend> MobileNet<B> {
 }
 
 /// One element of a MobileNet's `features` sequence.
+// Variants differ in size; a model holds a few dozen of these, built once, and burn has no
+// `Module` impl for `Box`, so they stay unboxed.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Feature<B: Backend> {
     /// A `Conv2dNormActivation` (the stem and the last 1×1 convolution).
@@ -161,11 +167,8 @@ impl MobileNetV2Config {
     pub fn init<B: Backend>(&self, device: &B::Device) -> MobileNetV2<B> {
         let round = |c: f64| make_divisible(c * self.width_mult, self.round_nearest, None);
         let mut input_channel = round(32.0);
-        let last_channel = make_divisible(
-            1280.0 * self.width_mult.max(1.0),
-            self.round_nearest,
-            None,
-        );
+        let last_channel =
+            make_divisible(1280.0 * self.width_mult.max(1.0), self.round_nearest, None);
         let mut features = vec![Feature::Conv(
             ConvNormActConfig::new(3, input_channel, 3, Activation::Relu6)
                 .stride(2)
@@ -204,8 +207,7 @@ impl<B: Backend> MobileNetV2<B> {
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
         let x = self.features.iter().fold(x, |x, f| f.forward(x));
         let [n, c, _, _] = x.dims();
-        self.classifier
-            .forward(global_avg_pool(x).reshape([n, c]))
+        self.classifier.forward(global_avg_pool(x).reshape([n, c]))
     }
 }
 

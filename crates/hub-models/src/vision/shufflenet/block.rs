@@ -85,7 +85,8 @@ impl<B: Backend> InvertedResidual<B> {
     pub fn new(in_channels: usize, out_channels: usize, stride: usize, device: &B::Device) -> Self {
         let branch = out_channels / 2;
         let branch1 = (stride > 1).then(|| {
-            let (dw_conv, dw_bn) = conv_bn(in_channels, in_channels, 3, stride, in_channels, device);
+            let (dw_conv, dw_bn) =
+                conv_bn(in_channels, in_channels, 3, stride, in_channels, device);
             let (pw_conv, pw_bn) = conv_bn(in_channels, branch, 1, 1, 1, device);
             Branch1 {
                 dw_conv,
@@ -183,9 +184,7 @@ mod tests {
         let x = Tensor::<Flex, 1>::from_floats([0.0, 1.0, 2.0, 3.0, 4.0, 5.0], &device)
             .reshape([1, 6, 1, 1]);
         let y = channel_shuffle(x, 2).reshape([6]);
-        y.into_data().assert_eq(
-            &TensorData::from([0.0f32, 3.0, 1.0, 4.0, 2.0, 5.0]),
-            false,
-        );
+        y.into_data()
+            .assert_eq(&TensorData::from([0.0f32, 3.0, 1.0, 4.0, 2.0, 5.0]), false);
     }
 }

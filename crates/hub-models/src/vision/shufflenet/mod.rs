@@ -115,9 +115,10 @@ impl<B: Backend> ShuffleNetV2<B> {
             .chain(&self.stage4)
             .fold(x, |x, unit| unit.forward(x));
         let x = self.conv5.forward(x);
-        let [n, c, h, w] = x.dims();
-        // Global average pooling (`x.mean([2, 3])`).
-        let x = x.reshape([n, c, h * w]).mean_dim(2).reshape([n, c]);
+        let [n, c, _, _] = x.dims();
+        // Global average pooling (`x.mean([2, 3])`), as two short reductions: one long f32 sum
+        // over `h · w` values loses precision.
+        let x = x.mean_dim(3).mean_dim(2).reshape([n, c]);
         self.fc.forward(x)
     }
 }
@@ -160,10 +161,7 @@ mod tests {
     fn forward_shapes() {
         let device = Default::default();
         for id in ["shufflenet_v2_x0_5", "shufflenet_v2_x2_0"] {
-            let model = config(id)
-                .unwrap()
-                .with_num_classes(5)
-                .init::<B>(&device);
+            let model = config(id).unwrap().with_num_classes(5).init::<B>(&device);
             let x = Tensor::<B, 4>::random([2, 3, 64, 48], Distribution::Normal(0.0, 1.0), &device);
             assert_eq!(model.forward(x).dims(), [2, 5], "{id}");
         }

@@ -1,0 +1,317 @@
+//! Parity with PyTorch for the ShuffleNet v2, MobileNet v2/v3, EfficientNet and
+//! EfficientNet-Lite families.
+//!
+//! For every entry present in `target/golden/vision/` (written by `cargo xtask golden` with real
+//! torchvision, see the data contract), build the model, load `model.pth` (and
+//! `model_legacy.pth` when present) strictly through `hub_models::import::load_pytorch`, run the
+//! golden `input` and require `max|burn - torch| <= 1e-4 * max|torch|`.
+//!
+//! `efficientnet_lite0_real_weights` loads the real EfficientNet-Lite0 ImageNet checkpoint (a
+//! legacy pickle) from `target/golden/real/`, runs PyTorch's preprocessed photo of a cat and
+//! compares the logits and the top-5 classes with PyTorch's.
+//!
+//! Without golden data each test prints why it is skipped and passes, unless
+//! `HUB_REQUIRE_GOLDEN=1`, which turns a missing entry into a failure. `HUB_GOLDEN_DIR`
+//! overrides the location of the `vision` directory. Run with `--nocapture` to see the errors.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::backend::Flex;
+use burn::module::Module;
+use burn::tensor::{Tensor, TensorData};
+use burn_store::{ModuleStore, SafetensorsStore};
+use hub_models::imagenet;
+use hub_models::import::{load_pytorch, ImportOptions};
+use hub_models::vision::{efficientnet, mobilenet, shufflenet};
+
+type B = Flex;
+
+/// Relative tolerance of the data contract.
+const TOLERANCE: f32 = 1e-4;
+
+fn golden_root() -> PathBuf {
+    match std::env::var_os("HUB_GOLDEN_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/golden/vision"),
+    }
+}
+
+fn require_golden() -> bool {
+    std::env::var("HUB_REQUIRE_GOLDEN").is_ok_and(|v| v == "1")
+}
+
+/// Prints why a test is skipped, or fails when golden data is required.
+fn skip(message: String) {
+    assert!(!require_golden(), "{message} and HUB_REQUIRE_GOLDEN=1");
+    println!("{message}");
+}
+
+/// The golden files of one entry, or `None` (after printing why) when they are absent.
+fn entry_dir(entry: &str) -> Option<PathBuf> {
+    let dir = golden_root().join(entry);
+    let complete = ["model.pth", "io.safetensors", "meta.json"]
+        .iter()
+        .all(|f| dir.join(f).is_file());
+    if complete {
+        Some(dir)
+    } else {
+        skip(format!(
+            "parity {entry}: SKIPPED, no golden data in {} (run `cargo xtask golden`)",
+            dir.display()
+        ));
+        None
+    }
+}
+
+/// Fails when `meta.json` passes builder kwargs: these entries are built with defaults.
+fn assert_default_kwargs(dir: &Path) {
+    let text = std::fs::read_to_string(dir.join("meta.json")).unwrap();
+    let meta: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let kwargs = meta.get("kwargs").and_then(|k| k.as_object());
+    assert!(
+        kwargs.is_none_or(|k| k.is_empty()),
+        "meta.json kwargs {kwargs:?} have no Rust counterpart in this test"
+    );
+}
+
+/// A tensor of a safetensors file, as stored.
+fn read_data(path: &Path, name: &str) -> TensorData {
+    let mut store = SafetensorsStore::from_file(path);
+    let snapshot = store
+        .get_snapshot(name)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+        .unwrap_or_else(|| panic!("no `{name}` in {}", path.display()));
+    snapshot.to_data().unwrap()
+}
+
+/// A float tensor of a safetensors file on the test backend.
+fn read_tensor<const D: usize>(path: &Path, name: &str) -> Tensor<B, D> {
+    let data = read_data(path, name).convert::<f32>();
+    Tensor::from_data(data, &Default::default())
+}
+
+/// Loads `weights` strictly into `model` and returns its output on `input`.
+fn run<M: Module<B>>(
+    model: M,
+    weights: &Path,
+    remaps: Vec<(&'static str, &'static str)>,
+    forward: fn(&M, Tensor<B, 4>) -> Tensor<B, 2>,
+    input: Tensor<B, 4>,
+) -> Tensor<B, 2> {
+    let options = ImportOptions::new().with_remaps(remaps);
+    let (model, report) = load_pytorch(model, weights, &options)
+        .unwrap_or_else(|e| panic!("strict load of {} failed: {e}", weights.display()));
+    assert!(report.is_complete(), "{report:?}");
+    forward(&model, input)
+}
+
+/// The parity check of one entry against its golden files.
+fn check<M: Module<B>>(
+    entry: &str,
+    build: impl Fn() -> M,
+    remaps: fn() -> Vec<(&'static str, &'static str)>,
+    forward: fn(&M, Tensor<B, 4>) -> Tensor<B, 2>,
+) {
+    let Some(dir) = entry_dir(entry) else {
+        return;
+    };
+    assert_default_kwargs(&dir);
+    let io = dir.join("io.safetensors");
+    let input: Tensor<B, 4> = read_tensor(&io, "input");
+    let expected: Tensor<B, 2> = read_tensor(&io, "output");
+    let scale: f32 = expected.clone().abs().max().into_scalar();
+    assert!(scale > 0.0, "golden output of {entry} is all zeros");
+
+    let mut files = vec![dir.join("model.pth")];
+    let legacy = dir.join("model_legacy.pth");
+    if legacy.is_file() {
+        files.push(legacy);
+    }
+    for file in files {
+        let start = Instant::now();
+        let out = run(build(), &file, remaps(), forward, input.clone());
+        assert_eq!(out.dims(), expected.dims(), "{entry}: output shape");
+        let err: f32 = (out - expected.clone()).abs().max().into_scalar();
+        let name = file.file_name().unwrap().to_string_lossy();
+        println!(
+            "parity {entry} ({name}): max|burn-torch| = {err:.3e}, max|torch| = {scale:.3e}, \
+             relative = {:.3e} ({:.1} s)",
+            err / scale,
+            start.elapsed().as_secs_f32()
+        );
+        assert!(
+            err <= TOLERANCE * scale,
+            "{entry} ({name}): max|burn-torch| = {err:e} > {TOLERANCE:e} · {scale:e}"
+        );
+    }
+}
+
+fn shufflenet(entry: &str) {
+    check(
+        entry,
+        || {
+            shufflenet::config(entry)
+                .unwrap()
+                .init::<B>(&Default::default())
+        },
+        shufflenet::weights::remaps,
+        |m, x| m.forward(x),
+    );
+}
+
+fn mobilenet(entry: &str) {
+    check(
+        entry,
+        || {
+            mobilenet::config(entry)
+                .unwrap()
+                .init::<B>(&Default::default())
+        },
+        mobilenet::weights::remaps,
+        |m, x| m.forward(x),
+    );
+}
+
+fn efficientnet(entry: &str) {
+    check(
+        entry,
+        || {
+            efficientnet::config(entry)
+                .unwrap()
+                .init::<B>(&Default::default())
+        },
+        efficientnet::weights::remaps,
+        |m, x| m.forward(x),
+    );
+}
+
+macro_rules! parity_tests {
+    ($family:ident: $($entry:ident),+ $(,)?) => {
+        $(
+            #[test]
+            fn $entry() {
+                $family(stringify!($entry));
+            }
+        )+
+    };
+}
+
+parity_tests!(shufflenet: shufflenet_v2_x0_5, shufflenet_v2_x1_0, shufflenet_v2_x1_5, shufflenet_v2_x2_0);
+parity_tests!(mobilenet: mobilenet_v2, mobilenet_v3_small, mobilenet_v3_large);
+parity_tests!(
+    efficientnet: efficientnet_b0,
+    efficientnet_b1,
+    efficientnet_b2,
+    efficientnet_b3,
+    efficientnet_b4,
+    efficientnet_b5,
+    efficientnet_b6,
+    efficientnet_b7,
+);
+
+#[test]
+fn efficientnet_lite0() {
+    check(
+        "efficientnet_lite0",
+        || {
+            efficientnet::lite::config("efficientnet_lite0")
+                .unwrap()
+                .init::<B>(&Default::default())
+        },
+        efficientnet::weights::lite_remaps,
+        |m, x| m.forward(x),
+    );
+}
+
+/// The real Lite0 ImageNet weights on PyTorch's preprocessed cat photo.
+#[test]
+fn efficientnet_lite0_real_weights() {
+    let real = golden_root().join("../real");
+    let report = real.join("lite0_chelsea.json");
+    let weights = real.join("efficientnet-lite0-57934424.pth");
+    let io = real.join("lite0_chelsea.safetensors");
+    if !(report.is_file() && weights.is_file() && io.is_file()) {
+        skip(format!(
+            "lite0 real weights: SKIPPED, no golden data in {} (run `cargo xtask golden`)",
+            real.display()
+        ));
+        return;
+    }
+    let input: Tensor<B, 4> = read_tensor(&io, "input");
+    let expected: Tensor<B, 2> = read_tensor(&io, "logits");
+    let model = efficientnet::lite::config("efficientnet_lite0")
+        .unwrap()
+        .init::<B>(&Default::default());
+    let start = Instant::now();
+    let logits = run(
+        model,
+        &weights,
+        efficientnet::weights::lite_remaps(),
+        |m, x| m.forward(x),
+        input,
+    );
+    let scale: f32 = expected.clone().abs().max().into_scalar();
+    let err: f32 = (logits.clone() - expected).abs().max().into_scalar();
+    println!(
+        "lite0 real weights: max|burn-torch| logits = {err:.3e}, max|torch| = {scale:.3e}, \
+         relative = {:.3e} ({:.1} s)",
+        err / scale,
+        start.elapsed().as_secs_f32()
+    );
+    // Known cause of a failure here: this checkpoint stores its 50 convolution and classifier
+    // weights as transposed (non-contiguous) views of TensorFlow-layout storages, and
+    // burn-store 0.21's pickle reader ignores tensor strides, so those weights load scrambled.
+    // The same weights re-saved contiguously match PyTorch.
+    assert!(
+        err <= TOLERANCE * scale,
+        "logits differ: {err:e} > {TOLERANCE:e} · {scale:e} (non-contiguous tensors in {}? \
+         burn-store 0.21 ignores pickle strides)",
+        weights.display()
+    );
+
+    // PyTorch's top-5 as the golden script recorded it.
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let top5 = &report["top5"];
+    let indices: Vec<usize> = top5["indices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect();
+    let probs: Vec<f32> = top5["probabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap() as f32)
+        .collect();
+    let ours = &imagenet::top_k(logits, 5)[0];
+    for (p, (&index, &prob)) in ours.iter().zip(indices.iter().zip(&probs)) {
+        println!(
+            "  {:>3} {:<16} burn {:.4}  torch {index:>3} {prob:.4}",
+            p.index, p.label, p.prob
+        );
+    }
+    let our_indices: Vec<usize> = ours.iter().map(|p| p.index).collect();
+    assert_eq!(our_indices, indices, "top-5 classes differ from PyTorch's");
+    for (p, prob) in ours.iter().zip(&probs) {
+        assert!(
+            (p.prob - prob).abs() <= 1e-3,
+            "class {}: probability {} vs PyTorch's {prob}",
+            p.index,
+            p.prob
+        );
+    }
+    let labels: Vec<&str> = top5["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let our_labels: Vec<&str> = ours.iter().map(|p| p.label).collect();
+    assert_eq!(
+        our_labels, labels,
+        "ImageNet labels differ from torchvision's"
+    );
+}
