@@ -22,6 +22,7 @@ pub mod load;
 pub mod preprocess;
 pub mod registry;
 pub mod text;
+pub mod tts;
 pub mod vision;
 
 pub use error::{Error, Result};
