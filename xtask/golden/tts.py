@@ -298,7 +298,10 @@ class Invertible1x1Conv(nn.Module):
         w = torch.linalg.qr(torch.randn(c, c, generator=gen))[0]
         if torch.det(w) < 0:
             w[:, 0] = -w[:, 0]
-        self.conv.weight.data = w.view(c, c, 1)
+        # NVIDIA assigns the QR factor's view as is: column-major strides. burn-store 0.21's
+        # pickle reader ignores strides (reads every tensor as row-major), so such a file would
+        # load transposed; the reference stores a contiguous copy (see the tts report / docs).
+        self.conv.weight.data = w.contiguous().view(c, c, 1)
 
     def reverse(self, z):
         w_inv = self.conv.weight.squeeze().float().inverse()

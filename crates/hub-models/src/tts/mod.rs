@@ -97,7 +97,11 @@ pub fn synthesize_with_sigma<B: Backend>(
 }
 
 /// Writes mono 16-bit PCM WAV: samples in `[-1, 1]` (clamped) scaled by 32767.
-pub fn write_wav(samples: &[f32], sample_rate: u32, path: impl AsRef<Path>) -> Result<(), TtsError> {
+pub fn write_wav(
+    samples: &[f32],
+    sample_rate: u32,
+    path: impl AsRef<Path>,
+) -> Result<(), TtsError> {
     let path = path.as_ref();
     let error = |source| TtsError::WriteWav {
         path: path.to_path_buf(),
@@ -144,8 +148,14 @@ mod tests {
         assert_eq!(&bytes[0..4], b"RIFF");
         assert_eq!(u32::from_le_bytes(bytes[4..8].try_into().unwrap()), 36 + 10);
         assert_eq!(&bytes[8..16], b"WAVEfmt ");
-        assert_eq!(u32::from_le_bytes(bytes[24..28].try_into().unwrap()), 22_050);
-        assert_eq!(u32::from_le_bytes(bytes[28..32].try_into().unwrap()), 44_100);
+        assert_eq!(
+            u32::from_le_bytes(bytes[24..28].try_into().unwrap()),
+            22_050
+        );
+        assert_eq!(
+            u32::from_le_bytes(bytes[28..32].try_into().unwrap()),
+            44_100
+        );
         assert_eq!(&bytes[36..40], b"data");
         let samples: Vec<i16> = bytes[44..]
             .chunks(2)
@@ -176,7 +186,11 @@ mod tests {
             .init::<B>(&device);
         let wg = waveglow::WaveGlowConfig::new()
             .with_n_flows(4)
-            .with_wn_config(waveglow::WnConfig::new().with_n_channels(8).with_n_layers(2))
+            .with_wn_config(
+                waveglow::WnConfig::new()
+                    .with_n_channels(8)
+                    .with_n_layers(2),
+            )
             .init::<B>(&device);
         let (a, rate) = synthesize(&t2, &wg, "Hi there.", 7).unwrap();
         let (b, _) = synthesize(&t2, &wg, "Hi there.", 7).unwrap();
@@ -184,12 +198,15 @@ mod tests {
         // Up to three decoder steps of 256 samples each. The same seed gives the same audio up
         // to float summation order (the random, untrained flows amplify last-bit differences
         // of the multi-threaded CPU kernels); another seed gives other audio.
-        assert!(!a.is_empty() && a.len() % 256 == 0 && a.len() <= 3 * 256, "{}", a.len());
+        assert!(
+            !a.is_empty() && a.len() % 256 == 0 && a.len() <= 3 * 256,
+            "{}",
+            a.len()
+        );
         assert_eq!(a.len(), b.len());
         let scale = a.iter().fold(0f32, |m, x| m.max(x.abs()));
-        let diff = |x: &[f32], y: &[f32]| {
-            x.iter().zip(y).fold(0f32, |m, (p, q)| m.max((p - q).abs()))
-        };
+        let diff =
+            |x: &[f32], y: &[f32]| x.iter().zip(y).fold(0f32, |m, (p, q)| m.max((p - q).abs()));
         assert!(diff(&a, &b) <= 1e-2 * scale, "{} vs {scale}", diff(&a, &b));
         let (c, _) = synthesize(&t2, &wg, "Hi there.", 8).unwrap();
         assert!(c.len() != a.len() || diff(&a, &c) > 0.1 * scale);

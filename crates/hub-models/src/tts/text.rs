@@ -23,11 +23,11 @@ const LETTERS: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 /// CMUdict's ARPAbet symbols (`cmudict.valid_symbols`), in order.
 pub const ARPABET: [&str; 84] = [
     "AA", "AA0", "AA1", "AA2", "AE", "AE0", "AE1", "AE2", "AH", "AH0", "AH1", "AH2", "AO", "AO0",
-    "AO1", "AO2", "AW", "AW0", "AW1", "AW2", "AY", "AY0", "AY1", "AY2", "B", "CH", "D", "DH",
-    "EH", "EH0", "EH1", "EH2", "ER", "ER0", "ER1", "ER2", "EY", "EY0", "EY1", "EY2", "F", "G",
-    "HH", "IH", "IH0", "IH1", "IH2", "IY", "IY0", "IY1", "IY2", "JH", "K", "L", "M", "N", "NG",
-    "OW", "OW0", "OW1", "OW2", "OY", "OY0", "OY1", "OY2", "P", "R", "S", "SH", "T", "TH", "UH",
-    "UH0", "UH1", "UH2", "UW", "UW0", "UW1", "UW2", "V", "W", "Y", "Z", "ZH",
+    "AO1", "AO2", "AW", "AW0", "AW1", "AW2", "AY", "AY0", "AY1", "AY2", "B", "CH", "D", "DH", "EH",
+    "EH0", "EH1", "EH2", "ER", "ER0", "ER1", "ER2", "EY", "EY0", "EY1", "EY2", "F", "G", "HH",
+    "IH", "IH0", "IH1", "IH2", "IY", "IY0", "IY1", "IY2", "JH", "K", "L", "M", "N", "NG", "OW",
+    "OW0", "OW1", "OW2", "OY", "OY0", "OY1", "OY2", "P", "R", "S", "SH", "T", "TH", "UH", "UH0",
+    "UH1", "UH2", "UW", "UW0", "UW1", "UW2", "V", "W", "Y", "Z", "ZH",
 ];
 
 /// Number of symbols: pad, `-`, 10 punctuation marks (space included), 52 letters, 84
@@ -52,7 +52,13 @@ fn char_id(c: char) -> Option<u32> {
     }
     offset(SPECIAL, 1)
         .or_else(|| offset(PUNCTUATION, 2))
-        .or_else(|| if c.is_ascii_alphabetic() { offset(LETTERS, 12) } else { None })
+        .or_else(|| {
+            if c.is_ascii_alphabetic() {
+                offset(LETTERS, 12)
+            } else {
+                None
+            }
+        })
 }
 
 fn arpabet_id(symbol: &str) -> Option<u32> {
@@ -83,7 +89,11 @@ pub fn text_to_sequence(text: &str) -> Vec<u32> {
             return ids;
         };
         ids.extend(english_cleaners(&rest[..open]).chars().filter_map(char_id));
-        ids.extend(rest[open + 1..close].split_whitespace().filter_map(arpabet_id));
+        ids.extend(
+            rest[open + 1..close]
+                .split_whitespace()
+                .filter_map(arpabet_id),
+        );
         rest = &rest[close + 1..];
     }
 }
@@ -307,13 +317,21 @@ pub fn expand_numbers(text: &str) -> String {
     // `£([0-9,]*[0-9]+)` → "N pounds".
     let text = replace_matches(
         &text,
-        |c, i| (c[i] == '£').then(|| run_to_last_digit(c, i + 1, ",")).flatten(),
+        |c, i| {
+            (c[i] == '£')
+                .then(|| run_to_last_digit(c, i + 1, ","))
+                .flatten()
+        },
         |m| format!("{} pounds", &m['£'.len_utf8()..]),
     );
     // `\$([0-9.,]*[0-9]+)` → dollars and cents.
     let text = replace_matches(
         &text,
-        |c, i| (c[i] == '$').then(|| run_to_last_digit(c, i + 1, ".,")).flatten(),
+        |c, i| {
+            (c[i] == '$')
+                .then(|| run_to_last_digit(c, i + 1, ".,"))
+                .flatten()
+        },
         |m| expand_dollars(&m[1..]),
     );
     // `[0-9]+\.[0-9]+` → "N point M".
@@ -357,7 +375,11 @@ pub fn expand_numbers(text: &str) -> String {
             let end = digits_end(c, i);
             (end > i).then_some(end)
         },
-        |m| m.parse::<u64>().map(expand_number).unwrap_or_else(|_| m.to_string()),
+        |m| {
+            m.parse::<u64>()
+                .map(expand_number)
+                .unwrap_or_else(|_| m.to_string())
+        },
     )
 }
 
@@ -383,19 +405,43 @@ fn expand_dollars(amount: &str) -> String {
 }
 
 const ONES: [&str; 20] = [
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
     "nineteen",
 ];
 const TENS: [&str; 10] = [
     "", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
 ];
-const SCALES: [&str; 6] = ["", "thousand", "million", "billion", "trillion", "quadrillion"];
+const SCALES: [&str; 6] = [
+    "",
+    "thousand",
+    "million",
+    "billion",
+    "trillion",
+    "quadrillion",
+];
 
 fn below_hundred(n: u64) -> String {
     if n < 20 {
         ONES[n as usize].to_string()
-    } else if n % 10 == 0 {
+    } else if n.is_multiple_of(10) {
         TENS[(n / 10) as usize].to_string()
     } else {
         format!("{}-{}", TENS[(n / 10) as usize], ONES[(n % 10) as usize])
@@ -460,7 +506,7 @@ fn expand_number(n: u64) -> String {
             "two thousand".to_string()
         } else if n > 2000 && n < 2010 {
             format!("two thousand {}", cardinal(n % 100))
-        } else if n % 100 == 0 {
+        } else if n.is_multiple_of(100) {
             format!("{} hundred", cardinal(n / 100))
         } else {
             // inflect group=2, zero='oh': "19 05" → "nineteen oh-five".
@@ -503,7 +549,10 @@ mod tests {
     #[test]
     fn cleaners() {
         assert_eq!(english_cleaners("Hello   World!"), "hello world!");
-        assert_eq!(english_cleaners("Dr. Smith met Mrs. Jones."), "doctor smith met misess jones.");
+        assert_eq!(
+            english_cleaners("Dr. Smith met Mrs. Jones."),
+            "doctor smith met misess jones."
+        );
         assert_eq!(english_cleaners("Café  naïve"), "cafe naive");
         assert_eq!(english_cleaners("mister."), "mister.");
     }
@@ -512,7 +561,10 @@ mod tests {
     fn numbers() {
         assert_eq!(expand_numbers("12"), "twelve");
         assert_eq!(expand_numbers("345"), "three hundred forty-five");
-        assert_eq!(expand_numbers("1,234,567"), "one million, two hundred thirty-four thousand, five hundred sixty-seven");
+        assert_eq!(
+            expand_numbers("1,234,567"),
+            "one million, two hundred thirty-four thousand, five hundred sixty-seven"
+        );
         assert_eq!(expand_numbers("1984"), "nineteen eighty-four");
         assert_eq!(expand_numbers("1905"), "nineteen oh-five");
         assert_eq!(expand_numbers("1900"), "nineteen hundred");

@@ -173,7 +173,10 @@ impl<B: Backend> BiLstm<B> {
                 (0..time).collect()
             };
             for t in order {
-                let step = gates.clone().narrow(1, t, 1).reshape([batch, 4 * self.hidden]);
+                let step = gates
+                    .clone()
+                    .narrow(1, t, 1)
+                    .reshape([batch, 4 * self.hidden]);
                 (h, c) = cell.update(step, h, c);
                 outputs[t] = Some(h.clone());
             }
@@ -308,10 +311,13 @@ impl<B: Backend> Attention<B> {
     ) -> (Tensor<B, 2>, Tensor<B, 2>) {
         let [batch, time, embedding] = memory.dims();
         let query = self.query_layer.forward(query).unsqueeze_dim::<3>(1);
-        let location = self
-            .location_layer
-            .location_dense
-            .forward(self.location_layer.location_conv.conv.forward(weights_cat).swap_dims(1, 2));
+        let location = self.location_layer.location_dense.forward(
+            self.location_layer
+                .location_conv
+                .conv
+                .forward(weights_cat)
+                .swap_dims(1, 2),
+        );
         let energies = self
             .v
             .forward((query + location + processed_memory).tanh())

@@ -15,9 +15,7 @@ use burn::nn::{Embedding, EmbeddingConfig};
 use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
 
-pub use block::{
-    Attention, BiLstm, ConvBn, DropoutMasks, LinearNorm, LstmCell, Postnet, Prenet,
-};
+pub use block::{Attention, BiLstm, ConvBn, DropoutMasks, LinearNorm, LstmCell, Postnet, Prenet};
 pub use weights::{import_options, load};
 
 /// The entry ids this family builds.
@@ -96,7 +94,11 @@ impl Tacotron2Config {
         let encoder = Encoder {
             convolutions: (0..self.encoder_n_convolutions)
                 .map(|i| {
-                    let input = if i == 0 { self.symbols_embedding_dim } else { enc };
+                    let input = if i == 0 {
+                        self.symbols_embedding_dim
+                    } else {
+                        enc
+                    };
                     ConvBn::new([input, enc], self.encoder_kernel_size, device)
                 })
                 .collect(),
@@ -132,14 +134,23 @@ impl Tacotron2Config {
         let postnet = Postnet {
             convolutions: (0..n)
                 .map(|i| {
-                    let input = if i == 0 { self.n_mel_channels } else { self.postnet_embedding_dim };
-                    let output = if i + 1 == n { self.n_mel_channels } else { self.postnet_embedding_dim };
+                    let input = if i == 0 {
+                        self.n_mel_channels
+                    } else {
+                        self.postnet_embedding_dim
+                    };
+                    let output = if i + 1 == n {
+                        self.n_mel_channels
+                    } else {
+                        self.postnet_embedding_dim
+                    };
                     ConvBn::new([input, output], self.postnet_kernel_size, device)
                 })
                 .collect(),
         };
         Tacotron2 {
-            embedding: EmbeddingConfig::new(self.n_symbols, self.symbols_embedding_dim).init(device),
+            embedding: EmbeddingConfig::new(self.n_symbols, self.symbols_embedding_dim)
+                .init(device),
             encoder,
             decoder,
             postnet,
@@ -236,13 +247,16 @@ impl<B: Backend> Decoder<B> {
                 .attention_rnn
                 .forward(Tensor::cat(vec![x, context], 1), ah, ac);
             let weights_cat = Tensor::stack::<3>(vec![weights, cumulative.clone()], 1);
-            (context, weights) =
-                self.attention_layer
-                    .forward(ah.clone(), memory.clone(), processed.clone(), weights_cat);
+            (context, weights) = self.attention_layer.forward(
+                ah.clone(),
+                memory.clone(),
+                processed.clone(),
+                weights_cat,
+            );
             cumulative = cumulative + weights.clone();
-            (dh, dc) = self
-                .decoder_rnn
-                .forward(Tensor::cat(vec![ah.clone(), context.clone()], 1), dh, dc);
+            (dh, dc) =
+                self.decoder_rnn
+                    .forward(Tensor::cat(vec![ah.clone(), context.clone()], 1), dh, dc);
             let hidden_context = Tensor::cat(vec![dh.clone(), context.clone()], 1);
             let mel = self.linear_projection.forward(hidden_context.clone());
             let gate = self.gate_layer.forward(hidden_context);

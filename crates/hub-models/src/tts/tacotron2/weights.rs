@@ -16,9 +16,15 @@ use crate::import::{load_pytorch, ImportError, ImportOptions, ImportReport};
 pub fn remaps() -> Vec<(&'static str, &'static str)> {
     vec![
         // encoder.convolutions.0.0.conv.weight → encoder.convolutions.0.conv.weight
-        (r"^(encoder|postnet)\.convolutions\.(\d+)\.0\.conv\.", "$1.convolutions.$2.conv."),
+        (
+            r"^(encoder|postnet)\.convolutions\.(\d+)\.0\.conv\.",
+            "$1.convolutions.$2.conv.",
+        ),
         // encoder.convolutions.0.1.running_mean → encoder.convolutions.0.bn.running_mean
-        (r"^(encoder|postnet)\.convolutions\.(\d+)\.1\.", "$1.convolutions.$2.bn."),
+        (
+            r"^(encoder|postnet)\.convolutions\.(\d+)\.1\.",
+            "$1.convolutions.$2.bn.",
+        ),
     ]
 }
 

@@ -206,8 +206,9 @@ impl<B: Backend> Invertible1x1Conv<B> {
         let w = data.to_vec::<f64>().unwrap_or_default();
         let inverse = invert(&w, c);
         let inverse: Vec<f32> = inverse.into_iter().map(|x| x as f32).collect();
-        let weight = Tensor::<B, 3>::from_data(TensorData::new(inverse, [c, c, 1]), &z.device());
-        conv1d(z, weight, None, ConvOptions::new([1], [0], [1], 1))
+        let inverse = Tensor::<B, 2>::from_data(TensorData::new(inverse, [c, c]), &z.device());
+        // A 1×1 convolution is a matrix product over the channel axis.
+        inverse.unsqueeze_dim::<3>(0).matmul(z)
     }
 }
 

@@ -164,8 +164,7 @@ impl<B: Backend> WaveGlow<B> {
         let spect = self.conditioning(mel);
         let [batch, _, groups] = spect.dims();
         let device = spect.device();
-        let mut audio =
-            noise.sample([batch, self.n_remaining_channels, groups], &device) * sigma;
+        let mut audio = noise.sample([batch, self.n_remaining_channels, groups], &device) * sigma;
         for k in (0..self.wn.len()).rev() {
             let n_half = audio.dims()[1] / 2;
             let a0 = audio.clone().narrow(1, 0, n_half);
@@ -180,6 +179,8 @@ impl<B: Backend> WaveGlow<B> {
                 audio = Tensor::cat(vec![z, audio], 1);
             }
         }
-        audio.swap_dims(1, 2).reshape([batch, groups * self.n_group])
+        audio
+            .swap_dims(1, 2)
+            .reshape([batch, groups * self.n_group])
     }
 }

@@ -58,6 +58,8 @@ pub fn load<B: Backend>(
 ) -> Result<(WaveGlow<B>, ImportReport), ImportError> {
     let path = path.as_ref();
     let options = import_options();
-    let config = config.clone().with_weight_norm(has_weight_norm(path, &options)?);
+    let config = config
+        .clone()
+        .with_weight_norm(has_weight_norm(path, &options)?);
     load_pytorch(config.init::<B>(device), path, &options)
 }
