@@ -23,6 +23,7 @@ pub mod preprocess;
 pub mod registry;
 pub mod segmentation;
 pub mod text;
+pub mod tts;
 pub mod vision;
 
 pub use error::{Error, Result};

@@ -1,0 +1,218 @@
+//! Text to speech: NVIDIA's Tacotron2 + WaveGlow pair from torch.hub
+//! (NVIDIA/DeepLearningExamples, branch `torchhub`, `PyTorch/SpeechSynthesis/Tacotron2`;
+//! entry points `nvidia_tacotron2`, `nvidia_waveglow`, `nvidia_tts_utils`).
+//!
+//! - [`text`]: `nvidia_tts_utils`' text processing: English cleaners and the symbol table
+//!   ([`text::text_to_sequence`]).
+//! - [`tacotron2`]: characters → mel spectrogram.
+//! - [`waveglow`]: mel spectrogram → 22 050 Hz waveform.
+//! - [`synthesize`] runs the three, [`write_wav`] saves 16-bit PCM.
+//!
+//! Randomness: Tacotron2 keeps its prenet dropout on at inference and WaveGlow samples Gaussian
+//! noise; both are drawn from our seeded [`NoiseRng`](crate::gan::NoiseRng), so one seed gives
+//! one waveform on every platform (not the numbers PyTorch's generator would draw).
+
+pub mod tacotron2;
+pub mod text;
+pub mod waveglow;
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use burn::prelude::*;
+
+use crate::gan::NoiseRng;
+use tacotron2::Tacotron2;
+use waveglow::WaveGlow;
+
+/// The sample rate of NVIDIA's models (LJ Speech).
+pub const SAMPLE_RATE: u32 = 22_050;
+
+/// WaveGlow's noise scale in [`synthesize`]: `infer`'s default, as in the torch.hub example.
+pub const DEFAULT_SIGMA: f32 = 1.0;
+
+/// Errors of the text-to-speech pipeline.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TtsError {
+    /// Nothing of the text is in the symbol table after cleaning.
+    #[error("no speakable symbol in {text:?} after cleaning")]
+    EmptyText {
+        /// The input text.
+        text: String,
+    },
+    /// The WAV file could not be written.
+    #[error("cannot write WAV file {}", path.display())]
+    WriteWav {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Text to waveform: cleans `text`, runs Tacotron2 (prenet dropout masks from `seed`) and
+/// WaveGlow (noise from the same stream, `sigma` = [`DEFAULT_SIGMA`]).
+///
+/// Returns the samples (nominally in `[-1, 1]`) and the sample rate.
+pub fn synthesize<B: Backend>(
+    tacotron2: &Tacotron2<B>,
+    waveglow: &WaveGlow<B>,
+    text: &str,
+    seed: u64,
+) -> Result<(Vec<f32>, u32), TtsError> {
+    synthesize_with_sigma(tacotron2, waveglow, text, seed, DEFAULT_SIGMA)
+}
+
+/// [`synthesize`] with WaveGlow's noise scale (NVIDIA's `inference.py` uses 0.9; lower values
+/// give cleaner, flatter audio).
+pub fn synthesize_with_sigma<B: Backend>(
+    tacotron2: &Tacotron2<B>,
+    waveglow: &WaveGlow<B>,
+    text: &str,
+    seed: u64,
+    sigma: f32,
+) -> Result<(Vec<f32>, u32), TtsError> {
+    let ids = text::text_to_sequence(text);
+    if ids.is_empty() {
+        return Err(TtsError::EmptyText {
+            text: text.to_string(),
+        });
+    }
+    let device = tacotron2.embedding.weight.device();
+    let length = ids.len();
+    let ids: Vec<i64> = ids.into_iter().map(i64::from).collect();
+    let sequence = Tensor::<B, 2, Int>::from_data(TensorData::new(ids, [1, length]), &device);
+    let mut rng = NoiseRng::seed_from_u64(seed);
+    let mel = tacotron2.infer(sequence, &mut rng).mel_postnet;
+    let audio = waveglow.infer(mel, sigma, &mut rng);
+    let samples = audio
+        .into_data()
+        .convert::<f32>()
+        .to_vec::<f32>()
+        .unwrap_or_default();
+    Ok((samples, SAMPLE_RATE))
+}
+
+/// Writes mono 16-bit PCM WAV: samples in `[-1, 1]` (clamped) scaled by 32767.
+pub fn write_wav(
+    samples: &[f32],
+    sample_rate: u32,
+    path: impl AsRef<Path>,
+) -> Result<(), TtsError> {
+    let path = path.as_ref();
+    let error = |source| TtsError::WriteWav {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::create(path).map_err(error)?;
+    let mut out = BufWriter::new(file);
+    out.write_all(&wav_bytes(samples, sample_rate))
+        .and_then(|()| out.flush())
+        .map_err(error)
+}
+
+/// The bytes of a mono 16-bit PCM WAV file.
+fn wav_bytes(samples: &[f32], sample_rate: u32) -> Vec<u8> {
+    let data_len = (samples.len() * 2) as u32;
+    let mut bytes = Vec::with_capacity(44 + samples.len() * 2);
+    bytes.extend_from_slice(b"RIFF");
+    bytes.extend_from_slice(&(36 + data_len).to_le_bytes());
+    bytes.extend_from_slice(b"WAVEfmt ");
+    bytes.extend_from_slice(&16u32.to_le_bytes()); // fmt chunk size
+    bytes.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    bytes.extend_from_slice(&1u16.to_le_bytes()); // mono
+    bytes.extend_from_slice(&sample_rate.to_le_bytes());
+    bytes.extend_from_slice(&(sample_rate * 2).to_le_bytes()); // byte rate
+    bytes.extend_from_slice(&2u16.to_le_bytes()); // block align
+    bytes.extend_from_slice(&16u16.to_le_bytes()); // bits per sample
+    bytes.extend_from_slice(b"data");
+    bytes.extend_from_slice(&data_len.to_le_bytes());
+    for &s in samples {
+        let s = if s.is_nan() { 0.0 } else { s.clamp(-1.0, 1.0) };
+        bytes.extend_from_slice(&((s * 32767.0).round() as i16).to_le_bytes());
+    }
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wav_header_and_samples() {
+        let bytes = wav_bytes(&[0.0, 1.0, -1.0, 2.0, 0.5], 22_050);
+        assert_eq!(bytes.len(), 44 + 10);
+        assert_eq!(&bytes[0..4], b"RIFF");
+        assert_eq!(u32::from_le_bytes(bytes[4..8].try_into().unwrap()), 36 + 10);
+        assert_eq!(&bytes[8..16], b"WAVEfmt ");
+        assert_eq!(
+            u32::from_le_bytes(bytes[24..28].try_into().unwrap()),
+            22_050
+        );
+        assert_eq!(
+            u32::from_le_bytes(bytes[28..32].try_into().unwrap()),
+            44_100
+        );
+        assert_eq!(&bytes[36..40], b"data");
+        let samples: Vec<i16> = bytes[44..]
+            .chunks(2)
+            .map(|c| i16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        assert_eq!(samples, vec![0, 32767, -32767, 32767, 16384]);
+    }
+
+    #[test]
+    fn write_wav_reports_the_path() {
+        let err = write_wav(&[0.0], 22_050, "/nonexistent-dir/x.wav").unwrap_err();
+        assert!(err.to_string().contains("/nonexistent-dir/x.wav"));
+    }
+
+    #[test]
+    fn synthesize_runs_a_tiny_random_pair() {
+        type B = burn::backend::Flex;
+        let device = Default::default();
+        let t2 = tacotron2::Tacotron2Config::new()
+            .with_symbols_embedding_dim(16)
+            .with_encoder_embedding_dim(16)
+            .with_attention_rnn_dim(16)
+            .with_decoder_rnn_dim(16)
+            .with_prenet_dim(8)
+            .with_attention_dim(8)
+            .with_postnet_embedding_dim(8)
+            .with_max_decoder_steps(3)
+            .init::<B>(&device);
+        let wg = waveglow::WaveGlowConfig::new()
+            .with_n_flows(4)
+            .with_wn_config(
+                waveglow::WnConfig::new()
+                    .with_n_channels(8)
+                    .with_n_layers(2),
+            )
+            .init::<B>(&device);
+        let (a, rate) = synthesize(&t2, &wg, "Hi there.", 7).unwrap();
+        let (b, _) = synthesize(&t2, &wg, "Hi there.", 7).unwrap();
+        assert_eq!(rate, SAMPLE_RATE);
+        // Up to three decoder steps of 256 samples each. The same seed gives the same audio up
+        // to float summation order (the random, untrained flows amplify last-bit differences
+        // of the multi-threaded CPU kernels); another seed gives other audio.
+        assert!(
+            !a.is_empty() && a.len() % 256 == 0 && a.len() <= 3 * 256,
+            "{}",
+            a.len()
+        );
+        assert_eq!(a.len(), b.len());
+        let scale = a.iter().fold(0f32, |m, x| m.max(x.abs()));
+        let diff =
+            |x: &[f32], y: &[f32]| x.iter().zip(y).fold(0f32, |m, (p, q)| m.max((p - q).abs()));
+        assert!(diff(&a, &b) <= 1e-2 * scale, "{} vs {scale}", diff(&a, &b));
+        let (c, _) = synthesize(&t2, &wg, "Hi there.", 8).unwrap();
+        assert!(c.len() != a.len() || diff(&a, &c) > 0.1 * scale);
+        assert!(matches!(
+            synthesize(&t2, &wg, "{}", 7),
+            Err(TtsError::EmptyText { .. })
+        ));
+    }
+}
