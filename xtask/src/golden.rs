@@ -63,6 +63,10 @@ enum Part {
     Gan,
     /// BERT and GPT-2 (transformers; MiniLM and BERT-tiny real weights).
     Text,
+    /// Semantic segmentation (torchvision FCN, DeepLabV3, LR-ASPP).
+    Seg,
+    /// Tacotron2 and WaveGlow (a faithful reference of NVIDIA's code).
+    Tts,
 }
 
 /// Paths the job works with, resolved once.
@@ -125,6 +129,12 @@ pub fn run(args: &GoldenArgs) -> Result<()> {
         // text.py always regenerates (about 30 s once its wheels are downloaded).
         let script_args: Vec<OsString> = vec!["--out".into(), layout.out.join("text").into()];
         run_script(&python, &layout.scripts.join("text.py"), &script_args)?;
+    }
+    for (part, script, dir) in [(Part::Seg, "seg.py", "seg"), (Part::Tts, "tts.py", "tts")] {
+        if wants(part) {
+            let script_args: Vec<OsString> = vec!["--out".into(), layout.out.join(dir).into()];
+            run_script(&python, &layout.scripts.join(script), &script_args)?;
+        }
     }
     if wants(Part::Real) {
         let mut script_args: Vec<OsString> = vec![

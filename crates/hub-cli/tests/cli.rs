@@ -390,3 +390,44 @@ fn fill_mask_and_sentence_embeddings_match_transformers() {
     let want_rank: Vec<usize> = s["ranking"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as usize).collect();
     assert_eq!(ranking, want_rank);
 }
+
+#[test]
+fn run_segments_a_photo_and_writes_masks() {
+    let Some(real) = golden_real() else { return };
+    let seg = workspace().join("target/golden/seg/deeplabv3_mobilenet_v3_large/model.pth");
+    if !seg.is_file() {
+        assert!(std::env::var("HUB_REQUIRE_GOLDEN").is_err(), "{} is missing: run `cargo xtask golden`", seg.display());
+        eprintln!("SKIPPED: {} is missing", seg.display());
+        return;
+    }
+    let server = Server::start();
+    server.route("/seg/deeplabv3.pth", std::fs::read(&seg).unwrap(), Behaviour::Ok);
+    let env = Env::new(format!("https://models.example.org/={}", server.url("/")));
+    let repo = env.cwd.path().join("seg");
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::write(
+        repo.join("hubconf.toml"),
+        r#"format = 1
+[entrypoints.deeplab]
+architecture = "deeplabv3_mobilenet_v3_large"
+task = "semantic-segmentation"
+categories = "voc-21"
+preprocessing = { kind = "semantic-segmentation", resize = 520, interpolation = "bilinear" }
+[entrypoints.deeplab.weights.SEEDED]
+url = "https://models.example.org/seg/deeplabv3.pth"
+config = { num_classes = 21, aux_loss = true }
+"#,
+    )
+    .unwrap();
+    let mask = env.cwd.path().join("mask.png");
+    let photo = real.join("chelsea.png");
+    let out = ok(env.hub(&["run", repo.to_str().unwrap(), "deeplab", "--image", photo.to_str().unwrap(), "--out", mask.to_str().unwrap(), "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    // chelsea.png is 451x300: the shorter side goes to 520, the mask has the resized size.
+    assert_eq!(v["size"], serde_json::json!([782, 520]));
+    assert_eq!(image_size(&mask), (782, 520));
+    assert_eq!(image_size(&env.cwd.path().join("mask.overlay.png")), (782, 520));
+    let total: f64 = v["classes"].as_array().unwrap().iter().map(|c| c["share"].as_f64().unwrap()).sum();
+    assert!((total - 1.0).abs() < 1e-9, "{total}");
+    assert!(v["classes"].as_array().unwrap().iter().all(|c| c["label"].is_string()));
+}

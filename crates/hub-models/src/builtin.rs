@@ -29,14 +29,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let hub = hub(HubOptions::with_root(dir.path())).unwrap();
         let vision = hub.repo(&"pytorch/vision".parse().unwrap()).unwrap().manifest;
-        assert!(vision.entrypoints.len() >= 40);
+        assert!(vision.entrypoints.len() >= 48);
         vision.check_dependencies("pytorch/vision", registry::provides).unwrap();
         for (name, entry) in &vision.entrypoints {
             assert!(registry::find(&entry.architecture).is_some(), "{name}: {}", entry.architecture);
             let (_, w) = entry.weights(name, None).unwrap().unwrap();
             assert!(w.artifact.url.starts_with("https://download.pytorch.org/models/"), "{name}");
             assert!(matches!(w.artifact.expected_hash(), hub_core::ExpectedHash::Prefix(_)), "{name}: every torchvision file name carries a hash prefix");
-            assert!(w.license.is_some() && w.params.is_some() && w.metrics.contains_key("acc@1"), "{name}");
+            let metric = if entry.task == "semantic-segmentation" { "miou" } else { "acc@1" };
+            assert!(w.license.is_some() && w.params.is_some() && w.metrics.contains_key(metric), "{name}");
             assert!(entry.preprocessing_for(Some(w)).is_some(), "{name}");
         }
         // Every architecture the other built-ins name is in the registry, except the ones

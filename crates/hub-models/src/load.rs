@@ -264,6 +264,7 @@ fn finish<B: Backend>(
     let preprocess = to_preprocess(name, preprocessing)?;
     let categories = match ep.categories_for(weights.map(|(_, w)| w)) {
         Some("imagenet-1k") => crate::imagenet::categories().into_iter().map(str::to_owned).collect(),
+        Some("voc-21") => crate::segmentation::voc::CATEGORIES.iter().map(|c| c.to_string()).collect(),
         _ => Vec::new(),
     };
     Ok(Loaded {
@@ -454,6 +455,22 @@ impl<B: Backend> Loaded<B> {
             return Err(e.into());
         }
         Ok(tok.decode(&all, true)?)
+    }
+
+    /// Segments an image file: the per-pixel labels at the preprocessed size, the resized image
+    /// they belong to (for overlays), and the raw class scores `[1, classes, h, w]`.
+    pub fn segment_file(&self, path: &Path) -> Result<(crate::segmentation::voc::Mask, RgbImage, Tensor<B, 4>)> {
+        let Model::Segmenter(m) = &self.model else { return Err(self.wrong_task("segmentation")) };
+        let transform = crate::segmentation::preprocess::SemanticSegmentation {
+            resize_size: Some(self.preprocess.resize_size),
+            interpolation: self.preprocess.interpolation,
+            mean: self.preprocess.mean,
+            std: self.preprocess.std,
+        };
+        let (x, resized) = transform.from_file::<B>(path, &self.device)?;
+        let scores = m.forward(x).out;
+        let mask = crate::segmentation::voc::masks(scores.clone()).remove(0);
+        Ok((mask, resized, scores))
     }
 
     /// The `k` most probable classes of each image, most probable first.

@@ -10,6 +10,7 @@ use burn_store::{BurnpackStore, ModuleSnapshot};
 use crate::error::{Error, Result};
 use crate::import::{self, ImportOptions, ImportReport};
 use crate::gan::{dcgan, pgan, NoiseRng};
+use crate::segmentation;
 use crate::text::bert::{BertConfig, BertForMaskedLm, BertModel};
 use crate::text::gpt2::{Gpt2Config, Gpt2LmHeadModel, Gpt2Model};
 use crate::text::HfModule;
@@ -29,6 +30,8 @@ pub enum Task {
     TextGeneration,
     /// Text in, hidden states (and sentence embeddings) out.
     FeatureExtraction,
+    /// Image in, a class per pixel out.
+    SemanticSegmentation,
 }
 
 impl Task {
@@ -40,6 +43,7 @@ impl Task {
             Task::FillMask => "fill-mask",
             Task::TextGeneration => "text-generation",
             Task::FeatureExtraction => "feature-extraction",
+            Task::SemanticSegmentation => "semantic-segmentation",
         }
     }
 }
@@ -78,6 +82,8 @@ pub enum Family {
     Bert,
     /// GPT-2 decoders (configured by `config.json`).
     Gpt2,
+    /// FCN, DeepLabV3 and LR-ASPP semantic segmentation.
+    Segmentation,
 }
 
 impl Family {
@@ -98,12 +104,14 @@ impl Family {
         Family::Pgan,
         Family::Bert,
         Family::Gpt2,
+        Family::Segmentation,
     ];
 
     /// The task of one of the family's architectures.
     pub fn task(self, id: &str) -> Task {
         match self {
             Family::Dcgan | Family::Pgan => Task::ImageGeneration,
+            Family::Segmentation => Task::SemanticSegmentation,
             Family::Bert if id == "bert_masked_lm" => Task::FillMask,
             Family::Gpt2 if id == "gpt2_lm_head" => Task::TextGeneration,
             Family::Bert | Family::Gpt2 => Task::FeatureExtraction,
@@ -134,6 +142,7 @@ impl Family {
             Family::Pgan => pgan::VARIANTS,
             Family::Bert => &["bert", "bert_masked_lm"],
             Family::Gpt2 => &["gpt2", "gpt2_lm_head"],
+            Family::Segmentation => segmentation::VARIANTS,
         }
     }
 
@@ -154,6 +163,7 @@ impl Family {
             // The generators' remaps depend on the variant, the text models' on the head: see
             // `Model::load_pytorch`.
             Family::Dcgan | Family::Pgan | Family::Bert | Family::Gpt2 => Vec::new(),
+            Family::Segmentation => segmentation::weights::remaps(),
         }
     }
 
@@ -175,6 +185,7 @@ impl Family {
             Family::Pgan => "Karras et al. 2017, https://arxiv.org/abs/1710.10196; pytorch_GAN_zoo models/networks/progressive_conv_net.py",
             Family::Bert => "Devlin et al. 2018, https://arxiv.org/abs/1810.04805; transformers/models/bert/modeling_bert.py",
             Family::Gpt2 => "Radford et al. 2019; transformers/models/gpt2/modeling_gpt2.py",
+            Family::Segmentation => "Long et al. 2014 (FCN), Chen et al. 2017 (DeepLabV3), Howard et al. 2019 (LR-ASPP); torchvision/models/segmentation",
         }
     }
 }
@@ -191,12 +202,13 @@ pub struct Architecture {
 }
 
 impl Architecture {
-    /// The input side length the family was trained at (299 for Inception v3, else 224).
+    /// The input side length the family was trained at (299 for Inception v3, 520 for
+    /// segmentation, else 224).
     pub fn input_size(&self) -> usize {
-        if self.family == Family::InceptionV3 {
-            299
-        } else {
-            224
+        match self.family {
+            Family::InceptionV3 => 299,
+            Family::Segmentation => 520,
+            _ => 224,
         }
     }
 
@@ -210,6 +222,7 @@ impl Architecture {
             Task::ImageGeneration => "build_noise_data(n, rng) -> Tensor<B, 2>   [n, latent_dim], N(0, 1) (plus one-hot class codes)\ntest(noise: Tensor<B, 2>) -> Tensor<B, 4>\n  returns: [n, 3, size, size] images in [-1, 1]".to_owned(),
             Task::FillMask => "forward(input: BertInput { input_ids [batch, seq], attention_mask, token_type_ids }) -> Tensor<B, 3>\n  returns: [batch, seq, vocab_size] logits; hub run --text \"... [MASK] ...\" prints the top-k tokens per mask".to_owned(),
             Task::TextGeneration => "forward(input: Gpt2Input { input_ids [batch, seq] }, cache) -> Tensor<B, 3>\n  returns: [batch, seq, vocab_size] next-token logits; hub run --prompt \"...\" --max-new-tokens N generates (greedy, or --temperature/--top-k/--top-p/--seed)".to_owned(),
+            Task::SemanticSegmentation => "forward(x: Tensor<B, 4>) -> SegOutput { out, aux }\n  x: [batch, 3, h, w] f32 after the preprocessing below (shorter side 520, no crop)\n  out: [batch, 21, h, w] class scores upsampled to the input size; aux: the auxiliary head's, if built".to_owned(),
             Task::FeatureExtraction => "forward(input [batch, seq] token ids + attention mask) -> hidden states [batch, seq, hidden]\n  hub run --text A --text B prints mean-pooled, L2-normalised sentence embeddings and their cosine similarities".to_owned(),
         }
     }
@@ -237,6 +250,18 @@ impl Architecture {
                     }
                 };
                 Ok(Model::Generator(Generator::Pgan(Box::new(c.init(device)))))
+            }
+            Family::Segmentation => {
+                let mut c = segmentation::config(id).ok_or_else(missing)?;
+                for (key, value) in config {
+                    let bad = |expected: &str| Error::Config { entry: entry.to_owned(), key: key.clone(), message: format!("expected {expected}, got {value}") };
+                    match key.as_str() {
+                        "num_classes" => c.num_classes = value.as_integer().filter(|n| *n > 0).ok_or_else(|| bad("a positive integer"))? as usize,
+                        "aux_loss" => c.aux_loss = value.as_bool().ok_or_else(|| bad("true or false"))?,
+                        _ => return Err(Error::Config { entry: entry.to_owned(), key: key.clone(), message: "unknown config key for segmentation (known: num_classes, aux_loss)".into() }),
+                    }
+                }
+                Ok(Model::Segmenter(Box::new(c.init(device))))
             }
             Family::Bert | Family::Gpt2 => Err(Error::Config {
                 entry: entry.to_owned(),
@@ -287,7 +312,7 @@ impl Architecture {
             Family::EfficientNetLite => {
                 ImageClassifier::EfficientNetLite(Box::new(efficientnet::lite::config(id).ok_or_else(missing)?.with_num_classes(n).init(device)))
             }
-            Family::Dcgan | Family::Pgan | Family::Bert | Family::Gpt2 => {
+            Family::Dcgan | Family::Pgan | Family::Bert | Family::Gpt2 | Family::Segmentation => {
                 return Err(Error::WrongTask { entry: id.to_owned(), task: self.task.as_str().to_owned(), operation: "building a classifier" })
             }
         })
@@ -370,6 +395,8 @@ pub enum Model<B: Backend> {
     Generator(Generator<B>),
     /// A text model.
     Text(TextModel<B>),
+    /// A semantic segmentation model.
+    Segmenter(Box<segmentation::Segmentation<B>>),
 }
 
 /// A text model (BERT or GPT-2, with or without a head).
@@ -459,6 +486,14 @@ impl<B: Backend> Model<B> {
                 let (m, r) = m.load_weights(path)?;
                 (Model::Text(m), r)
             }
+            Model::Segmenter(m) => {
+                let mut options = ImportOptions::new().with_remaps(segmentation::weights::remaps());
+                if let Some(k) = key {
+                    options = options.with_top_level_key(k);
+                }
+                let (m, r) = boxed(m, |m| Ok(import::load_pytorch::<B, _>(m, path, &options)?))?;
+                (Model::Segmenter(m), r)
+            }
             Model::Generator(Generator::Pgan(m)) => {
                 let options = pgan::weights::import_options(key.unwrap_or("netG"));
                 let (m, r) = boxed(m, |m| Ok(import::load_pytorch::<B, _>(m, path, &options)?))?;
@@ -474,6 +509,11 @@ impl<B: Backend> Model<B> {
             Model::Classifier(m) => {
                 let (m, r) = m.load_safetensors(path, &ImportOptions::new().with_remaps(architecture.family.remaps()))?;
                 Ok((Model::Classifier(m), r))
+            }
+            Model::Segmenter(m) => {
+                let options = ImportOptions::new().with_remaps(segmentation::weights::remaps());
+                let (m, r) = boxed(m, |m| Ok(import::load_safetensors::<B, _>(m, path, &options)?))?;
+                Ok((Model::Segmenter(m), r))
             }
             Model::Generator(_) => Err(Error::WrongTask { entry: architecture.id.to_owned(), task: architecture.task.as_str().to_owned(), operation: "loading safetensors" }),
         }

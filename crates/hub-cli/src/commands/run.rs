@@ -135,8 +135,35 @@ fn run_on<B: Backend>(args: &Args, global: &Global, device: &B::Device) -> anyho
         Task::FillMask => fill_mask(args, &model),
         Task::TextGeneration => generate_text(args, &model),
         Task::FeatureExtraction => embed(args, &model),
+        Task::SemanticSegmentation => segment(args, &model),
         _ => classify(args, &model, device),
     }
+}
+
+fn segment<B: Backend>(args: &Args, model: &Loaded<B>) -> anyhow::Result<ExitCode> {
+    let [image] = args.images.as_slice() else { anyhow::bail!("{} segments one image: give --image FILE and --out MASK.png", model.entry) };
+    let Some(out) = &args.out else { anyhow::bail!("{} segments images: give --out MASK.png (an overlay is written beside it)", model.entry) };
+    let (mask, resized, scores) = model.segment_file(image)?;
+    save_npy(&args.save_output, &scores)?;
+    mask.save_png(out)?;
+    let overlay_path = out.with_extension("overlay.png");
+    mask.overlay(&resized, 0.5)?.save(&overlay_path).map_err(|e| anyhow::anyhow!("writing {}: {e}", overlay_path.display()))?;
+    let names: Vec<&'static str> = hub_models::segmentation::voc::CATEGORIES.to_vec();
+    let shares = mask.class_shares(&names);
+    if args.json {
+        let items: Vec<_> = shares.iter().map(|s| json!({ "index": s.label, "label": s.name, "pixels": s.pixels, "share": s.share })).collect();
+        super::print_json(&json!({
+            "repo": args.repo.to_string(), "entry": model.entry, "weights": model.weights, "device": args.device.name(),
+            "input": image, "mask": out, "overlay": overlay_path, "size": [mask.width, mask.height], "classes": items,
+        }))?;
+    } else {
+        println!("wrote {} and {} ({}x{})", out.display(), overlay_path.display(), mask.width, mask.height);
+        let rows: Vec<Vec<String>> = shares.iter().map(|s| vec![format!("{:.2}%", s.share * 100.0), s.label.to_string(), s.name.unwrap_or("?").to_owned()]).collect();
+        for line in table(&["PIXELS", "CLASS", "LABEL"], &rows).lines() {
+            println!("  {line}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn fill_mask<B: Backend>(args: &Args, model: &Loaded<B>) -> anyhow::Result<ExitCode> {
