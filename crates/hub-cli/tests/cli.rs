@@ -431,3 +431,25 @@ config = { num_classes = 21, aux_loss = true }
     assert!((total - 1.0).abs() < 1e-9, "{total}");
     assert!(v["classes"].as_array().unwrap().iter().all(|c| c["label"].is_string()));
 }
+
+#[test]
+fn builtin_tacotron2_and_waveglow_write_a_wav_offline() {
+    let env = Env::new(String::new());
+    let wav = env.cwd.path().join("hello.wav");
+    let out = ok(env.hub(&[
+        "--offline", "run", "NVIDIA/DeepLearningExamples:torchhub", "nvidia_tacotron2", "--random-init",
+        "--text", "Hello world.", "--max-decoder-steps", "8", "--seed", "1", "--out", wav.to_str().unwrap(), "--json",
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["vocoder"], "nvidia_waveglow");
+    assert_eq!(v["sample_rate"], 22050);
+    // Random weights never fire the gate: 8 mel frames of 256 samples each.
+    assert_eq!(v["samples"], 8 * 256);
+    let bytes = std::fs::read(&wav).unwrap();
+    assert_eq!(&bytes[0..4], b"RIFF");
+    assert_eq!(&bytes[8..16], b"WAVEfmt ");
+    assert_eq!(u16::from_le_bytes([bytes[22], bytes[23]]), 1, "mono");
+    assert_eq!(u32::from_le_bytes(bytes[24..28].try_into().unwrap()), 22050);
+    assert_eq!(u16::from_le_bytes([bytes[34], bytes[35]]), 16, "16-bit PCM");
+    assert_eq!(bytes.len(), 44 + 8 * 256 * 2);
+}

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::import::{self, ImportOptions, ImportReport};
 use crate::gan::{dcgan, pgan, NoiseRng};
 use crate::segmentation;
+use crate::tts::{tacotron2, waveglow};
 use crate::text::bert::{BertConfig, BertForMaskedLm, BertModel};
 use crate::text::gpt2::{Gpt2Config, Gpt2LmHeadModel, Gpt2Model};
 use crate::text::HfModule;
@@ -32,6 +33,10 @@ pub enum Task {
     FeatureExtraction,
     /// Image in, a class per pixel out.
     SemanticSegmentation,
+    /// Text in, mel spectrogram out (Tacotron2; paired with a vocoder for speech).
+    TextToSpectrogram,
+    /// Mel spectrogram in, audio out (WaveGlow).
+    SpectrogramToAudio,
 }
 
 impl Task {
@@ -44,6 +49,8 @@ impl Task {
             Task::TextGeneration => "text-generation",
             Task::FeatureExtraction => "feature-extraction",
             Task::SemanticSegmentation => "semantic-segmentation",
+            Task::TextToSpectrogram => "text-to-spectrogram",
+            Task::SpectrogramToAudio => "spectrogram-to-audio",
         }
     }
 }
@@ -84,6 +91,10 @@ pub enum Family {
     Gpt2,
     /// FCN, DeepLabV3 and LR-ASPP semantic segmentation.
     Segmentation,
+    /// NVIDIA's Tacotron2.
+    Tacotron2,
+    /// NVIDIA's WaveGlow vocoder.
+    WaveGlow,
 }
 
 impl Family {
@@ -105,6 +116,8 @@ impl Family {
         Family::Bert,
         Family::Gpt2,
         Family::Segmentation,
+        Family::Tacotron2,
+        Family::WaveGlow,
     ];
 
     /// The task of one of the family's architectures.
@@ -112,6 +125,8 @@ impl Family {
         match self {
             Family::Dcgan | Family::Pgan => Task::ImageGeneration,
             Family::Segmentation => Task::SemanticSegmentation,
+            Family::Tacotron2 => Task::TextToSpectrogram,
+            Family::WaveGlow => Task::SpectrogramToAudio,
             Family::Bert if id == "bert_masked_lm" => Task::FillMask,
             Family::Gpt2 if id == "gpt2_lm_head" => Task::TextGeneration,
             Family::Bert | Family::Gpt2 => Task::FeatureExtraction,
@@ -143,6 +158,8 @@ impl Family {
             Family::Bert => &["bert", "bert_masked_lm"],
             Family::Gpt2 => &["gpt2", "gpt2_lm_head"],
             Family::Segmentation => segmentation::VARIANTS,
+            Family::Tacotron2 => tacotron2::VARIANTS,
+            Family::WaveGlow => waveglow::VARIANTS,
         }
     }
 
@@ -164,6 +181,8 @@ impl Family {
             // `Model::load_pytorch`.
             Family::Dcgan | Family::Pgan | Family::Bert | Family::Gpt2 => Vec::new(),
             Family::Segmentation => segmentation::weights::remaps(),
+            Family::Tacotron2 => tacotron2::weights::remaps(),
+            Family::WaveGlow => waveglow::weights::remaps(),
         }
     }
 
@@ -186,6 +205,8 @@ impl Family {
             Family::Bert => "Devlin et al. 2018, https://arxiv.org/abs/1810.04805; transformers/models/bert/modeling_bert.py",
             Family::Gpt2 => "Radford et al. 2019; transformers/models/gpt2/modeling_gpt2.py",
             Family::Segmentation => "Long et al. 2014 (FCN), Chen et al. 2017 (DeepLabV3), Howard et al. 2019 (LR-ASPP); torchvision/models/segmentation",
+            Family::Tacotron2 => "Shen et al. 2017, https://arxiv.org/abs/1712.05884; NVIDIA/DeepLearningExamples PyTorch/SpeechSynthesis/Tacotron2/tacotron2",
+            Family::WaveGlow => "Prenger et al. 2018, https://arxiv.org/abs/1811.00002; NVIDIA/DeepLearningExamples PyTorch/SpeechSynthesis/Tacotron2/waveglow",
         }
     }
 }
@@ -223,6 +244,8 @@ impl Architecture {
             Task::FillMask => "forward(input: BertInput { input_ids [batch, seq], attention_mask, token_type_ids }) -> Tensor<B, 3>\n  returns: [batch, seq, vocab_size] logits; hub run --text \"... [MASK] ...\" prints the top-k tokens per mask".to_owned(),
             Task::TextGeneration => "forward(input: Gpt2Input { input_ids [batch, seq] }, cache) -> Tensor<B, 3>\n  returns: [batch, seq, vocab_size] next-token logits; hub run --prompt \"...\" --max-new-tokens N generates (greedy, or --temperature/--top-k/--top-p/--seed)".to_owned(),
             Task::SemanticSegmentation => "forward(x: Tensor<B, 4>) -> SegOutput { out, aux }\n  x: [batch, 3, h, w] f32 after the preprocessing below (shorter side 520, no crop)\n  out: [batch, 21, h, w] class scores upsampled to the input size; aux: the auxiliary head's, if built".to_owned(),
+            Task::TextToSpectrogram => "infer(sequence: Tensor<B, 2, Int> [1, symbols], dropout masks) -> Tacotron2Output { mel, mel_postnet [1, 80, frames], gate, alignments }\n  hub run --text \"...\" --vocoder nvidia_waveglow --out speech.wav synthesizes 22.05 kHz audio".to_owned(),
+            Task::SpectrogramToAudio => "infer(mel: Tensor<B, 3> [1, 80, frames], sigma, noise) -> Tensor<B, 2> [1, frames * 256] audio at 22.05 kHz".to_owned(),
             Task::FeatureExtraction => "forward(input [batch, seq] token ids + attention mask) -> hidden states [batch, seq, hidden]\n  hub run --text A --text B prints mean-pooled, L2-normalised sentence embeddings and their cosine similarities".to_owned(),
         }
     }
@@ -262,6 +285,22 @@ impl Architecture {
                     }
                 }
                 Ok(Model::Segmenter(Box::new(c.init(device))))
+            }
+            Family::Tacotron2 => {
+                let mut c = tacotron2::config(id).ok_or_else(missing)?;
+                for (key, value) in config {
+                    let bad = |expected: &str| Error::Config { entry: entry.to_owned(), key: key.clone(), message: format!("expected {expected}, got {value}") };
+                    match key.as_str() {
+                        "max_decoder_steps" => c.max_decoder_steps = value.as_integer().filter(|n| *n > 0).ok_or_else(|| bad("a positive integer"))? as usize,
+                        "gate_threshold" => c.gate_threshold = value.as_float().ok_or_else(|| bad("a number"))?,
+                        _ => return Err(Error::Config { entry: entry.to_owned(), key: key.clone(), message: "unknown config key for Tacotron2 (known: max_decoder_steps, gate_threshold)".into() }),
+                    }
+                }
+                Ok(Model::Tacotron2(Box::new(c.init(device))))
+            }
+            Family::WaveGlow => {
+                reject_keys(entry, config, &[])?;
+                Ok(Model::WaveGlow(Box::new(waveglow::config(id).ok_or_else(missing)?.init(device))))
             }
             Family::Bert | Family::Gpt2 => Err(Error::Config {
                 entry: entry.to_owned(),
@@ -312,7 +351,7 @@ impl Architecture {
             Family::EfficientNetLite => {
                 ImageClassifier::EfficientNetLite(Box::new(efficientnet::lite::config(id).ok_or_else(missing)?.with_num_classes(n).init(device)))
             }
-            Family::Dcgan | Family::Pgan | Family::Bert | Family::Gpt2 | Family::Segmentation => {
+            Family::Dcgan | Family::Pgan | Family::Bert | Family::Gpt2 | Family::Segmentation | Family::Tacotron2 | Family::WaveGlow => {
                 return Err(Error::WrongTask { entry: id.to_owned(), task: self.task.as_str().to_owned(), operation: "building a classifier" })
             }
         })
@@ -397,6 +436,10 @@ pub enum Model<B: Backend> {
     Text(TextModel<B>),
     /// A semantic segmentation model.
     Segmenter(Box<segmentation::Segmentation<B>>),
+    /// Tacotron2 (text to mel spectrogram).
+    Tacotron2(Box<tacotron2::Tacotron2<B>>),
+    /// WaveGlow (mel spectrogram to audio).
+    WaveGlow(Box<waveglow::WaveGlow<B>>),
 }
 
 /// A text model (BERT or GPT-2, with or without a head).
@@ -486,6 +529,21 @@ impl<B: Backend> Model<B> {
                 let (m, r) = m.load_weights(path)?;
                 (Model::Text(m), r)
             }
+            Model::Tacotron2(m) => {
+                let (m, r) = boxed(m, |m| Ok(import::load_pytorch::<B, _>(m, path, &tacotron2::weights::import_options())?))?;
+                (Model::Tacotron2(m), r)
+            }
+            Model::WaveGlow(m) => {
+                // The checkpoint decides whether the WN convolutions carry weight norm.
+                let options = waveglow::weights::import_options();
+                let config = waveglow::config(architecture.id)
+                    .ok_or_else(|| Error::UnknownArchitecture { architecture: architecture.id.to_owned() })?
+                    .with_weight_norm(waveglow::weights::has_weight_norm(path, &options)?);
+                let device = burn::module::Module::devices(m.as_ref()).into_iter().next().unwrap_or_default();
+                drop(m);
+                let (m, r) = import::load_pytorch::<B, _>(config.init::<B>(&device), path, &options)?;
+                (Model::WaveGlow(Box::new(m)), r)
+            }
             Model::Segmenter(m) => {
                 let mut options = ImportOptions::new().with_remaps(segmentation::weights::remaps());
                 if let Some(k) = key {
@@ -515,7 +573,7 @@ impl<B: Backend> Model<B> {
                 let (m, r) = boxed(m, |m| Ok(import::load_safetensors::<B, _>(m, path, &options)?))?;
                 Ok((Model::Segmenter(m), r))
             }
-            Model::Generator(_) => Err(Error::WrongTask { entry: architecture.id.to_owned(), task: architecture.task.as_str().to_owned(), operation: "loading safetensors" }),
+            _ => Err(Error::WrongTask { entry: architecture.id.to_owned(), task: architecture.task.as_str().to_owned(), operation: "loading safetensors" }),
         }
     }
 }

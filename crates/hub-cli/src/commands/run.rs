@@ -37,6 +37,15 @@ pub struct Args {
     /// Text generation: sample from the smallest set of tokens whose probability reaches p.
     #[arg(long)]
     top_p: Option<f32>,
+    /// Speech: the vocoder entrypoint of the same repo.
+    #[arg(long, default_value = "nvidia_waveglow")]
+    vocoder: String,
+    /// Speech: WaveGlow's noise scale.
+    #[arg(long, default_value_t = hub_models::tts::DEFAULT_SIGMA)]
+    sigma: f32,
+    /// Speech: stop Tacotron2 after this many decoder steps if its gate never fires.
+    #[arg(long)]
+    max_decoder_steps: Option<usize>,
     /// Images to classify (PNG or JPEG).
     #[arg(long = "image", num_args = 1..)]
     images: Vec<PathBuf>,
@@ -124,11 +133,20 @@ fn run_on<B: Backend>(args: &Args, global: &Global, device: &B::Device) -> anyho
     options.pretrained = !args.random_init;
     options.checkpoint = args.checkpoint.clone();
     options.checkpoint_key = args.checkpoint_key.clone();
+    if let Some(steps) = args.max_decoder_steps {
+        options.config.insert("max_decoder_steps".into(), toml::Value::Integer(steps as i64));
+    }
     for kv in &args.config {
         let table: toml::Table = toml::from_str(kv).map_err(|e| anyhow::anyhow!("--config {kv:?} is not KEY=VALUE in TOML syntax: {}", e.message()))?;
         options.config.extend(table);
     }
     let model: Loaded<B> = load_with(&hub, &args.repo, &args.entry, &options, device)?;
+    if model.architecture.task == hub_models::registry::Task::TextToSpectrogram {
+        let mut vocoder_options = LoadOptions::default();
+        vocoder_options.pretrained = !args.random_init;
+        let vocoder: Loaded<B> = load_with(&hub, &args.repo, &args.vocoder, &vocoder_options, device)?;
+        return speak(args, &model, &vocoder);
+    }
     use hub_models::registry::Task;
     match model.architecture.task {
         Task::ImageGeneration => generate(args, &model),
@@ -138,6 +156,26 @@ fn run_on<B: Backend>(args: &Args, global: &Global, device: &B::Device) -> anyho
         Task::SemanticSegmentation => segment(args, &model),
         _ => classify(args, &model, device),
     }
+}
+
+fn speak<B: Backend>(args: &Args, model: &Loaded<B>, vocoder: &Loaded<B>) -> anyhow::Result<ExitCode> {
+    let [text] = args.texts.as_slice() else { anyhow::bail!("{} speaks one text: give --text \"...\" and --out FILE.wav", model.entry) };
+    let Some(out) = &args.out else { anyhow::bail!("{} writes speech: give --out FILE.wav", model.entry) };
+    let started = std::time::Instant::now();
+    let (samples, rate) = model.speak(vocoder, text, args.seed, args.sigma)?;
+    let compute = started.elapsed().as_secs_f64();
+    hub_models::tts::write_wav(&samples, rate, out)?;
+    let seconds = samples.len() as f64 / rate as f64;
+    if args.json {
+        super::print_json(&json!({
+            "repo": args.repo.to_string(), "entry": model.entry, "vocoder": vocoder.entry, "weights": model.weights,
+            "device": args.device.name(), "out": out, "sample_rate": rate, "samples": samples.len(), "seconds": seconds,
+            "real_time_factor": seconds / compute, "seed": args.seed,
+        }))?;
+    } else {
+        println!("wrote {} ({seconds:.2} s of audio at {rate} Hz, computed in {compute:.2} s: {:.2}x real time)", out.display(), seconds / compute);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn segment<B: Backend>(args: &Args, model: &Loaded<B>) -> anyhow::Result<ExitCode> {
