@@ -186,15 +186,7 @@ impl Preprocess {
 
     /// Steps 3–4: `(pixel / 255 - mean) / std`, channel-major (`[3, height, width]`).
     pub fn normalize(&self, image: &RgbImage) -> Vec<f32> {
-        let (w, h) = (image.width() as usize, image.height() as usize);
-        let mut out = vec![0.0f32; 3 * w * h];
-        for (i, pixel) in image.pixels().enumerate() {
-            for c in 0..3 {
-                let x = f32::from(pixel[c]) / 255.0;
-                out[c * w * h + i] = (x - self.mean[c]) / self.std[c];
-            }
-        }
-        out
+        normalize_chw(image, self.mean, self.std)
     }
 
     /// Preprocesses decoded images into one batch.
@@ -235,6 +227,19 @@ impl Preprocess {
             .collect::<Result<Vec<_>, _>>()?;
         self.batch_from_images(&images, device)
     }
+}
+
+/// `(pixel / 255 - mean) / std` of every pixel, channel-major (`[3, height, width]`).
+pub fn normalize_chw(image: &RgbImage, mean: [f32; 3], std: [f32; 3]) -> Vec<f32> {
+    let (w, h) = (image.width() as usize, image.height() as usize);
+    let mut out = vec![0.0f32; 3 * w * h];
+    for (i, pixel) in image.pixels().enumerate() {
+        for c in 0..3 {
+            let x = f32::from(pixel[c]) / 255.0;
+            out[c * w * h + i] = (x - mean[c]) / std[c];
+        }
+    }
+    out
 }
 
 /// Reads and decodes an image file as 8-bit RGB (grey images are replicated, alpha is dropped).

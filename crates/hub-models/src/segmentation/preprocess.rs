@@ -78,15 +78,7 @@ impl SemanticSegmentation {
     /// Steps 2–3 on an already resized image: `(pixel / 255 - mean) / std`, channel-major
     /// (`[3, height, width]`).
     pub fn normalize(&self, image: &RgbImage) -> Vec<f32> {
-        let (w, h) = (image.width() as usize, image.height() as usize);
-        let mut out = vec![0.0f32; 3 * w * h];
-        for (i, pixel) in image.pixels().enumerate() {
-            for c in 0..3 {
-                let x = f32::from(pixel[c]) / 255.0;
-                out[c * w * h + i] = (x - self.mean[c]) / self.std[c];
-            }
-        }
-        out
+        crate::preprocess::normalize_chw(image, self.mean, self.std)
     }
 
     /// The whole transform on one image.
