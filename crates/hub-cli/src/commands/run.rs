@@ -127,6 +127,8 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
 }
 
 fn run_on<B: Backend>(args: &Args, global: &Global, device: &B::Device) -> anyhow::Result<ExitCode> {
+    // --random-init weights (and burn's random ops) are reproducible from --seed.
+    B::seed(device, args.seed);
     let hub = global.hub()?;
     let mut options = LoadOptions::default();
     options.weights = args.weights.clone().or_else(|| args.weights_pos.clone());
