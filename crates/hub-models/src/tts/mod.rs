@@ -9,7 +9,7 @@
 //! - [`synthesize`] runs the three, [`write_wav`] saves 16-bit PCM.
 //!
 //! Randomness: Tacotron2 keeps its prenet dropout on at inference and WaveGlow samples Gaussian
-//! noise; both are drawn from our seeded [`NoiseRng`](crate::gan::NoiseRng), so one seed gives
+//! noise; both are drawn from our seeded [`NoiseRng`], so one seed gives
 //! one waveform on every platform (not the numbers PyTorch's generator would draw).
 
 pub mod tacotron2;

@@ -28,7 +28,7 @@ pub struct Tacotron2Config {
     /// Mel channels per frame.
     #[config(default = 80)]
     pub n_mel_channels: usize,
-    /// Size of the symbol table ([`crate::tts::text::SYMBOLS`]: 148).
+    /// Size of the symbol table ([`crate::tts::text::N_SYMBOLS`]: 148).
     #[config(default = 148)]
     pub n_symbols: usize,
     /// Symbol embedding width.
