@@ -287,7 +287,7 @@ fn builtin_pgan_runs_with_random_weights_offline() {
     let env = Env::new(String::new());
     let out_png = env.cwd.path().join("pgan.png");
     let out = ok(env.hub(&[
-        "--offline", "run", "facebookresearch/pytorch_GAN_zoo:hub", "PGAN", "--weights", "celeba", "--random-init",
+        "--offline", "run", "facebookresearch/pytorch_GAN_zoo:hub", "PGAN", "--model-name", "celeba", "--random-init",
         "--num-images", "2", "--out", out_png.to_str().unwrap(),
     ]));
     assert!(stdout(&out).contains("2 images of 128x128"), "{}", stdout(&out));

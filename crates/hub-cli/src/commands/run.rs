@@ -61,8 +61,8 @@ pub struct Args {
     /// Image generation: images per grid row (default: about the square root).
     #[arg(long)]
     nrow: Option<usize>,
-    /// Weight variant (default: the entrypoint's default).
-    #[arg(long)]
+    /// Weight variant (default: the entrypoint's default); `--model-name` is torch.hub's PGAN name for it.
+    #[arg(long, alias = "model-name")]
     weights: Option<String>,
     /// Load this local checkpoint (.pth/.pt/.bin or .safetensors) instead of the published weights.
     #[arg(long, conflicts_with = "weights")]
