@@ -707,6 +707,18 @@ mod tests {
     }
 
     #[test]
+    fn random_weights_are_stable_across_forward_passes() {
+        use burn::tensor::Distribution;
+        type B = burn::backend::Flex;
+        let device = Default::default();
+        let model = find("squeezenet1_1").unwrap().build::<B>(&ClassifierConfig::default(), &device).unwrap();
+        let x = Tensor::<B, 4>::random([1, 3, 64, 64], Distribution::Normal(0.0, 1.0), &device);
+        let a: Vec<f32> = model.forward(x.clone()).into_data().to_vec().unwrap();
+        let b: Vec<f32> = model.forward(x).into_data().to_vec().unwrap();
+        assert_eq!(a, b);
+    }
+
+    #[test]
     fn config_tables_are_checked() {
         let t: toml::Table = toml::from_str("num_classes = 10\naux_logits = true").unwrap();
         let c = ClassifierConfig::from_table("x", &t).unwrap();
