@@ -8,6 +8,7 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import time
 
 import torch
@@ -64,6 +65,18 @@ def main():
                 t = median_ms(lambda: model(x))
                 b = criterion_ms(args.criterion, "forward", name, batch)
                 rows.append(("forward", f"{name} batch {batch}", b, t))
+    # Dense prediction and generation: DeepLabV3-ResNet50 at 520x520, PGAN celebAHQ-256 (one image).
+    with torch.inference_mode():
+        seg = torchvision.models.segmentation.deeplabv3_resnet50(weights=None, weights_backbone=None, aux_loss=True).eval()
+        x = torch.randn(1, 3, 520, 520)
+        t = median_ms(lambda: seg(x)["out"], warmup=1, runs=5)
+        rows.append(("dense", "deeplabv3_resnet50-520", criterion_ms(args.criterion, "dense", "deeplabv3_resnet50-520"), t))
+        sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "golden"))
+        import gan as gan_reference  # the golden script's faithful GAN-zoo PGAN
+        pg = gan_reference.build_pgan(dict(dimLatentVector=512, depthScales=[512, 512, 512, 512, 256, 128, 64], alpha=0.0)).eval()
+        z = torch.randn(1, 512)
+        t = median_ms(lambda: pg(z), warmup=1, runs=5)
+        rows.append(("dense", "pgan-celebahq256", criterion_ms(args.criterion, "dense", "pgan-celebahq256"), t))
     # Text: BERT-base forward at seq 128, GPT-2 greedy generation of 32 tokens (KV cache).
     try:
         from transformers import BertConfig, BertModel, GPT2Config, GPT2LMHeadModel
