@@ -424,6 +424,13 @@ def waveglow_entry(out: Path):
                               rtol=1e-4, atol=1e-5 * audio.abs().max().item())
         write_atomic(out / name / "model_removed.pth",
                      lambda tmp: torch.save({"state_dict": model.state_dict(), "config": config}, str(tmp)))
+        # An fp16 checkpoint (like NVIDIA's fp16 variant): the loader must upcast it. The expected
+        # audio is computed from the same half-precision values upcast to fp32.
+        half = {k: (v.half() if v.is_floating_point() else v) for k, v in model.state_dict().items()}
+        write_atomic(out / name / "model_fp16.pth",
+                     lambda tmp: torch.save({"state_dict": {"module." + k: v for k, v in half.items()}, "config": config}, str(tmp)))
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in half.items()})
+        tensors["audio_fp16"] = model.infer(mel, sigma, torch.Generator().manual_seed(seed + 1), [])
     save_tensors(out / name / "io.safetensors", tensors)
     return name, {"entry": name, "config": config, "sigma": sigma, "noise_draws": len(draws),
                   "generator_version": GENERATOR_VERSION}

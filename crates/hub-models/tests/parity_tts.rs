@@ -256,7 +256,12 @@ fn waveglow_matches_pytorch() {
     let sigma = meta["sigma"].as_f64().unwrap() as f32;
     let draws = usize_of(&meta, "noise_draws");
     let device = Default::default();
-    for (file, weight_norm) in [("model.pth", true), ("model_removed.pth", false)] {
+    for (file, weight_norm, expected) in [
+        ("model.pth", true, "audio"),
+        ("model_removed.pth", false, "audio"),
+        // fp16 checkpoint: upcast to f32 on import.
+        ("model_fp16.pth", false, "audio_fp16"),
+    ] {
         let path = dir.join(file);
         assert_eq!(
             waveglow::has_weight_norm(&path, &waveglow::import_options()).unwrap(),
@@ -274,7 +279,7 @@ fn waveglow_matches_pytorch() {
         check(
             &format!("waveglow_small audio ({file})"),
             audio,
-            tensor(&dir, "audio"),
+            tensor(&dir, expected),
         );
     }
 }
