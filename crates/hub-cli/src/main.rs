@@ -77,6 +77,16 @@ impl Global {
 }
 
 fn main() -> ExitCode {
+    // `hub list | head`: a closed stdout makes `println!` panic. Exit quietly instead, as shell
+    // tools do (unsafe code is forbidden here, so SIGPIPE cannot be reset to its default).
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info.payload().downcast_ref::<String>().map(String::as_str).unwrap_or_default();
+        if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default_hook(info);
+    }));
     let cli = Cli::parse();
     let global = Global { offline: cli.offline, force_reload: cli.force_reload, lockfile: cli.lockfile, locked: cli.locked };
     let result = match cli.command {
