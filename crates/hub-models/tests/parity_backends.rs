@@ -6,11 +6,12 @@
 //! lavapipe); `HUB_BACKEND_ENTRIES=all` runs every entry of `target/golden/vision`.
 #![cfg(any(feature = "wgpu", feature = "cuda"))]
 
+mod common;
+
 use std::path::PathBuf;
 
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
-use burn_store::{ModuleStore, SafetensorsStore};
 use hub_models::registry::{self, ClassifierConfig};
 
 const DEFAULT_ENTRIES: &[&str] = &["resnet18", "squeezenet1_1", "mobilenet_v3_small", "shufflenet_v2_x1_0"];
@@ -35,8 +36,7 @@ fn entries(dir: &std::path::Path) -> Vec<String> {
 
 /// Reads `input` and `output` from a golden `io.safetensors`.
 fn io(path: &std::path::Path) -> (TensorData, TensorData) {
-    let mut store = SafetensorsStore::from_file(path);
-    let mut get = |name: &str| store.get_snapshot(name).unwrap().unwrap().to_data().unwrap().convert::<f32>();
+    let get = |name: &str| common::required_safetensor(path, name).convert::<f32>();
     (get("input"), get("output"))
 }
 

@@ -14,11 +14,12 @@
 //! `HUB_REQUIRE_GOLDEN=1`. `HUB_GOLDEN_GAN_DIR` overrides the directory. Run with
 //! `--nocapture` to see the errors.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use burn::backend::Flex;
 use burn::prelude::*;
-use burn_store::{ModuleStore, SafetensorsStore};
 use hub_models::gan::dcgan::{self, BatchNormMode, DcganConfig, KeyLayout};
 use hub_models::gan::pgan::{self, PganConfig};
 use hub_models::gan::OutputActivation;
@@ -70,12 +71,7 @@ fn read_meta(dir: &Path) -> Value {
 }
 
 fn read_tensor(path: &Path, name: &str) -> TensorData {
-    let mut store = SafetensorsStore::from_file(path);
-    let snapshot = store
-        .get_snapshot(name)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
-        .unwrap_or_else(|| panic!("no `{name}` in {}", path.display()));
-    snapshot.to_data().unwrap().convert::<f32>()
+    common::required_safetensor(path, name).convert::<f32>()
 }
 
 fn usize_of(config: &Map<String, Value>, key: &str) -> usize {

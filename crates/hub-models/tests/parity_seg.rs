@@ -11,6 +11,8 @@
 //! `HUB_REQUIRE_GOLDEN=1`, which turns a missing entry into a failure. `HUB_GOLDEN_SEG_DIR`
 //! overrides the location of the `seg` directory. Run with `--nocapture` to see the errors.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use burn::backend::Flex;
@@ -18,7 +20,6 @@ use burn::prelude::*;
 use burn::tensor::module::interpolate;
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use burn::tensor::DType;
-use burn_store::{ModuleSnapshot, ModuleStore, SafetensorsStore, TensorSnapshot};
 use hub_models::import::{load_pytorch, ImportOptions};
 use hub_models::segmentation::{self, preprocess::SemanticSegmentation, Segmentation};
 
@@ -54,11 +55,7 @@ fn golden(name: &str, files: &[&str]) -> Option<PathBuf> {
 }
 
 fn read_tensor(path: &Path, name: &str) -> Option<TensorData> {
-    let mut store = SafetensorsStore::from_file(path);
-    let snapshot = store
-        .get_snapshot(name)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))?;
-    Some(snapshot.to_data().unwrap().convert::<f32>())
+    common::safetensor(path, name).map(|d| d.convert::<f32>())
 }
 
 fn max_abs_diff(a: Tensor<B, 4>, b: Tensor<B, 4>) -> f32 {
@@ -93,21 +90,7 @@ fn forward_f64(
     input: &TensorData,
 ) -> segmentation::SegOutput<B> {
     let device = Default::default();
-    let snapshots: Vec<TensorSnapshot> = model
-        .collect(None, None, true)
-        .into_iter()
-        .map(|s| {
-            TensorSnapshot::from_data(
-                s.to_data().unwrap().convert_dtype(DType::F64),
-                s.path_stack.clone().unwrap_or_default(),
-                s.container_stack.clone().unwrap_or_default(),
-                s.tensor_id.unwrap_or_default(),
-            )
-        })
-        .collect();
-    let mut model64 = build();
-    let result = model64.apply(snapshots, None, None, true);
-    assert!(result.errors.is_empty() && result.missing.is_empty());
+    let model64 = common::model_in_f64(model, build);
     let x = Tensor::<B, 4>::from_data(
         input.clone().convert_dtype(DType::F64),
         (&device, DType::F64),

@@ -14,12 +14,13 @@
 //! `HUB_REQUIRE_GOLDEN=1`, which turns missing data into a failure. `HUB_GOLDEN_TEXT_DIR`
 //! overrides the location. Run with `--nocapture` to see the measured errors.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use burn::backend::Flex;
 use burn::prelude::*;
 use burn::tensor::TensorData;
-use burn_store::{ModuleStore, SafetensorsStore};
 use hub_models::text::bert::{self, BertConfig, BertInput};
 use hub_models::text::generation::{generate, GenerationConfig};
 use hub_models::text::gpt2::{Gpt2Config, Gpt2Input};
@@ -56,12 +57,7 @@ fn section(name: &str, files: &[&str]) -> Option<PathBuf> {
 }
 
 fn read_tensor(path: &Path, name: &str) -> TensorData {
-    let mut store = SafetensorsStore::from_file(path);
-    let snapshot = store
-        .get_snapshot(name)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
-        .unwrap_or_else(|| panic!("no `{name}` in {}", path.display()));
-    snapshot.to_data().unwrap()
+    common::required_safetensor(path, name)
 }
 
 fn int_tensor<const D: usize>(path: &Path, name: &str) -> Tensor<B, D, Int> {

@@ -10,13 +10,14 @@
 //! `HUB_REQUIRE_GOLDEN=1`, which turns a missing entry into a failure. `HUB_GOLDEN_DIR`
 //! overrides the location of the `vision` directory. Run with `--nocapture` to see the errors.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use burn::backend::Flex;
 use burn::module::Module;
 use burn::prelude::*;
 use burn::tensor::DType;
-use burn_store::{ModuleSnapshot, ModuleStore, SafetensorsStore, TensorSnapshot};
 use hub_models::import::{load_pytorch, ImportOptions};
 use hub_models::vision::{alexnet, densenet, googlenet, inception, resnet, squeezenet, vgg};
 
@@ -85,12 +86,7 @@ fn only_known_kwargs(kwargs: &serde_json::Map<String, serde_json::Value>, known:
 }
 
 fn read_tensor(path: &Path, name: &str) -> TensorData {
-    let mut store = SafetensorsStore::from_file(path);
-    let snapshot = store
-        .get_snapshot(name)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
-        .unwrap_or_else(|| panic!("no `{name}` in {}", path.display()));
-    snapshot.to_data().unwrap().convert::<f32>()
+    common::required_safetensor(path, name).convert::<f32>()
 }
 
 /// Loads `weights` strictly into `model`.
@@ -115,21 +111,7 @@ fn forward_f64<M: Module<B>>(
     input: &TensorData,
 ) -> Tensor<B, 2> {
     let device = Default::default();
-    let snapshots: Vec<TensorSnapshot> = model
-        .collect(None, None, true)
-        .into_iter()
-        .map(|s| {
-            TensorSnapshot::from_data(
-                s.to_data().unwrap().convert_dtype(DType::F64),
-                s.path_stack.clone().unwrap_or_default(),
-                s.container_stack.clone().unwrap_or_default(),
-                s.tensor_id.unwrap_or_default(),
-            )
-        })
-        .collect();
-    let mut model64 = build();
-    let result = model64.apply(snapshots, None, None, true);
-    assert!(result.errors.is_empty() && result.missing.is_empty());
+    let model64 = common::model_in_f64(model, build);
     let x = Tensor::<B, 4>::from_data(
         input.clone().convert_dtype(DType::F64),
         (&device, DType::F64),

@@ -14,13 +14,14 @@
 //! `HUB_REQUIRE_GOLDEN=1`, which turns a missing entry into a failure. `HUB_GOLDEN_DIR`
 //! overrides the location of the `vision` directory. Run with `--nocapture` to see the errors.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::backend::Flex;
 use burn::module::Module;
 use burn::tensor::{Tensor, TensorData};
-use burn_store::{ModuleStore, SafetensorsStore};
 use hub_models::imagenet;
 use hub_models::import::{load_pytorch, ImportOptions};
 use hub_models::vision::{efficientnet, mobilenet, shufflenet};
@@ -77,12 +78,7 @@ fn assert_default_kwargs(dir: &Path) {
 
 /// A tensor of a safetensors file, as stored.
 fn read_data(path: &Path, name: &str) -> TensorData {
-    let mut store = SafetensorsStore::from_file(path);
-    let snapshot = store
-        .get_snapshot(name)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
-        .unwrap_or_else(|| panic!("no `{name}` in {}", path.display()));
-    snapshot.to_data().unwrap()
+    common::required_safetensor(path, name)
 }
 
 /// A float tensor of a safetensors file on the test backend.
