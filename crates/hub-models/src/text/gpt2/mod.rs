@@ -5,7 +5,8 @@
 //! [`Gpt2Model`] is the decoder stack (field `transformer` of the task models, as in
 //! `transformers`); [`Gpt2LmHeadModel`] adds the language-model head, tied to the token
 //! embeddings, and implements [`CausalLm`] for [`crate::text::generation`];
-//! [`Gpt2DoubleHeadsModel`] adds the multiple-choice head of the GPT-2 paper's fine-tuning setup.
+//! [`Gpt2DoubleHeadsModel`] adds the multiple-choice head of the GPT-2 paper's fine-tuning setup;
+//! [`Gpt2ForSequenceClassification`] scores the last token of each sequence.
 //!
 //! ```no_run
 //! use burn::backend::Flex;
@@ -24,6 +25,7 @@
 pub mod block;
 pub mod weights;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use burn::module::Initializer;
@@ -111,6 +113,13 @@ pub struct Gpt2Config {
     pub summary_use_proj: bool,
     /// Multiple-choice head: `"tanh"` or none.
     pub summary_activation: Option<String>,
+    /// Padding token: without an attention mask, the sequence classifier reads the last token
+    /// that is not this one.
+    pub pad_token_id: Option<u32>,
+    /// Label names of the sequence classifier (their count is the number of labels).
+    pub id2label: Option<BTreeMap<String, String>>,
+    /// Number of labels when `id2label` is absent.
+    pub num_labels: Option<usize>,
 }
 
 /// A token id given as a number, a list or `null` in `config.json`.
@@ -149,6 +158,9 @@ impl Default for Gpt2Config {
             summary_type: "cls_index".to_string(),
             summary_use_proj: true,
             summary_activation: None,
+            pad_token_id: None,
+            id2label: None,
+            num_labels: None,
         }
     }
 }
@@ -216,6 +228,23 @@ impl Gpt2Config {
         Ok(())
     }
 
+    /// The number of labels of the sequence classifier: `len(id2label)`, else `num_labels`,
+    /// else 2 (the `transformers` default).
+    pub fn labels(&self) -> usize {
+        self.id2label
+            .as_ref()
+            .map(BTreeMap::len)
+            .or(self.num_labels)
+            .unwrap_or(2)
+    }
+
+    /// Sets the number of labels of the sequence classifier (dropping any label names).
+    pub fn with_num_labels(mut self, num_labels: usize) -> Self {
+        self.num_labels = Some(num_labels);
+        self.id2label = None;
+        self
+    }
+
     /// The width of the MLP (`n_inner`, default `4·n_embd`).
     pub fn inner_size(&self) -> usize {
         self.n_inner.unwrap_or(4 * self.n_embd)
@@ -273,6 +302,24 @@ impl Gpt2Config {
                 summary_type: self.summary_type.clone(),
                 tanh: self.summary_activation.is_some(),
             },
+        }
+    }
+
+    /// `GPT2ForSequenceClassification` with [`Self::labels`] outputs.
+    pub fn init_sequence_classification<B: Backend>(
+        &self,
+        device: &B::Device,
+    ) -> Gpt2ForSequenceClassification<B> {
+        Gpt2ForSequenceClassification {
+            transformer: self.init(device),
+            score: LinearConfig::new(self.n_embd, self.labels())
+                .with_bias(false)
+                .with_initializer(Initializer::Normal {
+                    mean: 0.0,
+                    std: self.initializer_range,
+                })
+                .init(device),
+            pad_token_id: self.pad_token_id,
         }
     }
 }
@@ -417,13 +464,20 @@ impl<B: Backend> CausalLm<B> for Gpt2LmHeadModel<B> {
         input_ids: Tensor<B, 2, Int>,
         cache: &mut KvCache<B>,
     ) -> Tensor<B, 2> {
-        let hidden = self
-            .transformer
-            .forward(Gpt2Input::new(input_ids), Some(cache));
-        let [batch, seq, _] = hidden.dims();
-        // Only the last position predicts the next token: project just that one.
-        let last = hidden.narrow(1, seq - 1, 1);
-        project_tied(last, self.transformer.wte.weight.val()).reshape([batch, self.vocab_size()])
+        self.last_logits(Gpt2Input::new(input_ids), cache)
+    }
+
+    fn next_token_logits_masked(
+        &self,
+        input_ids: Tensor<B, 2, Int>,
+        attention_mask: Tensor<B, 2, Int>,
+        position_ids: Tensor<B, 2, Int>,
+        cache: &mut KvCache<B>,
+    ) -> Tensor<B, 2> {
+        let input = Gpt2Input::new(input_ids)
+            .with_attention_mask(attention_mask)
+            .with_position_ids(position_ids);
+        self.last_logits(input, cache)
     }
 }
 
@@ -431,6 +485,19 @@ impl<B: Backend> Gpt2LmHeadModel<B> {
     /// The vocabulary size.
     pub fn vocab_size(&self) -> usize {
         self.transformer.wte.weight.dims()[0]
+    }
+
+    /// The logits of the token after the last input position, continuing `cache`.
+    ///
+    /// # Shapes
+    /// - input: `[batch, seq]` ids (mask `[batch, past + seq]`, positions `[batch, seq]`)
+    /// - output: `[batch, vocab_size]`
+    fn last_logits(&self, input: Gpt2Input<B>, cache: &mut KvCache<B>) -> Tensor<B, 2> {
+        let hidden = self.transformer.forward(input, Some(cache));
+        let [batch, seq, _] = hidden.dims();
+        // Only the last position predicts the next token: project just that one.
+        let last = hidden.narrow(1, seq - 1, 1);
+        project_tied(last, self.transformer.wte.weight.val()).reshape([batch, self.vocab_size()])
     }
 }
 
@@ -525,6 +592,68 @@ impl<B: Backend> Gpt2DoubleHeadsModel<B> {
     }
 }
 
+/// GPT-2 classifying each sequence from the hidden state of its last token
+/// (`GPT2ForSequenceClassification`): a causal model has seen the whole text only there.
+#[derive(Module, Debug)]
+pub struct Gpt2ForSequenceClassification<B: Backend> {
+    /// The decoder stack.
+    pub transformer: Gpt2Model<B>,
+    /// `n_embd → num_labels`, no bias.
+    pub score: Linear<B>,
+    pad_token_id: Option<u32>,
+}
+
+impl<B: Backend> Gpt2ForSequenceClassification<B> {
+    /// The logits of each sequence, read at its last token (see
+    /// [`Self::last_token_positions`]).
+    ///
+    /// # Shapes
+    /// - input: `[batch, seq]` ids, optional `[batch, seq]` attention mask
+    /// - output: `[batch, num_labels]` logits
+    pub fn forward(&self, input: Gpt2Input<B>) -> Tensor<B, 2> {
+        let last = self.last_token_positions(input.input_ids.clone(), input.attention_mask.clone());
+        let hidden = self.transformer.forward(input, None);
+        let [batch, _, d] = hidden.dims();
+        let index = last.reshape([batch, 1, 1]).repeat_dim(2, d);
+        // The head is applied to one position per row only (the others are not needed).
+        self.score
+            .forward(hidden.gather(1, index).reshape([batch, d]))
+    }
+
+    /// The position whose hidden state classifies each row: the last position where the
+    /// attention mask is 1 when a mask is given (this equals `transformers`' rule for right
+    /// padding and also works when the padding token occurs in the text); without a mask, the
+    /// last token that is not the configured `pad_token_id` (`transformers`' rule, 0 when every
+    /// token is padding); without either, the last position.
+    ///
+    /// # Shapes
+    /// - input_ids: `[batch, seq]`; attention_mask: `[batch, seq]`
+    /// - output: `[batch]`
+    pub fn last_token_positions(
+        &self,
+        input_ids: Tensor<B, 2, Int>,
+        attention_mask: Option<Tensor<B, 2, Int>>,
+    ) -> Tensor<B, 1, Int> {
+        let [batch, seq] = input_ids.dims();
+        let device = input_ids.device();
+        let keep = match (attention_mask, self.pad_token_id) {
+            (Some(mask), _) => mask.not_equal_elem(0),
+            (None, Some(pad)) => input_ids.not_equal_elem(i64::from(pad)),
+            (None, None) => return Tensor::full([batch], seq as i64 - 1, &device),
+        };
+        // (position + 1) where kept, 0 elsewhere: the row maximum minus one is the last kept
+        // position, and -1 (clamped to 0) when nothing is kept.
+        let positions = Tensor::<B, 1, Int>::arange(1..seq as i64 + 1, &device)
+            .reshape([1, seq])
+            .expand([batch, seq]);
+        (keep.int() * positions)
+            .max_dim(1)
+            .sub_scalar(1)
+            .clamp_min(0)
+            .reshape([batch])
+    }
+}
+
 impl<B: Backend> HfModule<B> for Gpt2Model<B> {
     fn import_options() -> ImportOptions {
         weights::import_options(weights::Head::Base)
@@ -540,5 +669,72 @@ impl<B: Backend> HfModule<B> for Gpt2LmHeadModel<B> {
 impl<B: Backend> HfModule<B> for Gpt2DoubleHeadsModel<B> {
     fn import_options() -> ImportOptions {
         weights::import_options(weights::Head::DoubleHeads)
+    }
+}
+
+impl<B: Backend> HfModule<B> for Gpt2ForSequenceClassification<B> {
+    fn import_options() -> ImportOptions {
+        weights::import_options(weights::Head::SequenceClassification)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::backend::Flex;
+
+    type B = Flex;
+
+    fn tiny() -> Gpt2Config {
+        Gpt2Config {
+            vocab_size: 50,
+            n_positions: 16,
+            n_embd: 16,
+            n_layer: 2,
+            n_head: 2,
+            initializer_range: 0.5,
+            pad_token_id: Some(49),
+            ..Gpt2Config::default()
+        }
+    }
+
+    #[test]
+    fn classification_labels_come_from_the_config() {
+        let json = r#"{"n_embd": 64, "n_head": 4, "n_layer": 2, "pad_token_id": 999,
+            "id2label": {"0": "negative", "1": "neutral", "2": "positive"}}"#;
+        let config: Gpt2Config = serde_json::from_str(json).unwrap();
+        assert_eq!((config.labels(), config.pad_token_id), (3, Some(999)));
+        assert_eq!(Gpt2Config::default().labels(), 2);
+        assert_eq!(config.with_num_labels(5).labels(), 5);
+    }
+
+    #[test]
+    fn sequence_classifier_reads_the_last_real_token() {
+        let device = Default::default();
+        let model = tiny()
+            .with_num_labels(3)
+            .init_sequence_classification::<B>(&device);
+        let ids = Tensor::<B, 2, Int>::from_ints([[3, 5, 7, 9, 11], [4, 6, 49, 49, 49]], &device);
+        let mask = Tensor::<B, 2, Int>::from_ints([[1, 1, 1, 1, 1], [1, 1, 0, 0, 0]], &device);
+        let positions = |m| {
+            model
+                .last_token_positions(ids.clone(), m)
+                .into_data()
+                .convert::<i64>()
+                .to_vec::<i64>()
+                .unwrap()
+        };
+        assert_eq!(positions(Some(mask.clone())), [4, 1]);
+        assert_eq!(positions(None), [4, 1]);
+        let all_pad = Tensor::<B, 2, Int>::from_ints([[49, 49]], &device);
+        let index = model.last_token_positions(all_pad, None).into_data();
+        assert_eq!(index.convert::<i64>().to_vec::<i64>().unwrap(), [0]);
+
+        let logits = model.forward(Gpt2Input::new(ids.clone()).with_attention_mask(mask));
+        assert_eq!(logits.dims(), [2, 3]);
+        // Row 1 alone, unpadded, gives the same logits.
+        let alone = model.forward(Gpt2Input::new(ids.narrow(0, 1, 1).narrow(1, 0, 2)));
+        let diff = (logits.narrow(0, 1, 1) - alone).abs().max().into_scalar();
+        assert!(diff < 1e-4, "{diff}");
     }
 }

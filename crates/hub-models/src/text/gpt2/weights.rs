@@ -7,7 +7,8 @@
 //!
 //! Layout: `Conv1D` weights are stored `[in, out]` and load unchanged into our
 //! [`super::block::Conv1D`] (burn-store's PyTorch adapter transposes only `Linear` weights); the
-//! multiple-choice head's `summary` is an `nn.Linear` and is transposed as usual.
+//! multiple-choice head's `summary` and the sequence classifier's `score` are `nn.Linear`s and
+//! are transposed as usual.
 //!
 //! Skipped tensors: the causal-mask buffers `attn.bias` / `attn.masked_bias` of older
 //! checkpoints, and `lm_head.weight`, a copy of `wte.weight` (the head is tied).
@@ -24,6 +25,8 @@ pub enum Head {
     LmHead,
     /// `GPT2DoubleHeadsModel`.
     DoubleHeads,
+    /// `GPT2ForSequenceClassification` (`score.weight`, an `nn.Linear` without bias).
+    SequenceClassification,
 }
 
 /// Regex `(pattern, replacement)` remaps from `transformers` keys to the paths of a model of
@@ -31,7 +34,7 @@ pub enum Head {
 pub fn remaps(head: Head) -> Vec<(&'static str, &'static str)> {
     match head {
         Head::Base => vec![(r"^transformer\.", "")],
-        Head::LmHead | Head::DoubleHeads => {
+        Head::LmHead | Head::DoubleHeads | Head::SequenceClassification => {
             vec![(r"^(wte|wpe|h|ln_f)\.", "transformer.$1.")]
         }
     }
@@ -42,7 +45,7 @@ pub fn remaps(head: Head) -> Vec<(&'static str, &'static str)> {
 pub fn ignored(head: Head) -> Vec<&'static str> {
     let mut ignored = vec![r"(^|\.)attn\.(bias|masked_bias)$", r"^lm_head\.weight$"];
     if head == Head::Base {
-        ignored.push(r"^multiple_choice_head\.");
+        ignored.extend([r"^multiple_choice_head\.", r"^score\."]);
     }
     ignored
 }
