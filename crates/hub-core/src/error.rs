@@ -17,6 +17,26 @@ pub enum Error {
         reason: String,
     },
 
+    /// A model id (`owner/name[@revision]`) could not be parsed.
+    #[error("invalid model id {input:?}: {reason} (expected name or owner/name, optionally @revision)")]
+    InvalidModelId {
+        /// The string as given.
+        input: String,
+        /// What was wrong with it.
+        reason: String,
+    },
+
+    /// A model id's files are not on its hub.
+    #[error("{model} has {files} at {url}: check the model id and revision (the files must be published for this model type)")]
+    ModelFilesMissing {
+        /// `id@revision`.
+        model: String,
+        /// What is missing.
+        files: String,
+        /// The model's base URL.
+        url: String,
+    },
+
     /// A manifest could not be parsed or failed validation.
     #[error("{file}:{line}:{column}: {message}")]
     Manifest {

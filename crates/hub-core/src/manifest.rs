@@ -10,6 +10,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::model_ids::ModelIds;
 
 /// The manifest format version this build reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -75,6 +76,10 @@ pub struct Entrypoint {
     /// Published weights by variant name (e.g. `IMAGENET1K_V1`).
     #[serde(default)]
     pub weights: BTreeMap<String, Weights>,
+    /// Weights named by any model id of a model-id hub, with an optional `@revision`
+    /// (see [`crate::model_ids`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_ids: Option<ModelIds>,
 }
 
 /// One published set of weights.
@@ -379,6 +384,9 @@ impl Manifest {
                     return Err(err(&here, format!("entrypoint {name} has several weights: say which is the default with `default_weights`")));
                 }
                 _ => {}
+            }
+            if let Some(ids) = &entry.model_ids {
+                ids.validate().map_err(|m| err(&format!("[entrypoints.{name}.model_ids]"), format!("entrypoint {name}: {m}")))?;
             }
             for (wname, w) in &entry.weights {
                 let at = format!("[entrypoints.{name}.weights.{wname}]");

@@ -220,3 +220,92 @@ fn github_zipball_with_unsafe_entries_is_not_installed() {
     assert!(matches!(err, Error::UnsafeArchive { .. }), "{err}");
     assert!(!root.path().join("repos/evil_repo").join(COMMIT).exists());
 }
+
+const MODEL_IDS: &str = r#"
+format = 1
+name = "acme/text"
+
+[entrypoints.model]
+architecture = "bert"
+task = "feature-extraction"
+default_weights = "tiny"
+
+[entrypoints.model.weights.tiny]
+url = "https://huggingface.co/tiny/resolve/main/model.safetensors"
+files."config.json" = { url = "https://huggingface.co/tiny/resolve/main/config.json" }
+
+[entrypoints.model.model_ids]
+url = "https://huggingface.co/{id}/resolve/{revision}/{file}"
+weights = ["model.safetensors", "pytorch_model.bin"]
+files = ["config.json"]
+one_of = [["tokenizer.json"], ["vocab.json", "merges.txt"], ["vocab.txt"]]
+"#;
+
+#[test]
+fn model_ids_resolve_through_the_template_with_fallbacks() {
+    use hub_core::{Manifest, WeightFormat, WeightsChoice};
+    let server = Server::start();
+    let m = Manifest::parse(MODEL_IDS, "hubconf.toml").unwrap();
+    let (_, ep) = m.entry("model").unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let mut o = options(root.path(), &server);
+    o.mirrors.push("https://huggingface.co/", server.url("/hf/")).unwrap();
+    let hub = Hub::new(o.clone()).unwrap();
+
+    // A listed name without a revision uses the listed URLs.
+    server.route("/hf/tiny/resolve/main/model.safetensors", b"listed".to_vec(), Behaviour::Ok);
+    server.route("/hf/tiny/resolve/main/config.json", b"{}".to_vec(), Behaviour::Ok);
+    let listed = ep.choose_weights("model", None, None).unwrap().unwrap();
+    assert!(matches!(listed, WeightsChoice::Listed("tiny", _)));
+    let f = hub.fetch_weights(&listed, true).unwrap();
+    assert_eq!(std::fs::read(f.checkpoint.unwrap()).unwrap(), b"listed");
+
+    // Any other id, at a commit: no safetensors (404) → pytorch_model.bin; no tokenizer.json →
+    // the second complete group.
+    let rev = "0123456789abcdef0123456789abcdef01234567";
+    let base = format!("/hf/acme/other/resolve/{rev}/");
+    server.route(&format!("{base}config.json"), b"{\"model_type\": \"bert\"}".to_vec(), Behaviour::Ok);
+    server.route(&format!("{base}pytorch_model.bin"), b"pickle".to_vec(), Behaviour::Ok);
+    server.route(&format!("{base}vocab.json"), b"{}".to_vec(), Behaviour::Ok);
+    server.route(&format!("{base}merges.txt"), b"#".to_vec(), Behaviour::Ok);
+    server.route(&format!("{base}vocab.txt"), b"[PAD]".to_vec(), Behaviour::Ok);
+    let choice = ep.choose_weights("model", Some("acme/other"), Some(rev)).unwrap().unwrap();
+    assert_eq!(choice.display_name(), format!("acme/other@{rev}"));
+    let f = hub.fetch_weights(&choice, true).unwrap();
+    assert_eq!(f.format, WeightFormat::Pytorch);
+    assert_eq!(std::fs::read(f.checkpoint.as_ref().unwrap()).unwrap(), b"pickle");
+    assert_eq!(f.files.keys().map(String::as_str).collect::<Vec<_>>(), ["config.json", "merges.txt", "vocab.json"]);
+    assert_eq!(server.hits(&format!("{base}vocab.txt")), 0, "a later group is not fetched");
+    // `@revision` in the name is the same as the revision option; both at once must agree.
+    let same = ep.choose_weights("model", Some(&format!("acme/other@{rev}")), None).unwrap().unwrap();
+    assert_eq!(same, choice);
+    assert!(ep.choose_weights("model", Some("acme/other@v1"), Some("v2")).is_err());
+    // A listed name with a revision goes through the template.
+    assert!(matches!(ep.choose_weights("model", Some("tiny"), Some("v1")).unwrap().unwrap(), WeightsChoice::Model(..)));
+
+    // Offline: what was fetched is served from the cache, with no request.
+    let mut off = o.clone();
+    off.offline = true;
+    let offline = Hub::new(off).unwrap();
+    let before = server.hits(&format!("{base}pytorch_model.bin"));
+    let f2 = offline.fetch_weights(&choice, true).unwrap();
+    assert_eq!(f2.checkpoint, f.checkpoint);
+    assert_eq!(server.hits(&format!("{base}pytorch_model.bin")), before);
+    // ... and a model never fetched is an offline error, not "not found".
+    let never = ep.choose_weights("model", Some("acme/never"), None).unwrap().unwrap();
+    assert!(matches!(offline.fetch_weights(&never, true), Err(Error::Offline { .. })));
+
+    // Online, a model without a checkpoint names the model and what is missing.
+    server.route("/hf/acme/empty/resolve/main/config.json", b"{}".to_vec(), Behaviour::Ok);
+    server.route("/hf/acme/empty/resolve/main/tokenizer.json", b"{}".to_vec(), Behaviour::Ok);
+    let empty = ep.choose_weights("model", Some("acme/empty"), None).unwrap().unwrap();
+    let e = hub.fetch_weights(&empty, true).unwrap_err();
+    assert!(matches!(e, Error::ModelFilesMissing { .. }), "{e}");
+    let msg = e.to_string();
+    assert!(msg.contains("acme/empty@main") && msg.contains("pytorch_model.bin"), "{msg}");
+    // A missing required file is the server's 404 for that URL.
+    let e = hub.fetch_weights(&never, false).unwrap_err();
+    assert!(matches!(e, Error::HttpStatus { status: 404, .. }), "{e}");
+    // Bad ids are refused before any request.
+    assert!(matches!(ep.choose_weights("model", Some("../x"), None), Err(Error::InvalidModelId { .. })));
+}
