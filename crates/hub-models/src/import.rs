@@ -67,6 +67,10 @@ pub struct ImportOptions {
     /// Regex patterns of file keys that are harmless when the model has no use for them
     /// (checked on the key after remapping); default: [`NUM_BATCHES_TRACKED`].
     pub ignore: Vec<String>,
+    /// Regex patterns of model parameters (PyTorch names) that the file may lack, e.g. a task
+    /// head on top of a pre-trained encoder: they keep their random initial values and are
+    /// listed in [`ImportReport::initialized`] instead of failing a strict load.
+    pub optional: Vec<String>,
 }
 
 impl Default for ImportOptions {
@@ -77,6 +81,7 @@ impl Default for ImportOptions {
             strip_prefix: Some("module.".to_string()),
             strict: true,
             ignore: vec![NUM_BATCHES_TRACKED.to_string()],
+            optional: Vec::new(),
         }
     }
 }
@@ -121,6 +126,13 @@ impl ImportOptions {
     /// Adds a regex pattern of file keys that may go unused without complaint.
     pub fn with_ignored(mut self, pattern: impl Into<String>) -> Self {
         self.ignore.push(pattern.into());
+        self
+    }
+
+    /// Adds a regex pattern of model parameters that may be missing from the file (see
+    /// [`Self::optional`]).
+    pub fn with_optional(mut self, pattern: impl Into<String>) -> Self {
+        self.optional.push(pattern.into());
         self
     }
 
@@ -217,6 +229,9 @@ pub struct ImportReport {
     pub mismatched: Vec<Mismatch>,
     /// Keys whose element type was converted to the parameter's, with the file's type.
     pub converted: Vec<(String, DType)>,
+    /// Parameters the file lacks that [`ImportOptions::optional`] allows: they keep their
+    /// random initial values (a new task head, say) and need training before use.
+    pub initialized: Vec<String>,
 }
 
 impl ImportReport {
@@ -394,8 +409,13 @@ fn key_remapper(options: &ImportOptions) -> Result<KeyRemapper, ImportError> {
 
 /// Compiled [`ImportOptions::ignore`] patterns.
 fn ignore_filter(options: &ImportOptions) -> Result<PathFilter, ImportError> {
+    pattern_filter(&options.ignore)
+}
+
+/// Compiled key patterns; an invalid one is an error naming it.
+fn pattern_filter(patterns: &[String]) -> Result<PathFilter, ImportError> {
     // PathFilter silently drops patterns that don't compile: compile them once more to report.
-    for pattern in &options.ignore {
+    for pattern in patterns {
         KeyRemapper::new()
             .add_pattern(pattern, "")
             .map_err(|e| ImportError::InvalidPattern {
@@ -403,7 +423,7 @@ fn ignore_filter(options: &ImportOptions) -> Result<PathFilter, ImportError> {
                 message: e.to_string(),
             })?;
     }
-    Ok(PathFilter::new().with_regexes(&options.ignore))
+    Ok(PathFilter::new().with_regexes(patterns))
 }
 
 /// One parameter of the model, as burn names it and as a PyTorch file would.
@@ -555,6 +575,7 @@ fn load_snapshots<B: Backend, M: Module<B>>(
     options: &ImportOptions,
 ) -> Result<(M, ImportReport), ImportError> {
     let ignore = ignore_filter(options)?;
+    let optional = pattern_filter(&options.optional)?;
     let mut report = ImportReport::default();
     let mut used: HashSet<&str> = HashSet::new();
     let mut to_apply: Vec<TensorSnapshot> = Vec::new();
@@ -566,7 +587,11 @@ fn load_snapshots<B: Backend, M: Module<B>>(
             .into_iter()
             .find_map(|key| file.get_key_value(key.as_str()));
         let Some((key, snapshot)) = found else {
-            report.missing.push(param.torch_path);
+            if optional.matches(&param.torch_path) {
+                report.initialized.push(param.torch_path);
+            } else {
+                report.missing.push(param.torch_path);
+            }
             continue;
         };
         used.insert(key.as_str());

@@ -35,11 +35,14 @@ pub struct LoadOptions {
     pub config: toml::Table,
     /// Hub settings; `None` reads the environment ([`HubOptions::from_env`]).
     pub hub: Option<HubOptions>,
+    /// Revision (branch, tag or commit) of a model id's files (entrypoints with `model_ids`);
+    /// the same as `weights = "id@revision"`.
+    pub revision: Option<String>,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions { weights: None, pretrained: true, checkpoint: None, checkpoint_key: None, config: toml::Table::new(), hub: None }
+        LoadOptions { weights: None, pretrained: true, checkpoint: None, checkpoint_key: None, config: toml::Table::new(), hub: None, revision: None }
     }
 }
 
@@ -59,6 +62,12 @@ impl LoadOptions {
     /// Loads a local checkpoint instead of the published weights.
     pub fn checkpoint(mut self, path: impl Into<PathBuf>) -> Self {
         self.checkpoint = Some(path.into());
+        self
+    }
+
+    /// Loads a model id's files at this revision (branch, tag or commit).
+    pub fn revision(mut self, revision: impl Into<String>) -> Self {
+        self.revision = Some(revision.into());
         self
     }
 
@@ -164,11 +173,15 @@ pub fn load_with<B: Backend>(hub: &Hub, spec: &RepoSpec, entry: &str, options: &
     let manifest = &repo.manifest;
     manifest.check_dependencies(&spec.to_string(), registry::provides)?;
     let (name, ep) = manifest.entry(entry)?;
+    if registry::find(&ep.architecture).is_some_and(|a| a.family.is_text()) {
+        return load_text(hub, spec, name, ep, options, device);
+    }
+    if let Some(r) = &options.revision {
+        return Err(hub_core::Error::InvalidModelId { input: r.clone(), reason: format!("entrypoint {name} publishes fixed files; a revision applies only to entrypoints that take model ids") }.into());
+    }
     // The weights fix the architecture's config even for a random initialisation.
-    // A local checkpoint replaces published weights, except for text models, whose weights
-    // also carry the config.json and tokenizer they need.
-    let entry_is_text = registry::find(&ep.architecture).is_some_and(|a| a.family.is_text());
-    let weights = if options.checkpoint.is_none() || entry_is_text { ep.weights(name, options.weights.as_deref())? } else { None };
+    // A local checkpoint replaces published weights.
+    let weights = if options.checkpoint.is_none() { ep.weights(name, options.weights.as_deref())? } else { None };
     let arch_id = ep.architecture_for(weights.map(|(_, w)| w));
     let architecture = registry::find(arch_id).ok_or_else(|| Error::UnknownArchitecture { architecture: arch_id.to_owned() })?;
     // The weights fix their config values; an override may only repeat them.
@@ -189,34 +202,8 @@ pub fn load_with<B: Backend>(hub: &Hub, spec: &RepoSpec, entry: &str, options: &
         }
     }
     config.extend(options.config.clone());
-    let mut tokenizer = None;
-    let mut model = if architecture.family.is_text() {
-        // Text models are configured by the config.json published with the weights.
-        let Some((wname, w)) = weights else {
-            return Err(Error::Config { entry: name.to_owned(), key: "weights".into(), message: "a text model needs weights that list config.json (and a tokenizer) under `files`".into() });
-        };
-        let file = |f: &str| w.files.get(f).map(|a| hub.fetch(a)).transpose();
-        let config_json = file("config.json")?.ok_or_else(|| Error::Config {
-            entry: name.to_owned(),
-            key: format!("weights.{wname}.files"),
-            message: "config.json is missing".into(),
-        })?;
-        tokenizer = Some(match (file("tokenizer.json")?, file("vocab.txt")?, file("vocab.json")?, file("merges.txt")?) {
-            (Some(t), ..) => TextTokenizer::from_file(t)?,
-            (None, Some(v), ..) => TextTokenizer::wordpiece(v, !wname.contains("-cased"))?,
-            (None, None, Some(v), Some(m)) => TextTokenizer::byte_level_bpe(v, m)?,
-            _ => {
-                return Err(Error::Config {
-                    entry: name.to_owned(),
-                    key: format!("weights.{wname}.files"),
-                    message: "no tokenizer: list tokenizer.json, vocab.txt, or vocab.json and merges.txt".into(),
-                })
-            }
-        });
-        architecture.build_text::<B>(&config_json, device)?
-    } else {
-        architecture.build_model::<B>(name, &config, device)?
-    };
+    let tokenizer = None;
+    let mut model = architecture.build_model::<B>(name, &config, device)?;
     let mut report = None;
     let preprocessing = ep.preprocessing_for(weights.map(|(_, w)| w));
     if let Some(path) = &options.checkpoint {
@@ -245,6 +232,92 @@ pub fn load_with<B: Backend>(hub: &Hub, spec: &RepoSpec, entry: &str, options: &
         report = Some(r);
     }
     finish(spec, name, ep, weights, options, architecture, model, report, tokenizer, preprocessing.as_ref(), device)
+}
+
+/// The parts of a Hugging Face `config.json` that choose the architecture and name the labels.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct HfHead {
+    model_type: Option<String>,
+    id2label: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// Loads a text entrypoint: its weights are a model id (listed in the manifest, or any id
+/// through the entrypoint's `model_ids`), whose `config.json` configures the model and picks
+/// BERT or GPT-2, and whose tokenizer files come along.
+fn load_text<B: Backend>(hub: &Hub, spec: &RepoSpec, name: &str, ep: &hub_core::Entrypoint, options: &LoadOptions, device: &B::Device) -> Result<Loaded<B>> {
+    let entry_arch = registry::find(&ep.architecture).ok_or_else(|| Error::UnknownArchitecture { architecture: ep.architecture.clone() })?;
+    let choice = ep.choose_weights(name, options.weights.as_deref(), options.revision.as_deref())?.ok_or_else(|| Error::Config {
+        entry: name.to_owned(),
+        key: "weights".into(),
+        message: "a text model needs a model id (e.g. bert-base-uncased) for its config.json and tokenizer".into(),
+    })?;
+    let tokenizer_only = entry_arch.family == registry::Family::Tokenizer;
+    // A local checkpoint replaces only the weights: config.json and the tokenizer still come
+    // from the model id.
+    let fetched = hub.fetch_weights(&choice, options.pretrained && options.checkpoint.is_none() && !tokenizer_only)?;
+    let missing = |what: &str| Error::Config { entry: name.to_owned(), key: format!("weights {}", fetched.name), message: format!("{what} is missing") };
+    let file = |f: &str| fetched.files.get(f);
+    let lowercase = !fetched.name.contains("-cased");
+    let tokenizer = match (file("tokenizer.json"), file("vocab.txt"), file("vocab.json"), file("merges.txt")) {
+        (Some(t), ..) => TextTokenizer::from_file(t)?,
+        (None, Some(v), ..) => TextTokenizer::wordpiece(v, lowercase)?,
+        (None, None, Some(v), Some(m)) => TextTokenizer::byte_level_bpe(v, m)?,
+        _ => return Err(missing("a tokenizer (tokenizer.json, vocab.txt, or vocab.json and merges.txt)")),
+    };
+    let mut loaded = Loaded {
+        repo: spec.clone(),
+        entry: name.to_owned(),
+        weights: Some(fetched.name.clone()),
+        checkpoint: options.checkpoint.clone(),
+        architecture: entry_arch,
+        model: Model::Tokenizer,
+        preprocess: Preprocess::imagenet(),
+        categories: Vec::new(),
+        report: None,
+        tokenizer: Some(tokenizer),
+        device: device.clone(),
+    };
+    if tokenizer_only {
+        return Ok(loaded);
+    }
+    let config_json = file("config.json").ok_or_else(|| missing("config.json"))?;
+    let head: HfHead = crate::text::read_config(config_json)?;
+    let base = match choice.listed().and_then(|w| w.architecture.as_deref()) {
+        Some(id) => registry::find(id).ok_or_else(|| Error::UnknownArchitecture { architecture: id.to_owned() })?,
+        None => entry_arch,
+    };
+    let architecture = base.for_model_type(name, head.model_type.as_deref())?;
+    let mut num_labels = None;
+    for (key, value) in &options.config {
+        match (key.as_str(), value.as_integer()) {
+            ("num_labels", Some(n)) if n > 0 => num_labels = Some(n as usize),
+            _ => return Err(Error::Config { entry: name.to_owned(), key: key.clone(), message: format!("text models take only num_labels = N (a positive integer) as a config override, got {key} = {value}") }),
+        }
+    }
+    let mut model = architecture.build_text::<B>(config_json, num_labels, device)?;
+    let source = match &options.checkpoint {
+        Some(path) if !path.is_file() => return Err(Error::NoCheckpoint { path: path.clone() }),
+        Some(path) => Some(path.clone()),
+        None => fetched.checkpoint.clone(),
+    };
+    if let Some(path) = source {
+        // Text models read safetensors or PyTorch files by the file's extension.
+        let (m, r) = model.load_pytorch(&architecture, &path, None)?;
+        model = m;
+        loaded.report = Some(r);
+    }
+    loaded.categories = match (num_labels, head.id2label) {
+        (None, Some(map)) => {
+            let mut labels: Vec<(usize, String)> = map.into_iter().filter_map(|(k, v)| Some((k.parse().ok()?, v))).collect();
+            labels.sort();
+            labels.into_iter().map(|(_, v)| v).collect()
+        }
+        _ => Vec::new(),
+    };
+    loaded.architecture = architecture;
+    loaded.model = model;
+    Ok(loaded)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -346,7 +419,7 @@ impl<B: Backend> Loaded<B> {
         }
     }
 
-    fn wrong_task(&self, operation: &'static str) -> Error {
+    pub(crate) fn wrong_task(&self, operation: &'static str) -> Error {
         Error::WrongTask { entry: self.entry.clone(), task: self.architecture.task.as_str().to_owned(), operation }
     }
 
@@ -368,7 +441,7 @@ impl<B: Backend> Loaded<B> {
         Ok(g.test(g.build_noise_data(n, seed, &self.device)))
     }
 
-    fn text(&self, operation: &'static str) -> Result<(&TextModel<B>, &TextTokenizer)> {
+    pub(crate) fn text(&self, operation: &'static str) -> Result<(&TextModel<B>, &TextTokenizer)> {
         match (&self.model, &self.tokenizer) {
             (Model::Text(m), Some(t)) => Ok((m, t)),
             _ => Err(self.wrong_task(operation)),
@@ -378,7 +451,9 @@ impl<B: Backend> Loaded<B> {
     /// For each `[MASK]` of `text` (in order), the `k` likeliest tokens (fill-mask models).
     pub fn fill_mask(&self, text: &str, k: usize) -> Result<Vec<Vec<TokenPrediction>>> {
         let (model, tok) = self.text("fill-mask")?;
-        let TextModel::BertMaskedLm(m) = model else { return Err(self.wrong_task("fill-mask")) };
+        if !matches!(model, TextModel::BertMaskedLm(_) | TextModel::BertPreTraining(_)) {
+            return Err(self.wrong_task("fill-mask"));
+        }
         let mask_id = tok.token_to_id("[MASK]").ok_or_else(|| Error::BadInput { entry: self.entry.clone(), message: "the tokenizer has no [MASK] token".into() })?;
         let batch = tok.encode_batch(&[text], &BatchOptions::new())?;
         let positions: Vec<usize> = batch.input_ids[0].iter().enumerate().filter(|(_, &id)| id == mask_id).map(|(i, _)| i).collect();
@@ -388,7 +463,11 @@ impl<B: Backend> Loaded<B> {
         let input = BertInput::new(batch.input_ids(&self.device))
             .with_attention_mask(batch.attention_mask(&self.device))
             .with_token_type_ids(batch.token_type_ids(&self.device));
-        let logits = m.forward(input);
+        let logits = match model {
+            TextModel::BertMaskedLm(m) => m.forward(input),
+            TextModel::BertPreTraining(m) => m.forward(input).prediction_logits,
+            _ => unreachable!("checked above"),
+        };
         let [_, _, vocab] = logits.dims();
         let mut out = Vec::new();
         for p in positions {
@@ -404,6 +483,11 @@ impl<B: Backend> Loaded<B> {
             );
         }
         Ok(out)
+    }
+
+    /// The tokenizer of a text model (or of a tokenizer entrypoint).
+    pub fn tokenizer(&self) -> Result<&TextTokenizer> {
+        self.tokenizer.as_ref().ok_or_else(|| self.wrong_task("tokenization"))
     }
 
     /// Mean-pooled, L2-normalised sentence embeddings (feature-extraction models).
@@ -455,6 +539,18 @@ impl<B: Backend> Loaded<B> {
             return Err(e.into());
         }
         Ok(tok.decode(&all, true)?)
+    }
+
+    /// Continues several prompts at once (text-generation models): one left-padded batch, so
+    /// each step costs one batched forward pass. Returns each prompt's generated text.
+    pub fn generate_texts(&self, prompts: &[&str], config: &GenerationConfig) -> Result<Vec<String>> {
+        let (model, tok) = self.text("text generation")?;
+        let TextModel::Gpt2LmHead(m) = model else { return Err(self.wrong_task("text generation")) };
+        let ids = prompts.iter().map(|p| tok.encode(p, false)).collect::<std::result::Result<Vec<_>, _>>()?;
+        // GPT-2 has no padding token: it pads with end-of-text, which the attention mask hides.
+        let pad = generation::CausalLm::<B>::eos_token_ids(m.as_ref()).first().copied().or_else(|| tok.pad_token_id()).unwrap_or(0);
+        let out = generation::generate_batch::<B, _>(m.as_ref(), &ids, pad, config, |_, _| true)?;
+        out.iter().map(|ids| Ok(tok.decode(ids, true)?)).collect()
     }
 
     /// Speech from text with a WaveGlow `vocoder` (Tacotron2 models): 22.05 kHz samples. The

@@ -12,8 +12,8 @@ use crate::import::{self, ImportOptions, ImportReport};
 use crate::gan::{dcgan, pgan, NoiseRng};
 use crate::segmentation;
 use crate::tts::{tacotron2, waveglow};
-use crate::text::bert::{BertConfig, BertForMaskedLm, BertModel};
-use crate::text::gpt2::{Gpt2Config, Gpt2LmHeadModel, Gpt2Model};
+use crate::text::bert::{self, BertConfig, BertForMaskedLm, BertModel};
+use crate::text::gpt2::{self, Gpt2Config, Gpt2LmHeadModel, Gpt2Model};
 use crate::text::HfModule;
 use crate::vision::{alexnet, densenet, efficientnet, googlenet, inception, mobilenet, resnet, shufflenet, squeezenet, vgg};
 
@@ -37,6 +37,20 @@ pub enum Task {
     TextToSpectrogram,
     /// Mel spectrogram in, audio out (WaveGlow).
     SpectrogramToAudio,
+    /// Text (or a text pair) in, one label out.
+    TextClassification,
+    /// Text in, a label per token out.
+    TokenClassification,
+    /// A question and a context in, the answer span out.
+    QuestionAnswering,
+    /// Two sentences in, whether the second follows the first out.
+    NextSentencePrediction,
+    /// A prompt and choices in, a score per choice out.
+    MultipleChoice,
+    /// BERT's pre-training heads: masked-token and next-sentence predictions.
+    PreTraining,
+    /// Text in, tokens and ids out (no model).
+    Tokenization,
 }
 
 impl Task {
@@ -51,9 +65,44 @@ impl Task {
             Task::SemanticSegmentation => "semantic-segmentation",
             Task::TextToSpectrogram => "text-to-spectrogram",
             Task::SpectrogramToAudio => "spectrogram-to-audio",
+            Task::TextClassification => "text-classification",
+            Task::TokenClassification => "token-classification",
+            Task::QuestionAnswering => "question-answering",
+            Task::NextSentencePrediction => "next-sentence-prediction",
+            Task::MultipleChoice => "multiple-choice",
+            Task::PreTraining => "pre-training",
+            Task::Tokenization => "tokenization",
         }
     }
 }
+
+/// The task of each text architecture that is not plain feature extraction.
+const TEXT_TASKS: &[(&str, Task)] = &[
+    ("bert_masked_lm", Task::FillMask),
+    ("bert_next_sentence", Task::NextSentencePrediction),
+    ("bert_pretraining", Task::PreTraining),
+    ("bert_sequence_classification", Task::TextClassification),
+    ("bert_multiple_choice", Task::MultipleChoice),
+    ("bert_question_answering", Task::QuestionAnswering),
+    ("bert_token_classification", Task::TokenClassification),
+    ("gpt2_lm_head", Task::TextGeneration),
+    ("gpt2_double_heads", Task::MultipleChoice),
+    ("gpt2_sequence_classification", Task::TextClassification),
+];
+
+/// Parameters of each text architecture's task head that a checkpoint may lack (a pre-trained
+/// encoder published without the head): they keep their random initialisation, as
+/// `transformers` does, and the load reports them ([`ImportReport::initialized`]).
+const NEW_HEAD_PARAMS: &[(&str, &[&str])] = &[
+    ("bert_next_sentence", &[r"^cls\.seq_relationship\.", r"^bert\.pooler\."]),
+    ("bert_pretraining", &[r"^cls\.seq_relationship\.", r"^bert\.pooler\."]),
+    ("bert_sequence_classification", &[r"^classifier\.", r"^bert\.pooler\."]),
+    ("bert_multiple_choice", &[r"^classifier\.", r"^bert\.pooler\."]),
+    ("bert_question_answering", &[r"^qa_outputs\."]),
+    ("bert_token_classification", &[r"^classifier\."]),
+    ("gpt2_double_heads", &[r"^multiple_choice_head\."]),
+    ("gpt2_sequence_classification", &[r"^score\."]),
+];
 
 /// A model family: one folder of `vision/` (or of the other task folders).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -95,6 +144,8 @@ pub enum Family {
     Tacotron2,
     /// NVIDIA's WaveGlow vocoder.
     WaveGlow,
+    /// Hugging Face tokenizers alone (WordPiece, byte-level BPE).
+    Tokenizer,
 }
 
 impl Family {
@@ -118,6 +169,7 @@ impl Family {
         Family::Segmentation,
         Family::Tacotron2,
         Family::WaveGlow,
+        Family::Tokenizer,
     ];
 
     /// The task of one of the family's architectures.
@@ -127,16 +179,24 @@ impl Family {
             Family::Segmentation => Task::SemanticSegmentation,
             Family::Tacotron2 => Task::TextToSpectrogram,
             Family::WaveGlow => Task::SpectrogramToAudio,
-            Family::Bert if id == "bert_masked_lm" => Task::FillMask,
-            Family::Gpt2 if id == "gpt2_lm_head" => Task::TextGeneration,
-            Family::Bert | Family::Gpt2 => Task::FeatureExtraction,
+            Family::Bert | Family::Gpt2 => TEXT_TASKS.iter().find(|(a, _)| *a == id).map_or(Task::FeatureExtraction, |(_, t)| *t),
+            Family::Tokenizer => Task::Tokenization,
             _ => Task::ImageClassification,
         }
     }
 
     /// Whether the family is configured by a Hugging Face `config.json` (not by manifest values).
     pub fn is_text(self) -> bool {
-        matches!(self, Family::Bert | Family::Gpt2)
+        matches!(self, Family::Bert | Family::Gpt2 | Family::Tokenizer)
+    }
+
+    /// The family of a Hugging Face `config.json` `model_type`.
+    pub fn from_model_type(model_type: &str) -> Option<Family> {
+        match model_type {
+            "bert" => Some(Family::Bert),
+            "gpt2" => Some(Family::Gpt2),
+            _ => None,
+        }
     }
 
     /// The architecture ids of the family.
@@ -155,8 +215,18 @@ impl Family {
             Family::EfficientNetLite => efficientnet::lite::VARIANTS,
             Family::Dcgan => dcgan::VARIANTS,
             Family::Pgan => pgan::VARIANTS,
-            Family::Bert => &["bert", "bert_masked_lm"],
-            Family::Gpt2 => &["gpt2", "gpt2_lm_head"],
+            Family::Bert => &[
+                "bert",
+                "bert_masked_lm",
+                "bert_next_sentence",
+                "bert_pretraining",
+                "bert_sequence_classification",
+                "bert_multiple_choice",
+                "bert_question_answering",
+                "bert_token_classification",
+            ],
+            Family::Gpt2 => &["gpt2", "gpt2_lm_head", "gpt2_double_heads", "gpt2_sequence_classification"],
+            Family::Tokenizer => &["tokenizer"],
             Family::Segmentation => segmentation::VARIANTS,
             Family::Tacotron2 => tacotron2::VARIANTS,
             Family::WaveGlow => waveglow::VARIANTS,
@@ -179,7 +249,7 @@ impl Family {
             Family::EfficientNetLite => efficientnet::weights::lite_remaps(),
             // The generators' remaps depend on the variant, the text models' on the head: see
             // `Model::load_pytorch`.
-            Family::Dcgan | Family::Pgan | Family::Bert | Family::Gpt2 => Vec::new(),
+            Family::Dcgan | Family::Pgan | Family::Bert | Family::Gpt2 | Family::Tokenizer => Vec::new(),
             Family::Segmentation => segmentation::weights::remaps(),
             Family::Tacotron2 => tacotron2::weights::remaps(),
             Family::WaveGlow => waveglow::weights::remaps(),
@@ -207,6 +277,7 @@ impl Family {
             Family::Segmentation => "Long et al. 2014 (FCN), Chen et al. 2017 (DeepLabV3), Howard et al. 2019 (LR-ASPP); torchvision/models/segmentation",
             Family::Tacotron2 => "Shen et al. 2017, https://arxiv.org/abs/1712.05884; NVIDIA/DeepLearningExamples PyTorch/SpeechSynthesis/Tacotron2/tacotron2",
             Family::WaveGlow => "Prenger et al. 2018, https://arxiv.org/abs/1811.00002; NVIDIA/DeepLearningExamples PyTorch/SpeechSynthesis/Tacotron2/waveglow",
+            Family::Tokenizer => "Hugging Face tokenizers (WordPiece, byte-level BPE); transformers AutoTokenizer",
         }
     }
 }
@@ -247,6 +318,13 @@ impl Architecture {
             Task::TextToSpectrogram => "infer(sequence: Tensor<B, 2, Int> [1, symbols], dropout masks) -> Tacotron2Output { mel, mel_postnet [1, 80, frames], gate, alignments }\n  hub run --text \"...\" --vocoder nvidia_waveglow --out speech.wav synthesizes 22.05 kHz audio".to_owned(),
             Task::SpectrogramToAudio => "infer(mel: Tensor<B, 3> [1, 80, frames], sigma, noise) -> Tensor<B, 2> [1, frames * 256] audio at 22.05 kHz".to_owned(),
             Task::FeatureExtraction => "forward(input [batch, seq] token ids + attention mask) -> hidden states [batch, seq, hidden]\n  hub run --text A --text B prints mean-pooled, L2-normalised sentence embeddings and their cosine similarities".to_owned(),
+            Task::TextClassification => "forward(input [batch, seq] token ids + attention mask (+ token types)) -> Tensor<B, 2> [batch, num_labels] logits\n  hub run --text TEXT [--text-pair TEXT] prints the labels (config.json id2label) with probabilities".to_owned(),
+            Task::TokenClassification => "forward(input [batch, seq]) -> Tensor<B, 3> [batch, seq, num_labels] logits\n  hub run --text TEXT prints a label per token".to_owned(),
+            Task::QuestionAnswering => "forward(input [batch, seq] question + context pair) -> SpanLogits { start_logits, end_logits [batch, seq] }\n  hub run --question Q --context C prints the likeliest answer span of the context".to_owned(),
+            Task::NextSentencePrediction => "forward(input [batch, seq] sentence pair) -> Tensor<B, 2> [batch, 2] logits (index 0: B follows A)\n  hub run --text A --text-pair B prints the probability that B follows A".to_owned(),
+            Task::MultipleChoice => "forward(input_ids [batch, choices, seq], ...) -> Tensor<B, 2> [batch, choices] logits\n  hub run --text PROMPT --choice A --choice B ... prints a probability per choice".to_owned(),
+            Task::PreTraining => "forward(input [batch, seq]) -> { prediction_logits [batch, seq, vocab], seq_relationship_logits [batch, 2] }\n  hub run --text \"... [MASK] ...\" [--text-pair B] fills the masks (and scores B following A)".to_owned(),
+            Task::Tokenization => "tokenizer: encode(text[, pair]) -> token ids, tokens, attention mask, token types; decode(ids) -> text\n  hub run --text TEXT [--text-pair TEXT] prints the tokens and ids".to_owned(),
         }
     }
 
@@ -302,7 +380,7 @@ impl Architecture {
                 reject_keys(entry, config, &[])?;
                 Ok(Model::WaveGlow(Box::new(waveglow::config(id).ok_or_else(missing)?.init(device))))
             }
-            Family::Bert | Family::Gpt2 => Err(Error::Config {
+            Family::Bert | Family::Gpt2 | Family::Tokenizer => Err(Error::Config {
                 entry: entry.to_owned(),
                 key: "config.json".into(),
                 message: format!("{} is configured by a Hugging Face config.json: the weights must list it under `files`", self.id),
@@ -311,15 +389,70 @@ impl Architecture {
         }
     }
 
-    /// Builds a text model with random weights from a Hugging Face `config.json`.
-    pub fn build_text<B: Backend>(&self, config_json: &Path, device: &B::Device) -> Result<Model<B>> {
+    /// The architecture to build for a model whose `config.json` names `model_type`: this one
+    /// when the families agree (or the file names none, as 2019 configs), else the architecture
+    /// of the same task in the model type's family (`modelForSequenceClassification gpt2`).
+    pub fn for_model_type(&self, entry: &str, model_type: Option<&str>) -> Result<Architecture> {
+        let Some(model_type) = model_type else { return Ok(*self) };
+        let bad = |message: String| Error::Config { entry: entry.to_owned(), key: "config.json model_type".into(), message };
+        let family = Family::from_model_type(model_type)
+            .ok_or_else(|| bad(format!("{model_type:?} is not a model type hub implements (bert, gpt2)")))?;
+        if family == self.family || self.family == Family::Tokenizer {
+            return Ok(*self);
+        }
+        architectures().find(|a| a.family == family && a.task == self.task).ok_or_else(|| {
+            let tasks: Vec<&str> = architectures().filter(|a| a.family == family).map(|a| a.task.as_str()).collect();
+            bad(format!("hub has no {} head for {model_type} (it has: {})", self.task.as_str(), tasks.join(", ")))
+        })
+    }
+
+    /// Builds a text model with random weights from a Hugging Face `config.json`;
+    /// `num_labels` overrides the classification heads' label count.
+    pub fn build_text<B: Backend>(&self, config_json: &Path, num_labels: Option<usize>, device: &B::Device) -> Result<Model<B>> {
+        if self.family == Family::Tokenizer {
+            return Ok(Model::Tokenizer);
+        }
+        let bert = || -> Result<BertConfig> {
+            let c = BertConfig::from_file(config_json)?;
+            Ok(match num_labels {
+                Some(n) => c.with_num_labels(n),
+                None => c,
+            })
+        };
+        let gpt2 = || -> Result<Gpt2Config> {
+            let c = Gpt2Config::from_file(config_json)?;
+            Ok(match num_labels {
+                Some(n) => c.with_num_labels(n),
+                None => c,
+            })
+        };
         Ok(Model::Text(match self.id {
-            "bert" => TextModel::Bert(Box::new(BertConfig::from_file(config_json)?.init(device))),
-            "bert_masked_lm" => TextModel::BertMaskedLm(Box::new(BertConfig::from_file(config_json)?.init_masked_lm(device))),
-            "gpt2" => TextModel::Gpt2(Box::new(Gpt2Config::from_file(config_json)?.init(device))),
-            "gpt2_lm_head" => TextModel::Gpt2LmHead(Box::new(Gpt2Config::from_file(config_json)?.init_lm_head(device))),
+            "bert" => TextModel::Bert(Box::new(bert()?.init(device))),
+            "bert_masked_lm" => TextModel::BertMaskedLm(Box::new(bert()?.init_masked_lm(device))),
+            "bert_next_sentence" => TextModel::BertNextSentence(Box::new(bert()?.init_next_sentence(device))),
+            "bert_pretraining" => TextModel::BertPreTraining(Box::new(bert()?.init_pretraining(device))),
+            "bert_sequence_classification" => TextModel::BertSequenceClassification(Box::new(bert()?.init_sequence_classification(device))),
+            "bert_multiple_choice" => TextModel::BertMultipleChoice(Box::new(bert()?.init_multiple_choice(device))),
+            "bert_question_answering" => TextModel::BertQuestionAnswering(Box::new(bert()?.init_question_answering(device))),
+            "bert_token_classification" => TextModel::BertTokenClassification(Box::new(bert()?.init_token_classification(device))),
+            "gpt2" => TextModel::Gpt2(Box::new(gpt2()?.init(device))),
+            "gpt2_lm_head" => TextModel::Gpt2LmHead(Box::new(gpt2()?.init_lm_head(device))),
+            "gpt2_double_heads" => TextModel::Gpt2DoubleHeads(Box::new(gpt2()?.init_double_heads(device))),
+            "gpt2_sequence_classification" => TextModel::Gpt2SequenceClassification(Box::new(gpt2()?.init_sequence_classification(device))),
             other => return Err(Error::UnknownArchitecture { architecture: other.to_owned() }),
         }))
+    }
+
+    /// The import options of a text architecture: its family's key names, plus the task-head
+    /// parameters a pre-trained encoder checkpoint may lack.
+    fn text_import_options<B: Backend, M: HfModule<B>>(&self) -> ImportOptions {
+        let mut options = M::import_options();
+        for (_, patterns) in NEW_HEAD_PARAMS.iter().filter(|(id, _)| *id == self.id) {
+            for p in *patterns {
+                options = options.with_optional(*p);
+            }
+        }
+        options
     }
 
     /// Builds an image classifier with random weights.
@@ -351,7 +484,7 @@ impl Architecture {
             Family::EfficientNetLite => {
                 ImageClassifier::EfficientNetLite(Box::new(efficientnet::lite::config(id).ok_or_else(missing)?.with_num_classes(n).init(device)))
             }
-            Family::Dcgan | Family::Pgan | Family::Bert | Family::Gpt2 | Family::Segmentation | Family::Tacotron2 | Family::WaveGlow => {
+            Family::Dcgan | Family::Pgan | Family::Bert | Family::Gpt2 | Family::Tokenizer | Family::Segmentation | Family::Tacotron2 | Family::WaveGlow => {
                 return Err(Error::WrongTask { entry: id.to_owned(), task: self.task.as_str().to_owned(), operation: "building a classifier" })
             }
         })
@@ -440,34 +573,49 @@ pub enum Model<B: Backend> {
     Tacotron2(Box<tacotron2::Tacotron2<B>>),
     /// WaveGlow (mel spectrogram to audio).
     WaveGlow(Box<waveglow::WaveGlow<B>>),
+    /// No module: a tokenizer entrypoint (the tokenizer is in `Loaded::tokenizer`).
+    Tokenizer,
 }
 
-/// A text model (BERT or GPT-2, with or without a head).
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum TextModel<B: Backend> {
-    /// The BERT encoder with pooler.
-    Bert(Box<BertModel<B>>),
-    /// BERT with the masked-language-model head.
-    BertMaskedLm(Box<BertForMaskedLm<B>>),
-    /// The GPT-2 decoder stack.
-    Gpt2(Box<Gpt2Model<B>>),
-    /// GPT-2 with its tied language-model head.
-    Gpt2LmHead(Box<Gpt2LmHeadModel<B>>),
-}
-
-impl<B: Backend> TextModel<B> {
-    fn load_weights(self, path: &Path) -> Result<(Self, ImportReport)> {
-        fn go<B: Backend, M: HfModule<B>>(m: Box<M>, path: &Path) -> Result<(Box<M>, ImportReport)> {
-            boxed(m, |m| Ok(m.load_weights(path)?))
+macro_rules! text_models {
+    ($($variant:ident($($path:tt)+)),* $(,)?) => {
+        /// A text model (BERT or GPT-2, with or without a head).
+        #[derive(Debug)]
+        #[non_exhaustive]
+        pub enum TextModel<B: Backend> {
+            $(
+                #[doc = concat!("A `", stringify!($($path)+), "`.")]
+                $variant(Box<$($path)+<B>>),
+            )*
         }
-        Ok(match self {
-            TextModel::Bert(m) => go(m, path).map(|(m, r)| (TextModel::Bert(m), r))?,
-            TextModel::BertMaskedLm(m) => go(m, path).map(|(m, r)| (TextModel::BertMaskedLm(m), r))?,
-            TextModel::Gpt2(m) => go(m, path).map(|(m, r)| (TextModel::Gpt2(m), r))?,
-            TextModel::Gpt2LmHead(m) => go(m, path).map(|(m, r)| (TextModel::Gpt2LmHead(m), r))?,
-        })
-    }
+
+        impl<B: Backend> TextModel<B> {
+            fn load_weights(self, architecture: &Architecture, path: &Path) -> Result<(Self, ImportReport)> {
+                Ok(match self {
+                    $(TextModel::$variant(m) => {
+                        let options = architecture.text_import_options::<B, $($path)+<B>>();
+                        let (m, r) = boxed(m, |m| Ok(m.load_weights_with(path, &options)?))?;
+                        (TextModel::$variant(m), r)
+                    })*
+                })
+            }
+        }
+    };
+}
+
+text_models! {
+    Bert(BertModel),
+    BertMaskedLm(BertForMaskedLm),
+    BertNextSentence(bert::BertForNextSentencePrediction),
+    BertPreTraining(bert::BertForPreTraining),
+    BertSequenceClassification(bert::BertForSequenceClassification),
+    BertMultipleChoice(bert::BertForMultipleChoice),
+    BertQuestionAnswering(bert::BertForQuestionAnswering),
+    BertTokenClassification(bert::BertForTokenClassification),
+    Gpt2(Gpt2Model),
+    Gpt2LmHead(Gpt2LmHeadModel),
+    Gpt2DoubleHeads(gpt2::Gpt2DoubleHeadsModel),
+    Gpt2SequenceClassification(gpt2::Gpt2ForSequenceClassification),
 }
 
 /// An image generator (GAN).
@@ -526,9 +674,10 @@ impl<B: Backend> Model<B> {
                 (Model::Generator(Generator::Dcgan(m)), r)
             }
             Model::Text(m) => {
-                let (m, r) = m.load_weights(path)?;
+                let (m, r) = m.load_weights(architecture, path)?;
                 (Model::Text(m), r)
             }
+            Model::Tokenizer => (Model::Tokenizer, ImportReport::default()),
             Model::Tacotron2(m) => {
                 let (m, r) = boxed(m, |m| Ok(import::load_pytorch::<B, _>(m, path, &tacotron2::weights::import_options())?))?;
                 (Model::Tacotron2(m), r)
@@ -563,7 +712,7 @@ impl<B: Backend> Model<B> {
     /// Loads a safetensors file (classifiers and text models).
     pub fn load_safetensors(self, architecture: &Architecture, path: &Path) -> Result<(Self, ImportReport)> {
         match self {
-            Model::Text(m) => m.load_weights(path).map(|(m, r)| (Model::Text(m), r)),
+            Model::Text(m) => m.load_weights(architecture, path).map(|(m, r)| (Model::Text(m), r)),
             Model::Classifier(m) => {
                 let (m, r) = m.load_safetensors(path, &ImportOptions::new().with_remaps(architecture.family.remaps()))?;
                 Ok((Model::Classifier(m), r))

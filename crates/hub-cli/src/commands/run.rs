@@ -10,6 +10,8 @@ use serde_json::json;
 use crate::output::table;
 use crate::Global;
 
+mod text;
+
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// owner/repo[:ref], a base URL, or a local directory.
@@ -19,12 +21,29 @@ pub struct Args {
     /// Weight variant as a positional argument (e.g. a Hugging Face model id: bert-base-uncased).
     #[arg(value_name = "WEIGHTS", conflicts_with = "weights")]
     weights_pos: Option<String>,
-    /// Text input (fill-mask: with [MASK] tokens; feature extraction: one or more sentences).
+    /// Text input (fill-mask: with [MASK] tokens; feature extraction: one or more sentences;
+    /// classification, tagging, tokenization: one or more texts; multiple choice: the prompt).
     #[arg(long = "text", num_args = 1..)]
     texts: Vec<String>,
-    /// Text generation: the prompt.
+    /// The second text of a pair, one per --text (sentence-pair classification, next-sentence
+    /// prediction, tokenization).
+    #[arg(long = "text-pair", num_args = 1..)]
+    text_pairs: Vec<String>,
+    /// Question answering: the question.
+    #[arg(long, requires = "context")]
+    question: Option<String>,
+    /// Question answering: the text holding the answer.
+    #[arg(long, requires = "question")]
+    context: Option<String>,
+    /// Multiple choice: a possible continuation of --text (two or more).
+    #[arg(long = "choice", num_args = 1..)]
+    choices: Vec<String>,
+    /// Text generation: the prompt (several: generated together in one batch).
+    #[arg(long = "prompt", num_args = 1..)]
+    prompts: Vec<String>,
+    /// Revision (branch, tag or commit) of a model id's files, e.g. a commit hash to pin them.
     #[arg(long)]
-    prompt: Option<String>,
+    revision: Option<String>,
     /// Text generation: how many tokens to generate at most.
     #[arg(long, default_value_t = 40)]
     max_new_tokens: usize,
@@ -135,6 +154,7 @@ fn run_on<B: Backend>(args: &Args, global: &Global, device: &B::Device) -> anyho
     options.pretrained = !args.random_init;
     options.checkpoint = args.checkpoint.clone();
     options.checkpoint_key = args.checkpoint_key.clone();
+    options.revision = args.revision.clone();
     if let Some(steps) = args.max_decoder_steps {
         options.config.insert("max_decoder_steps".into(), toml::Value::Integer(steps as i64));
     }
@@ -143,6 +163,15 @@ fn run_on<B: Backend>(args: &Args, global: &Global, device: &B::Device) -> anyho
         options.config.extend(table);
     }
     let model: Loaded<B> = load_with(&hub, &args.repo, &args.entry, &options, device)?;
+    if let Some(report) = model.report.as_ref().filter(|r| !r.initialized.is_empty()) {
+        let from = model.weights.clone().or_else(|| model.checkpoint.as_ref().map(|p| p.display().to_string())).unwrap_or_default();
+        eprintln!(
+            "warning: {from} has no weights for {} ({}): they are randomly initialised (--seed {}), so the outputs are not meaningful until the model is fine-tuned",
+            report.initialized.len(),
+            report.initialized.join(", "),
+            args.seed
+        );
+    }
     if model.architecture.task == hub_models::registry::Task::TextToSpectrogram {
         let mut vocoder_options = LoadOptions::default();
         vocoder_options.pretrained = !args.random_init;
@@ -156,6 +185,9 @@ fn run_on<B: Backend>(args: &Args, global: &Global, device: &B::Device) -> anyho
         Task::TextGeneration => generate_text(args, &model),
         Task::FeatureExtraction => embed(args, &model),
         Task::SemanticSegmentation => segment(args, &model),
+        Task::TextClassification | Task::TokenClassification | Task::QuestionAnswering | Task::NextSentencePrediction | Task::MultipleChoice | Task::PreTraining | Task::Tokenization => {
+            text::run(args, &model)
+        }
         _ => classify(args, &model, device),
     }
 }
@@ -250,22 +282,44 @@ fn embed<B: Backend>(args: &Args, model: &Loaded<B>) -> anyhow::Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
-fn generate_text<B: Backend>(args: &Args, model: &Loaded<B>) -> anyhow::Result<ExitCode> {
-    use std::io::Write;
-    let Some(prompt) = &args.prompt else { anyhow::bail!("{} continues text: give --prompt \"...\"", model.entry) };
+fn generation_config(args: &Args) -> hub_models::text::generation::GenerationConfig {
+    use hub_models::text::generation::GenerationConfig;
     let sampling = args.temperature.is_some() || args.sample_top_k.is_some() || args.top_p.is_some();
     let mut config = if sampling {
-        let mut c = hub_models::text::generation::GenerationConfig::sampling(args.max_new_tokens, args.seed)
-            .with_temperature(args.temperature.unwrap_or(1.0))
-            .with_top_p(args.top_p.unwrap_or(1.0));
+        let mut c = GenerationConfig::sampling(args.max_new_tokens, args.seed).with_temperature(args.temperature.unwrap_or(1.0)).with_top_p(args.top_p.unwrap_or(1.0));
         if args.sample_top_k.is_some() {
             c = c.with_top_k(args.sample_top_k);
         }
         c
     } else {
-        hub_models::text::generation::GenerationConfig::greedy(args.max_new_tokens)
+        GenerationConfig::greedy(args.max_new_tokens)
     };
     config.seed = args.seed;
+    config
+}
+
+fn generate_batch<B: Backend>(args: &Args, model: &Loaded<B>, config: &hub_models::text::generation::GenerationConfig) -> anyhow::Result<ExitCode> {
+    let prompts: Vec<&str> = args.prompts.iter().map(String::as_str).collect();
+    let texts = model.generate_texts(&prompts, config)?;
+    if args.json {
+        let items: Vec<_> = prompts.iter().zip(&texts).map(|(p, t)| json!({ "prompt": p, "generated": t })).collect();
+        super::print_json(&json!({ "repo": args.repo.to_string(), "entry": model.entry, "weights": model.weights, "device": args.device.name(), "results": items, "sampling": config.do_sample, "seed": args.seed }))?;
+    } else {
+        for (p, t) in prompts.iter().zip(&texts) {
+            println!("{p}{t}\n");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn generate_text<B: Backend>(args: &Args, model: &Loaded<B>) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    let config = generation_config(args);
+    let sampling = config.do_sample;
+    let [prompt] = args.prompts.as_slice() else {
+        anyhow::ensure!(!args.prompts.is_empty(), "{} continues text: give --prompt \"...\"", model.entry);
+        return generate_batch(args, model, &config);
+    };
     let stream = !args.json;
     if stream {
         print!("{prompt}");

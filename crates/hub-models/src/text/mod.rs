@@ -10,6 +10,7 @@
 pub mod bert;
 pub mod generation;
 pub mod gpt2;
+pub mod pipeline;
 pub mod tokenizer;
 
 use std::fs;

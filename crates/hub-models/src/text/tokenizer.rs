@@ -177,6 +177,23 @@ impl Batch {
     }
 }
 
+/// One encoded text or text pair, with what maps tokens back to the text.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Encoded {
+    /// Token ids, special tokens included.
+    pub ids: Vec<u32>,
+    /// The tokens as strings.
+    pub tokens: Vec<String>,
+    /// Segment ids (0 first text, 1 second).
+    pub type_ids: Vec<u32>,
+    /// Byte range of each token in its text (`(0, 0)` for special tokens).
+    pub offsets: Vec<(usize, usize)>,
+    /// `true` for special tokens (`[CLS]`, `[SEP]`, ...).
+    pub special: Vec<bool>,
+    /// Which text each token comes from (0 or 1; `None` for special tokens).
+    pub sequence: Vec<Option<usize>>,
+}
+
 /// A text tokenizer (a `tokenizers::Tokenizer` and the padding token to batch with).
 #[derive(Debug, Clone)]
 pub struct TextTokenizer {
@@ -338,6 +355,22 @@ impl TextTokenizer {
     /// The token ids of `text`.
     pub fn encode(&self, text: &str, add_special_tokens: bool) -> Result<Vec<u32>, TokenizerError> {
         Ok(self.encoding(text, add_special_tokens)?.get_ids().to_vec())
+    }
+
+    /// Encodes `text` (and `pair`) with special tokens, keeping tokens, offsets and segments.
+    pub fn encode_detailed(&self, text: &str, pair: Option<&str>) -> Result<Encoded, TokenizerError> {
+        let e = match pair {
+            Some(b) => self.encoding((text, b), true)?,
+            None => self.encoding(text, true)?,
+        };
+        Ok(Encoded {
+            ids: e.get_ids().to_vec(),
+            tokens: e.get_tokens().to_vec(),
+            type_ids: e.get_type_ids().to_vec(),
+            offsets: e.get_offsets().to_vec(),
+            special: e.get_special_tokens_mask().iter().map(|&m| m == 1).collect(),
+            sequence: e.get_sequence_ids(),
+        })
     }
 
     /// The tokens (strings) of `text`, for inspection.

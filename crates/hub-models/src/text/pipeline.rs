@@ -1,0 +1,202 @@
+//! Text-task pipelines on a [`Loaded`] text model: sequence classification, token
+//! classification, extractive question answering, next-sentence prediction and multiple choice.
+//! Each takes plain text, tokenizes it with the model's tokenizer, runs the model and maps the
+//! logits back to labels, tokens or text spans.
+
+use burn::prelude::*;
+use burn::tensor::TensorData;
+
+use crate::error::{Error, Result};
+use crate::load::{Loaded, Prediction};
+use crate::registry::TextModel;
+use crate::text::bert::BertInput;
+use crate::text::gpt2::Gpt2Input;
+use crate::text::tokenizer::{BatchOptions, Encoded};
+
+/// One token's predicted label (token classification).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TokenTag {
+    /// The token as the tokenizer writes it (`##ing` for a WordPiece continuation).
+    pub token: String,
+    /// Byte range of the token in the text.
+    pub start: usize,
+    /// End of the byte range (exclusive).
+    pub end: usize,
+    /// Label index.
+    pub index: usize,
+    /// Label name (config.json `id2label`, else `LABEL_i`).
+    pub label: String,
+    /// Softmax probability of the label.
+    pub probability: f32,
+}
+
+/// The answer span of extractive question answering.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Answer {
+    /// The answer, a slice of the context.
+    pub answer: String,
+    /// Byte range of the answer in the context.
+    pub start: usize,
+    /// End of the byte range (exclusive).
+    pub end: usize,
+    /// First and last token of the span (indices into the encoded pair).
+    pub tokens: (usize, usize),
+    /// `p_start · p_end`, with both softmaxes taken over the context's tokens only.
+    pub score: f64,
+}
+
+/// The longest answer, in tokens, that [`Loaded::answer`] considers (the `transformers`
+/// question-answering pipeline's `max_answer_len` default).
+pub const MAX_ANSWER_TOKENS: usize = 15;
+
+fn softmax(logits: &[f32]) -> Vec<f64> {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let exp: Vec<f64> = logits.iter().map(|&x| f64::from(x - max).exp()).collect();
+    let sum: f64 = exp.iter().sum();
+    exp.into_iter().map(|e| e / sum).collect()
+}
+
+fn to_vec<B: Backend, const D: usize>(t: Tensor<B, D>) -> Result<Vec<f32>> {
+    t.into_data().convert::<f32>().to_vec::<f32>().map_err(|e| Error::BadInput { entry: String::new(), message: format!("reading the logits: {e:?}") })
+}
+
+fn ids_tensor<B: Backend>(rows: &[&[u32]], device: &B::Device) -> Tensor<B, 2, Int> {
+    let len = rows.first().map_or(0, |r| r.len());
+    let data: Vec<i64> = rows.iter().flat_map(|r| r.iter().map(|&x| i64::from(x))).collect();
+    Tensor::from_data(TensorData::new(data, [rows.len(), len]), device)
+}
+
+impl<B: Backend> Loaded<B> {
+    fn bad_input(&self, message: impl Into<String>) -> Error {
+        Error::BadInput { entry: self.entry.clone(), message: message.into() }
+    }
+
+    fn label(&self, index: usize) -> String {
+        self.categories.get(index).cloned().unwrap_or_else(|| format!("LABEL_{index}"))
+    }
+
+    fn bert_input(&self, e: &Encoded) -> BertInput<B> {
+        BertInput::new(ids_tensor(&[&e.ids], &self.device))
+            .with_token_type_ids(ids_tensor(&[&e.type_ids], &self.device))
+            .with_attention_mask(ids_tensor(&[&vec![1; e.ids.len()]], &self.device))
+    }
+
+    /// Labels of `text` (and `pair`, for sentence-pair classifiers) with their probabilities,
+    /// the `k` likeliest first (text-classification models).
+    pub fn classify_text(&self, text: &str, pair: Option<&str>, k: usize) -> Result<Vec<Prediction>> {
+        let (model, tok) = self.text("text classification")?;
+        let logits = match model {
+            TextModel::BertSequenceClassification(m) => m.forward(self.bert_input(&tok.encode_detailed(text, pair)?)),
+            TextModel::Gpt2SequenceClassification(m) => {
+                if pair.is_some() {
+                    return Err(self.bad_input("GPT-2 classifies one text: join the pair into one --text"));
+                }
+                let ids = tok.encode(text, false)?;
+                if ids.is_empty() {
+                    return Err(self.bad_input("the text is empty"));
+                }
+                m.forward(Gpt2Input::new(ids_tensor(&[&ids], &self.device)))
+            }
+            _ => return Err(self.wrong_task("text classification")),
+        };
+        let probs = softmax(&to_vec(logits)?);
+        let mut order: Vec<usize> = (0..probs.len()).collect();
+        order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]));
+        Ok(order.into_iter().take(k).map(|i| Prediction { index: i, label: self.label(i), probability: probs[i] as f32 }).collect())
+    }
+
+    /// The likeliest label of every token of `text`, special tokens left out
+    /// (token-classification models).
+    pub fn tag_tokens(&self, text: &str) -> Result<Vec<TokenTag>> {
+        let (model, tok) = self.text("token classification")?;
+        let TextModel::BertTokenClassification(m) = model else { return Err(self.wrong_task("token classification")) };
+        let e = tok.encode_detailed(text, None)?;
+        let logits = m.forward(self.bert_input(&e));
+        let [_, seq, labels] = logits.dims();
+        let values = to_vec(logits)?;
+        Ok((0..seq)
+            .filter(|&i| !e.special[i])
+            .map(|i| {
+                let p = softmax(&values[i * labels..(i + 1) * labels]);
+                let best = (0..labels).fold(0, |b, j| if p[j] > p[b] { j } else { b });
+                TokenTag { token: e.tokens[i].clone(), start: e.offsets[i].0, end: e.offsets[i].1, index: best, label: self.label(best), probability: p[best] as f32 }
+            })
+            .collect())
+    }
+
+    /// The answer to `question` in `context` (extractive question-answering models): the span
+    /// of at most [`MAX_ANSWER_TOKENS`] context tokens maximising `p_start · p_end`.
+    pub fn answer(&self, question: &str, context: &str) -> Result<Answer> {
+        let (model, tok) = self.text("question answering")?;
+        let TextModel::BertQuestionAnswering(m) = model else { return Err(self.wrong_task("question answering")) };
+        let e = tok.encode_detailed(question, Some(context))?;
+        let spans = m.forward(self.bert_input(&e));
+        let (start, end) = (to_vec(spans.start_logits)?, to_vec(spans.end_logits)?);
+        let candidates: Vec<usize> = (0..e.ids.len()).filter(|&i| e.sequence[i] == Some(1) && !e.special[i]).collect();
+        if candidates.is_empty() {
+            return Err(self.bad_input("the context is empty"));
+        }
+        let pick = |logits: &[f32]| softmax(&candidates.iter().map(|&i| logits[i]).collect::<Vec<_>>());
+        let (ps, pe) = (pick(&start), pick(&end));
+        let mut best = (0, 0, f64::MIN);
+        for (a, &s) in candidates.iter().enumerate() {
+            for (b, &t) in candidates.iter().enumerate().skip(a) {
+                if t - s + 1 > MAX_ANSWER_TOKENS {
+                    break;
+                }
+                let score = ps[a] * pe[b];
+                if score > best.2 {
+                    best = (s, t, score);
+                }
+            }
+        }
+        let (s, t, score) = best;
+        let (from, to) = (e.offsets[s].0, e.offsets[t].1);
+        Ok(Answer { answer: context[from..to].to_owned(), start: from, end: to, tokens: (s, t), score })
+    }
+
+    /// The probability that `second` follows `first` (next-sentence and pre-training models).
+    pub fn next_sentence(&self, first: &str, second: &str) -> Result<f32> {
+        let (model, tok) = self.text("next-sentence prediction")?;
+        let input = self.bert_input(&tok.encode_detailed(first, Some(second))?);
+        let logits = match model {
+            TextModel::BertNextSentence(m) => m.forward(input),
+            TextModel::BertPreTraining(m) => m.forward(input).seq_relationship_logits,
+            _ => return Err(self.wrong_task("next-sentence prediction")),
+        };
+        Ok(softmax(&to_vec(logits)?)[0] as f32)
+    }
+
+    /// A probability per choice of continuing `prompt` (multiple-choice models). BERT scores
+    /// the pairs `(prompt, choice)`; GPT-2 scores `prompt + " " + choice` at its last token.
+    pub fn multiple_choice(&self, prompt: &str, choices: &[&str]) -> Result<Vec<f32>> {
+        let (model, tok) = self.text("multiple choice")?;
+        if choices.len() < 2 {
+            return Err(self.bad_input("give at least two choices"));
+        }
+        let n = choices.len();
+        let logits = match model {
+            TextModel::BertMultipleChoice(m) => {
+                let pairs: Vec<(&str, &str)> = choices.iter().map(|&c| (prompt, c)).collect();
+                let b = tok.encode_pair_batch(&pairs, &BatchOptions::new())?;
+                let seq = b.seq_len();
+                let r = |t: Tensor<B, 2, Int>| t.reshape([1, n, seq]);
+                m.forward(r(b.input_ids(&self.device)), Some(r(b.token_type_ids(&self.device))), Some(r(b.attention_mask(&self.device))))
+            }
+            TextModel::Gpt2DoubleHeads(m) => {
+                let texts: Vec<String> = choices.iter().map(|c| format!("{prompt} {c}")).collect();
+                let rows = texts.iter().map(|t| tok.encode(t, false)).collect::<std::result::Result<Vec<_>, _>>()?;
+                // Right padding (any id: masked), classification token = each row's last token.
+                let len = rows.iter().map(Vec::len).max().unwrap_or(0);
+                let padded: Vec<Vec<u32>> = rows.iter().map(|r| r.iter().copied().chain(std::iter::repeat_n(0, len - r.len())).collect()).collect();
+                let mask: Vec<Vec<u32>> = rows.iter().map(|r| (0..len).map(|i| u32::from(i < r.len())).collect()).collect();
+                let last: Vec<i64> = rows.iter().map(|r| r.len() as i64 - 1).collect();
+                let rows3 = |v: &[Vec<u32>]| ids_tensor::<B>(&v.iter().map(Vec::as_slice).collect::<Vec<_>>(), &self.device).reshape([1, n, len]);
+                let mc = Tensor::<B, 1, Int>::from_data(TensorData::new(last, [n]), &self.device).reshape([1, n]);
+                m.forward(rows3(&padded), Some(mc), Some(rows3(&mask))).mc_logits
+            }
+            _ => return Err(self.wrong_task("multiple choice")),
+        };
+        Ok(softmax(&to_vec(logits)?).into_iter().map(|p| p as f32).collect())
+    }
+}
