@@ -63,6 +63,19 @@ parity_text.rs) compare against these files and hard-code no expected value. Lay
                           gamma/beta LayerNorm names): config.json, model.safetensors,
                           tokenizer.json (copied), fill_mask.json (the fill-mask pipeline's
                           top-5 per sentence), io.safetensors (input_ids_N, logits_N)
+    tasks/                end-to-end text tasks: BERT-tiny's config (bert_tiny_mlm) with a task
+                          head, seeded random weights (N(0, 0.15)), its tokenizer.json copied;
+                          inputs tokenized by AutoTokenizer on the folder (special tokens added)
+        <head>/           config.json (id2label/label2id kept), model.safetensors,
+                          tokenizer.json, cases.json (texts, ids, raw outputs and the task's
+                          answer in float64): sequence_classification (3 labels; 3 texts,
+                          2 pairs), token_classification (5 BIO labels; per word piece: token,
+                          offsets, label, probability, top-1/top-2 margin), question_answering
+                          (best span over context tokens, length <= 15, with the ratio to the
+                          runner-up), next_sentence, multiple_choice (1 prompt, 3 choices,
+                          padded to the longest)
+        headless.json     missing_keys (sorted) that from_pretrained reports when loading
+                          bert_tiny_mlm into each head class
     tokenizers/           wordpiece.json: ids of BertTokenizer (do_lower_case) from minilm's
                           vocab.txt for a list of texts, single and pairs; bpe/vocab.json +
                           bpe/merges.txt: a byte-level BPE trained here, and bpe.json: the ids
@@ -651,6 +664,167 @@ def bert_tiny_mlm(out: Path, wheels: Path) -> dict:
     return {"top1": [r["top5"][0]["token_str"] for r in results]}
 
 
+# --- text tasks ----------------------------------------------------------------------------
+
+
+def labels(names) -> dict:
+    return {"id2label": dict(enumerate(names)), "label2id": {n: i for i, n in enumerate(names)}}
+
+
+def softmax64(logits: torch.Tensor) -> torch.Tensor:
+    return torch.softmax(logits.double(), dim=-1)
+
+
+def task_model(out: Path, name: str, cls, seed: int, **overrides):
+    """BERT-tiny's config with a head, seeded random weights, saved with the MLM's tokenizer.json."""
+    base = out / "bert_tiny_mlm"
+    config = BertConfig(**{**json.loads((base / "config.json").read_text()), **overrides})
+    torch.manual_seed(seed)
+    model = cls(config)
+    randomize(model, seed, std=0.15)
+    directory = out / "tasks" / name
+    save_model(model, directory, bin_too=False)
+    write_atomic(directory / "tokenizer.json", lambda tmp: shutil.copyfile(base / "tokenizer.json", tmp))
+    return model, AutoTokenizer.from_pretrained(directory), directory
+
+
+def sequence_classification_cases(out: Path) -> dict:
+    model, tok, directory = task_model(out, "sequence_classification", BertForSequenceClassification, 508,
+                                       **labels(["negative", "positive", "neutral"]))
+    inputs = [
+        ("I loved this movie, the acting was wonderful!", None),
+        ("The service was slow and the food arrived cold.", None),
+        ("It is a book.", None),
+        ("The weather is nice today.", "I think it will rain later."),
+        ("Is this restaurant any good?", "Best pasta I have had in years."),
+    ]
+    cases = []
+    for text, pair in inputs:
+        enc = tok(text, pair, return_tensors="pt")
+        with torch.no_grad():
+            logits = model(**enc).logits[0]
+        cases.append({"text": text, "text_pair": pair, "input_ids": enc["input_ids"][0].tolist(),
+                      "token_type_ids": enc["token_type_ids"][0].tolist(), "logits": logits.tolist(),
+                      "probabilities": softmax64(logits).tolist()})
+    write_json(directory / "cases.json", cases)
+    return {"labels": [model.config.id2label[max(range(3), key=c["probabilities"].__getitem__)] for c in cases]}
+
+
+def token_classification_cases(out: Path) -> dict:
+    model, tok, directory = task_model(out, "token_classification", BertForTokenClassification, 537,
+                                       **labels(["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]))
+    cases, min_margin = [], float("inf")
+    for text in ["My name is Wolfgang and I live in Berlin.", "Angela Merkel met Emmanuel Macron in Paris, France."]:
+        enc = tok(text, return_tensors="pt", return_offsets_mapping=True, return_special_tokens_mask=True)
+        offsets, special = enc.pop("offset_mapping")[0].tolist(), enc.pop("special_tokens_mask")[0].tolist()
+        with torch.no_grad():
+            probs = softmax64(model(**enc).logits[0])
+        ids = enc["input_ids"][0].tolist()
+        tokens = []
+        for i, token in enumerate(tok.convert_ids_to_tokens(ids)):
+            if special[i]:
+                continue
+            top = torch.topk(probs[i], 2)
+            margin = (top.values[0] - top.values[1]).item()
+            min_margin = min(min_margin, margin)
+            tokens.append({"token": token, "offsets": offsets[i], "label": model.config.id2label[top.indices[0].item()],
+                           "probability": top.values[0].item(), "margin": margin})
+        cases.append({"text": text, "input_ids": ids, "tokens": tokens})
+    if min_margin < 1e-3:
+        raise SystemExit(f"token_classification: top-1/top-2 margin {min_margin:.3g} is too small; change the seed")
+    write_json(directory / "cases.json", cases)
+    return {"min_margin": min_margin}
+
+
+def best_span(start_logits, end_logits, candidates, max_len: int = 15):
+    """(score, s, e) of the two best spans: p_start[s] * p_end[e], softmax over candidate tokens only."""
+    p_start = dict(zip(candidates, softmax64(start_logits[candidates]).tolist()))
+    p_end = dict(zip(candidates, softmax64(end_logits[candidates]).tolist()))
+    spans = [(p_start[s] * p_end[e], s, e) for s in candidates for e in candidates if s <= e and e - s + 1 <= max_len]
+    spans.sort(reverse=True)
+    return spans[0], spans[1]
+
+
+def question_answering_cases(out: Path) -> dict:
+    model, tok, directory = task_model(out, "question_answering", BertForQuestionAnswering, 503)
+    inputs = [
+        ("Where does Sarah live?", "Sarah moved to Lisbon in 2019 and works there as a nurse at the city hospital."),
+        ("What is the capital of France?",
+         "France is a country in Western Europe. Its capital and largest city is Paris, on the Seine."),
+    ]
+    cases, min_ratio = [], float("inf")
+    for question, context in inputs:
+        enc = tok(question, context, return_tensors="pt", return_offsets_mapping=True, return_special_tokens_mask=True)
+        sequence_ids = enc.sequence_ids(0)
+        offsets, special = enc.pop("offset_mapping")[0].tolist(), enc.pop("special_tokens_mask")[0].tolist()
+        with torch.no_grad():
+            o = model(**enc)
+        candidates = [i for i, seq in enumerate(sequence_ids) if seq == 1 and not special[i]]
+        (score, s, e), (runner_up, _, _) = best_span(o.start_logits[0], o.end_logits[0], candidates)
+        min_ratio = min(min_ratio, score / runner_up)
+        cases.append({"question": question, "context": context, "input_ids": enc["input_ids"][0].tolist(),
+                      "token_type_ids": enc["token_type_ids"][0].tolist(),
+                      "start_logits": o.start_logits[0].tolist(), "end_logits": o.end_logits[0].tolist(),
+                      "start_token": s, "end_token": e, "answer": context[offsets[s][0]:offsets[e][1]],
+                      "score": score, "ratio_to_second": score / runner_up})
+    if min_ratio < 1.001:
+        raise SystemExit(f"question_answering: best/second span ratio {min_ratio:.6g} is too close; change the seed")
+    write_json(directory / "cases.json", cases)
+    return {"answers": [c["answer"] for c in cases], "min_ratio": min_ratio}
+
+
+def next_sentence_cases(out: Path) -> dict:
+    model, tok, directory = task_model(out, "next_sentence", BertForNextSentencePrediction, 504)
+    cases = []
+    for text, pair in [("I went to the store.", "I bought some milk and bread."),
+                       ("The cat sat on the mat.", "Quantum computers use qubits.")]:
+        enc = tok(text, pair, return_tensors="pt")
+        with torch.no_grad():
+            logits = model(**enc).logits[0]
+        cases.append({"text": text, "text_pair": pair, "input_ids": enc["input_ids"][0].tolist(),
+                      "token_type_ids": enc["token_type_ids"][0].tolist(), "logits": logits.tolist(),
+                      "is_next_probability": softmax64(logits)[0].item()})
+    write_json(directory / "cases.json", cases)
+    return {"is_next": [c["is_next_probability"] for c in cases]}
+
+
+def multiple_choice_cases(out: Path) -> dict:
+    model, tok, directory = task_model(out, "multiple_choice", BertForMultipleChoice, 505)
+    prompt = "To keep the soup warm, she"
+    choices = ["put the lid on the pot.", "opened every window in the kitchen during winter.", "sang."]
+    enc = tok([prompt] * len(choices), choices, padding=True, return_tensors="pt")
+    enc = {k: v.unsqueeze(0) for k, v in enc.items()}  # [1, choices, seq]
+    with torch.no_grad():
+        logits = model(**enc).logits[0]
+    case = {"prompt": prompt, "choices": choices,
+            **{k: enc[k].tolist() for k in ("input_ids", "token_type_ids", "attention_mask")},
+            "logits": logits.tolist(), "probabilities": softmax64(logits).tolist()}
+    write_json(directory / "cases.json", [case])
+    return {"probabilities": case["probabilities"]}
+
+
+def headless(out: Path) -> dict:
+    """What transformers initialises afresh when the MLM checkpoint is loaded under another head."""
+    missing = {}
+    for cls in (BertForSequenceClassification, BertForQuestionAnswering, BertForTokenClassification,
+                BertForNextSentencePrediction):
+        _, info = cls.from_pretrained(out / "bert_tiny_mlm", output_loading_info=True)
+        missing[cls.__name__] = {"missing_keys": sorted(info["missing_keys"])}
+    write_json(out / "tasks" / "headless.json", missing)
+    return missing
+
+
+def tasks(out: Path) -> dict:
+    return {
+        "sequence_classification": sequence_classification_cases(out),
+        "token_classification": token_classification_cases(out),
+        "question_answering": question_answering_cases(out),
+        "next_sentence": next_sentence_cases(out),
+        "multiple_choice": multiple_choice_cases(out),
+        "headless_base": headless(out),
+    }
+
+
 # --- tokenizers ----------------------------------------------------------------------------
 
 
@@ -720,6 +894,7 @@ def main() -> None:
     for name, job in [
         ("minilm", lambda: minilm(out, wheels)),
         ("bert_tiny_mlm", lambda: bert_tiny_mlm(out, wheels)),
+        ("tasks", lambda: tasks(out)),
         ("tokenizers", lambda: tokenizer_cases(out)),
         ("bert_heads", lambda: bert_heads(out)),
         ("gpt2_double_heads", lambda: gpt2_double_heads(out)),

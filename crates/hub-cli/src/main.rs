@@ -118,23 +118,32 @@ fn main() -> ExitCode {
 /// 1 other errors, 2 usage, 3 unknown repo/entry/weights/file, 4 network, 5 integrity
 /// (hash or size mismatch, corrupt cache), 6 offline miss, 7 lockfile violation.
 fn exit_code(e: &anyhow::Error) -> u8 {
-    use hub_core::Error as H;
     for cause in e.chain() {
-        if let Some(h) = cause.downcast_ref::<H>() {
-            return match h {
-                H::InvalidSpec { .. } => 2,
-                H::UnknownEntry { .. } | H::UnknownWeights { .. } | H::NoManifest { .. } => 3,
-                H::HttpStatus { status: 404, .. } => 3,
-                H::HttpStatus { .. } | H::Network { .. } | H::Truncated { .. } => 4,
-                H::HashMismatch { .. } | H::SizeMismatch { .. } => 5,
-                H::Offline { .. } => 6,
-                H::Locked { .. } => 7,
-                _ => 1,
-            };
+        // hub-models wraps hub-core's errors transparently: look through it.
+        let hub = cause.downcast_ref::<hub_core::Error>().or(match cause.downcast_ref::<hub_models::Error>() {
+            Some(hub_models::Error::Hub(h)) => Some(h),
+            _ => None,
+        });
+        if let Some(h) = hub {
+            return hub_exit_code(h);
         }
         if let Some(code) = cause.downcast_ref::<commands::Exit>() {
             return code.0;
         }
     }
     1
+}
+
+fn hub_exit_code(h: &hub_core::Error) -> u8 {
+    use hub_core::Error as H;
+    match h {
+        H::InvalidSpec { .. } | H::InvalidModelId { .. } => 2,
+        H::UnknownEntry { .. } | H::UnknownWeights { .. } | H::NoManifest { .. } | H::ModelFilesMissing { .. } => 3,
+        H::HttpStatus { status: 404, .. } => 3,
+        H::HttpStatus { .. } | H::Network { .. } | H::Truncated { .. } => 4,
+        H::HashMismatch { .. } | H::SizeMismatch { .. } => 5,
+        H::Offline { .. } => 6,
+        H::Locked { .. } => 7,
+        _ => 1,
+    }
 }

@@ -455,3 +455,150 @@ fn builtin_tacotron2_and_waveglow_write_a_wav_offline() {
     assert_eq!(u16::from_le_bytes([bytes[34], bytes[35]]), 16, "16-bit PCM");
     assert_eq!(bytes.len(), 44 + samples * 2);
 }
+
+/// Serves `target/golden/text/<dir>` as the Hugging Face model `hub-tests/<dir>` at `revision`.
+fn serve_model(server: &Server, golden: &Path, dir: &str, revision: &str) {
+    for f in std::fs::read_dir(golden.join(dir)).unwrap() {
+        let f = f.unwrap();
+        let name = f.file_name().into_string().unwrap();
+        server.route(&format!("/hub-tests/{}/resolve/{revision}/{name}", dir.replace('/', "-")), std::fs::read(f.path()).unwrap(), Behaviour::Ok);
+    }
+}
+
+fn json_run(env: &Env, args: &[&str]) -> serde_json::Value {
+    let out = ok(env.hub(args));
+    serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)))
+}
+
+fn close(got: &serde_json::Value, want: &serde_json::Value, tol: f64) -> bool {
+    (got.as_f64().unwrap() - want.as_f64().unwrap()).abs() <= tol
+}
+
+#[test]
+fn transformers_task_entrypoints_match_transformers() {
+    let Some(golden) = golden_text() else { return };
+    let tasks = golden.join("tasks");
+    assert!(tasks.join("headless.json").is_file(), "{} is missing: run `cargo xtask golden`", tasks.display());
+    let server = Server::start();
+    let env = Env::new(format!("https://huggingface.co/={}", server.url("/")));
+    let repo = "huggingface/pytorch-transformers";
+    let cases = |head: &str| -> Vec<serde_json::Value> {
+        serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(tasks.join(head).join("cases.json")).unwrap()).unwrap().as_array().unwrap().clone()
+    };
+    for head in ["sequence_classification", "token_classification", "question_answering", "next_sentence", "multiple_choice"] {
+        serve_model(&server, &tasks, head, "main");
+    }
+
+    // Sequence classification through the built-in manifest's template (any model id), and
+    // its 2019 alias; labels come from config.json.
+    for case in cases("sequence_classification") {
+        let mut args = vec!["run", repo, "modelForSequenceClassification", "hub-tests/sequence_classification", "--top-k", "3", "--json", "--text"];
+        args.push(case["text"].as_str().unwrap());
+        if let Some(pair) = case["text_pair"].as_str() {
+            args.extend(["--text-pair", pair]);
+        }
+        let v = json_run(&env, &args);
+        let labels = v["results"][0]["labels"].as_array().unwrap();
+        assert_eq!(labels.len(), 3);
+        let names = ["negative", "positive", "neutral"];
+        for l in labels {
+            let i = l["index"].as_u64().unwrap() as usize;
+            assert_eq!(l["label"], names[i]);
+            assert!(close(&l["probability"], &case["probabilities"][i], 1e-4), "{l} vs {}", case["probabilities"]);
+        }
+    }
+    let v = json_run(&env, &["run", repo, "bertForSequenceClassification", "hub-tests/sequence_classification", "--text", "x", "--json"]);
+    assert_eq!(v["entry"], "modelForSequenceClassification");
+
+    // The tokenizer entrypoint gives the ids transformers fed the model.
+    let case = cases("sequence_classification").into_iter().find(|c| c["text_pair"].is_string()).unwrap();
+    let v = json_run(&env, &["run", repo, "bertTokenizer", "hub-tests/sequence_classification", "--json", "--text", case["text"].as_str().unwrap(), "--text-pair", case["text_pair"].as_str().unwrap()]);
+    assert_eq!(v["results"][0]["encoding"]["ids"], case["input_ids"]);
+    assert_eq!(v["results"][0]["encoding"]["type_ids"], case["token_type_ids"]);
+
+    // Token classification: the label of every token.
+    for case in cases("token_classification") {
+        let v = json_run(&env, &["run", repo, "bertForTokenClassification", "hub-tests/token_classification", "--json", "--text", case["text"].as_str().unwrap()]);
+        let got = v["results"][0]["tokens"].as_array().unwrap();
+        let want = case["tokens"].as_array().unwrap();
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(want) {
+            assert_eq!((&g["token"], &g["label"]), (&w["token"], &w["label"]));
+            assert!(close(&g["probability"], &w["probability"], 1e-4), "{g} vs {w}");
+        }
+    }
+
+    // Question answering: the same span, its text and score.
+    for case in cases("question_answering") {
+        let v = json_run(&env, &["run", repo, "modelForQuestionAnswering", "hub-tests/question_answering", "--json", "--question", case["question"].as_str().unwrap(), "--context", case["context"].as_str().unwrap()]);
+        let a = &v["results"][0]["answer"];
+        assert_eq!(a["answer"], case["answer"]);
+        assert_eq!((&a["tokens"][0], &a["tokens"][1]), (&case["start_token"], &case["end_token"]));
+        assert!(close(&a["score"], &case["score"], 1e-4), "{a} vs {}", case["score"]);
+    }
+
+    // Next-sentence prediction and multiple choice.
+    for case in cases("next_sentence") {
+        let v = json_run(&env, &["run", repo, "bertForNextSentencePrediction", "hub-tests/next_sentence", "--json", "--text", case["text"].as_str().unwrap(), "--text-pair", case["text_pair"].as_str().unwrap()]);
+        assert!(close(&v["results"][0]["is_next_probability"], &case["is_next_probability"], 1e-4), "{v}");
+    }
+    let case = &cases("multiple_choice")[0];
+    let mut args = vec!["run", repo, "bertForMultipleChoice", "hub-tests/multiple_choice", "--json", "--text", case["prompt"].as_str().unwrap(), "--choice"];
+    args.extend(case["choices"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()));
+    let v = json_run(&env, &args);
+    for (g, w) in v["results"][0]["choices"].as_array().unwrap().iter().zip(case["probabilities"].as_array().unwrap()) {
+        assert!(close(&g["probability"], w, 1e-4), "{g} vs {w}");
+    }
+
+    // A pre-trained checkpoint without the task head: the head starts random, the warning
+    // names exactly the tensors transformers reports as newly initialised.
+    serve_model(&server, &golden, "bert_tiny_mlm", "main");
+    let headless: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(tasks.join("headless.json")).unwrap()).unwrap();
+    for (entry, class, input) in [
+        ("modelForSequenceClassification", "BertForSequenceClassification", ["--text", "a b", "--text-pair", "c d"]),
+        ("modelForQuestionAnswering", "BertForQuestionAnswering", ["--question", "a?", "--context", "b c"]),
+        ("bertForTokenClassification", "BertForTokenClassification", ["--text", "a b", "--top-k", "1"]),
+        ("bertForNextSentencePrediction", "BertForNextSentencePrediction", ["--text", "a b", "--text-pair", "c d"]),
+    ] {
+        let mut args = vec!["run", repo, entry, "hub-tests/bert_tiny_mlm"];
+        args.extend(input);
+        let out = ok(env.hub(&args));
+        let err = stderr(&out);
+        let line = err.lines().find(|l| l.starts_with("warning:")).unwrap_or_else(|| panic!("{entry}: no warning in {err}"));
+        let listed = line.split_once('(').unwrap().1.split_once(')').unwrap().0;
+        let mut got: Vec<&str> = listed.split(", ").collect();
+        got.sort();
+        let want: Vec<&str> = headless[class]["missing_keys"].as_array().unwrap().iter().map(|k| k.as_str().unwrap()).collect();
+        assert_eq!(got, want, "{entry}");
+    }
+    // ... while a task whose head the checkpoint has loads without a warning.
+    let out = ok(env.hub(&["run", repo, "modelForMaskedLM", "hub-tests/bert_tiny_mlm", "--text", "paris is the [MASK] of france."]));
+    assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
+
+    // A revision: `@rev` and --revision fetch the files of that revision.
+    let commit = "0123456789abcdef0123456789abcdef01234567";
+    serve_model(&server, &tasks, "next_sentence", commit);
+    let case = &cases("next_sentence")[0];
+    let (a, b) = (case["text"].as_str().unwrap(), case["text_pair"].as_str().unwrap());
+    let at = format!("hub-tests/next_sentence@{commit}");
+    let v = json_run(&env, &["run", repo, "bertForNextSentencePrediction", &at, "--json", "--text", a, "--text-pair", b]);
+    assert_eq!(v["weights"], at);
+    let v = json_run(&env, &["run", repo, "bertForNextSentencePrediction", "hub-tests/next_sentence", "--revision", commit, "--json", "--text", a, "--text-pair", b]);
+    assert_eq!(v["weights"], at);
+    assert!(close(&v["results"][0]["is_next_probability"], &case["is_next_probability"], 1e-4));
+    let out = env.hub(&["run", repo, "bertForNextSentencePrediction", "hub-tests/next_sentence@v9", "--text", a, "--text-pair", b]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("/hub-tests/next_sentence/resolve/v9/config.json"), "{}", stderr(&out));
+
+    // Wrong inputs and ids are clear errors.
+    let out = env.hub(&["run", repo, "modelForQuestionAnswering", "../etc", "--question", "a", "--context", "b"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = env.hub(&["run", repo, "bertForNextSentencePrediction", "hub-tests/next_sentence", "--text", a]);
+    assert!(!out.status.success() && stderr(&out).contains("--text-pair"), "{}", stderr(&out));
+    let out = env.hub(&["run", repo, "modelForMaskedLM", "hub-tests/next_sentence", "--revision", "main", "--text", "[MASK]"]);
+    assert!(!out.status.success() && stderr(&out).contains("cls."), "a checkpoint without the masked-LM head fails strictly: {}", stderr(&out));
+
+    // `hub download` takes any model id too.
+    let out = ok(env.hub(&["download", repo, "modelForQuestionAnswering", "--weights", "hub-tests/question_answering"]));
+    assert!(stdout(&out).lines().count() >= 3, "{}", stdout(&out));
+}

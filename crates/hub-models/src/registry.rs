@@ -868,6 +868,25 @@ mod tests {
     }
 
     #[test]
+    fn text_architectures_follow_the_model_type() {
+        let seq = find("bert_sequence_classification").unwrap();
+        assert_eq!(seq.task, Task::TextClassification);
+        assert_eq!(seq.for_model_type("e", None).unwrap(), seq);
+        assert_eq!(seq.for_model_type("e", Some("bert")).unwrap(), seq);
+        assert_eq!(seq.for_model_type("e", Some("gpt2")).unwrap().id, "gpt2_sequence_classification");
+        assert_eq!(find("bert").unwrap().for_model_type("e", Some("gpt2")).unwrap().id, "gpt2");
+        let e = find("bert_question_answering").unwrap().for_model_type("e", Some("gpt2")).unwrap_err().to_string();
+        assert!(e.contains("no question-answering head for gpt2") && e.contains("text-generation"), "{e}");
+        let e = seq.for_model_type("e", Some("t5")).unwrap_err().to_string();
+        assert!(e.contains("\"t5\""), "{e}");
+        // Every text head that may be missing from a checkpoint names a real architecture.
+        let ids = NEW_HEAD_PARAMS.iter().map(|(id, _)| *id).chain(TEXT_TASKS.iter().map(|(id, _)| *id));
+        for id in ids {
+            assert!(find(id).is_some_and(|a| a.family.is_text()), "{id}");
+        }
+    }
+
+    #[test]
     fn config_tables_are_checked() {
         let t: toml::Table = toml::from_str("num_classes = 10\naux_logits = true").unwrap();
         let c = ClassifierConfig::from_table("x", &t).unwrap();

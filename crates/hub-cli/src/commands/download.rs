@@ -12,9 +12,13 @@ pub struct Args {
     repo: RepoSpec,
     /// Entrypoints whose weights to fetch.
     entries: Vec<String>,
-    /// Weight variant (default: each entrypoint's default).
+    /// Weight variant (default: each entrypoint's default), or a model id (`owner/name[@revision]`)
+    /// for entrypoints that take any.
     #[arg(long)]
     weights: Option<String>,
+    /// Revision (branch, tag or commit) of a model id's files.
+    #[arg(long, conflicts_with = "all_weights")]
+    revision: Option<String>,
     /// Every entrypoint of the repo.
     #[arg(long, conflicts_with = "entries")]
     all: bool,
@@ -35,18 +39,20 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     };
     for wanted in &names {
         let (name, entry) = repo.manifest.entry(wanted)?;
-        let selected: Vec<(&str, &hub_core::Weights)> = if args.all_weights {
-            entry.weights.iter().map(|(n, w)| (n.as_str(), w)).collect()
+        let selected: Vec<hub_core::WeightsChoice> = if args.all_weights {
+            entry.weights.iter().map(|(n, w)| hub_core::WeightsChoice::Listed(n, w)).collect()
         } else {
-            entry.weights(name, args.weights.as_deref())?.into_iter().collect()
+            entry.choose_weights(name, args.weights.as_deref(), args.revision.as_deref())?.into_iter().collect()
         };
         if selected.is_empty() {
             eprintln!("{name}: publishes no weights");
         }
-        for (wname, w) in selected {
-            for artifact in std::iter::once(&w.artifact).chain(w.files.values()) {
-                let path = hub.fetch(artifact)?;
-                println!("{name} {wname} {}", path.display());
+        // A tokenizer entrypoint's files are its tokenizer; there is no checkpoint to fetch.
+        let checkpoint = hub_models::registry::find(&entry.architecture).is_none_or(|a| a.family != hub_models::registry::Family::Tokenizer);
+        for choice in selected {
+            let fetched = hub.fetch_weights(&choice, checkpoint)?;
+            for path in fetched.checkpoint.iter().chain(fetched.files.values()) {
+                println!("{name} {} {}", fetched.name, path.display());
             }
         }
     }

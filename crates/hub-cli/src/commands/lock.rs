@@ -26,10 +26,9 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let names: Vec<String> = if args.all { repo.manifest.entrypoints.keys().cloned().collect() } else { args.entries.clone() };
     for wanted in &names {
         let (name, entry) = repo.manifest.entry(wanted)?;
-        if let Some((_, w)) = entry.weights(name, None)? {
-            for artifact in std::iter::once(&w.artifact).chain(w.files.values()) {
-                hub.fetch(artifact)?;
-            }
+        if let Some(choice) = entry.choose_weights(name, None, None)? {
+            let checkpoint = hub_models::registry::find(&entry.architecture).is_none_or(|a| a.family != hub_models::registry::Family::Tokenizer);
+            hub.fetch_weights(&choice, checkpoint)?;
         }
     }
     // A lockfile is written even when nothing changed, so `hub lock` always leaves one.
