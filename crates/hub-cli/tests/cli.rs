@@ -602,3 +602,50 @@ fn transformers_task_entrypoints_match_transformers() {
     let out = ok(env.hub(&["download", repo, "modelForQuestionAnswering", "--weights", "hub-tests/question_answering"]));
     assert!(stdout(&out).lines().count() >= 3, "{}", stdout(&out));
 }
+
+#[test]
+fn gpt2_models_follow_config_json_and_batch_prompts() {
+    let Some(golden) = golden_text() else { return };
+    for dir in ["gpt2_sequence_classification", "gpt2_double_heads", "gpt2"] {
+        assert!(golden.join(dir).join("config.json").is_file(), "{dir} is missing: run `cargo xtask golden`");
+    }
+    let server = Server::start();
+    let env = Env::new(format!("https://huggingface.co/={}", server.url("/")));
+    let repo = "huggingface/pytorch-transformers";
+    // Random GPT-2s with the byte-level BPE trained by the golden script (vocab.json +
+    // merges.txt: the template's third tokenizer choice, after tokenizer.json and vocab.txt 404).
+    for dir in ["gpt2_sequence_classification", "gpt2_double_heads", "gpt2"] {
+        serve_model(&server, &golden, dir, "main");
+        for f in ["vocab.json", "merges.txt"] {
+            server.route(&format!("/hub-tests/{dir}/resolve/main/{f}"), std::fs::read(golden.join("tokenizers/bpe").join(f)).unwrap(), Behaviour::Ok);
+        }
+    }
+
+    // modelForSequenceClassification builds GPT-2's classifier for a gpt2 config.json.
+    let v = json_run(&env, &["run", repo, "modelForSequenceClassification", "hub-tests/gpt2_sequence_classification", "--text", "a fine day", "--json"]);
+    let labels = v["results"][0]["labels"].as_array().unwrap();
+    let mut names: Vec<&str> = labels.iter().map(|l| l["label"].as_str().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, ["negative", "neutral", "positive"]);
+    let total: f64 = labels.iter().map(|l| l["probability"].as_f64().unwrap()).sum();
+    assert!((total - 1.0).abs() < 1e-5, "{total}");
+    // ... and says so when a family lacks the task's head.
+    let out = env.hub(&["run", repo, "modelForQuestionAnswering", "hub-tests/gpt2_sequence_classification", "--question", "a", "--context", "b"]);
+    assert!(!out.status.success() && stderr(&out).contains("no question-answering head for gpt2"), "{}", stderr(&out));
+
+    // gpt2DoubleHeadsModel scores choices with its multiple-choice head.
+    let v = json_run(&env, &["run", repo, "gpt2DoubleHeadsModel", "hub-tests/gpt2_double_heads", "--json", "--text", "the cat", "--choice", "sat", "--choice", "ran away", "--choice", "is"]);
+    let probs: Vec<f64> = v["results"][0]["choices"].as_array().unwrap().iter().map(|c| c["probability"].as_f64().unwrap()).collect();
+    assert_eq!(probs.len(), 3);
+    assert!((probs.iter().sum::<f64>() - 1.0).abs() < 1e-5 && probs.iter().all(|p| *p > 0.0), "{probs:?}");
+
+    // Several prompts run as one left-padded batch and give what each gives alone.
+    let prompts = ["hello world, this is", "the"];
+    let v = json_run(&env, &["run", repo, "modelForCausalLM", "hub-tests/gpt2", "--max-new-tokens", "6", "--json", "--prompt", prompts[0], prompts[1]]);
+    let batch = v["results"].as_array().unwrap();
+    for (i, p) in prompts.iter().enumerate() {
+        let alone = json_run(&env, &["run", repo, "modelForCausalLM", "hub-tests/gpt2", "--max-new-tokens", "6", "--json", "--prompt", p]);
+        assert!(alone["generated"].as_str().is_some_and(|g| !g.is_empty()), "{alone}");
+        assert_eq!(batch[i]["generated"], alone["generated"], "prompt {p:?}");
+    }
+}
