@@ -93,7 +93,7 @@ def main() -> None:
         out += ["", f"[entrypoints.{name}.model_ids]",
                 'url = "https://huggingface.co/{id}/resolve/{revision}/{file}"',
                 'revision = "main"',
-                'weights = ["model.safetensors", "pytorch_model.bin"]',
+                'weights = []' if arch == "tokenizer" else 'weights = ["model.safetensors", "pytorch_model.bin"]',
                 'files = []' if arch == "tokenizer" else 'files = ["config.json"]',
                 'one_of = [["tokenizer.json"], ["vocab.txt"], ["vocab.json", "merges.txt"]]']
         for mid in ids:

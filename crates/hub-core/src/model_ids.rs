@@ -30,7 +30,9 @@ pub struct ModelIds {
     #[serde(default = "default_revision")]
     pub revision: String,
     /// Checkpoint file names, in order of preference: the first one the hub has is loaded
-    /// (e.g. `model.safetensors`, then `pytorch_model.bin`).
+    /// (e.g. `model.safetensors`, then `pytorch_model.bin`); empty for entrypoints without a
+    /// checkpoint (tokenizers).
+    #[serde(default)]
     pub weights: Vec<String>,
     /// Files every model must have (e.g. `config.json`).
     #[serde(default)]
@@ -55,9 +57,6 @@ impl ModelIds {
         }
         if !(self.url.starts_with("https://") || self.url.starts_with("http://") || self.url.starts_with("file://")) {
             return Err(format!("model_ids.url {:?} must start with https://, http:// or file://", self.url));
-        }
-        if self.weights.is_empty() {
-            return Err("model_ids.weights must name at least one checkpoint file".to_owned());
         }
         check_revision(&self.revision).map_err(|m| format!("model_ids.revision: {m}"))?;
         for f in self.weights.iter().chain(&self.files).chain(self.one_of.iter().flatten()) {
@@ -379,9 +378,6 @@ mod tests {
         let mut t = table();
         t.url = "https://huggingface.co/{id}/resolve/main/{file}".into();
         assert!(t.validate().unwrap_err().contains("{revision}"));
-        let mut t = table();
-        t.weights.clear();
-        assert!(t.validate().is_err());
         let mut t = table();
         t.one_of.push(vec!["../etc/passwd".into()]);
         assert!(t.validate().is_err());

@@ -53,4 +53,28 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn transformers_entrypoints_cover_the_seed_hubconf() {
+        let dir = tempfile::tempdir().unwrap();
+        let hub = hub(HubOptions::with_root(dir.path())).unwrap();
+        let m = hub.repo(&"huggingface/pytorch-transformers".parse().unwrap()).unwrap().manifest;
+        // transformers' hubconf.py names and the 2019 ones.
+        for name in [
+            "tokenizer", "model", "modelForMaskedLM", "modelForCausalLM", "modelForSequenceClassification", "modelForQuestionAnswering",
+            "bertTokenizer", "bertModel", "bertForMaskedLM", "bertForNextSentencePrediction", "bertForPreTraining",
+            "bertForSequenceClassification", "bertForMultipleChoice", "bertForQuestionAnswering", "bertForTokenClassification",
+            "gpt2Tokenizer", "gpt2Model", "gpt2LMHeadModel", "gpt2DoubleHeadsModel",
+        ] {
+            let (_, entry) = m.entry(name).unwrap();
+            let ids = entry.model_ids.as_ref().unwrap_or_else(|| panic!("{name} takes any model id"));
+            let arch = registry::find(&entry.architecture).unwrap();
+            assert!(arch.family.is_text(), "{name}");
+            assert_eq!(ids.weights.is_empty(), arch.family == registry::Family::Tokenizer, "{name}");
+            // Any id, at any revision, resolves to Hugging Face URLs.
+            let choice = entry.choose_weights(name, Some("acme/some-model@v1.0"), None).unwrap().unwrap();
+            let hub_core::WeightsChoice::Model(t, r) = choice else { panic!("{name}") };
+            assert_eq!(t.artifact(&r, "config.json").url, "https://huggingface.co/acme/some-model/resolve/v1.0/config.json");
+        }
+    }
 }

@@ -100,6 +100,22 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             println!("  {n}: {} ({}, {}, hash {})", w.artifact.url, w.format, w.license.as_deref().unwrap_or("license unknown"), w.artifact.expected_hash());
         }
     }
+    if let Some(ids) = &e.model_ids {
+        println!();
+        println!("Any model id (owner/name[@revision], or --revision; default revision {}):", ids.revision);
+        println!("  {}", ids.url);
+        if !ids.weights.is_empty() {
+            println!("  checkpoint: the first of {}", ids.weights.join(", "));
+        }
+        if !ids.files.is_empty() {
+            println!("  with: {}", ids.files.join(", "));
+        }
+        if !ids.one_of.is_empty() {
+            let groups: Vec<String> = ids.one_of.iter().map(|g| g.join(" + ")).collect();
+            println!("  and the first of: {}", groups.join("; "));
+        }
+        println!("  hashes are trusted on first download and pinned by `hub lock`");
+    }
     let weights = e.weights(name, None)?.map(|(_, w)| w);
     if let Some(p) = e.preprocessing_for(weights) {
         println!();
