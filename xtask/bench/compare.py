@@ -90,6 +90,14 @@ def main():
             gen = lambda: gpt2.generate(prompt, max_new_tokens=32, min_new_tokens=32, do_sample=False, pad_token_id=50256)
             t = median_ms(gen, warmup=1, runs=5)
             rows.append(("text", "gpt2-generate-32", criterion_ms(args.criterion, "text", "gpt2-generate-32"), t))
+            # The same 4 prompts as the Rust bench, left-padded with end-of-text and masked.
+            prompts = [[464, 3139, 286, 4881, 318, 6342, 13, 383], [40, 588, 257, 1310, 286, 262, 3290, 11],
+                       [15496, 11, 995, 0, 314, 716], [4342, 318, 257, 1332]]
+            ids = torch.tensor([[50256] * (8 - len(p)) + p for p in prompts])
+            mask = torch.tensor([[0] * (8 - len(p)) + [1] * len(p) for p in prompts])
+            gen4 = lambda: gpt2.generate(ids, attention_mask=mask, max_new_tokens=32, min_new_tokens=32, do_sample=False, pad_token_id=50256)
+            t = median_ms(gen4, warmup=1, runs=5)
+            rows.append(("text", "gpt2-generate-32-batch4", criterion_ms(args.criterion, "text", "gpt2-generate-32-batch4"), t))
     except ImportError as e:
         print(f"transformers not installed ({e}); text rows skipped")
     for name in ["resnet50", "vgg16"]:
