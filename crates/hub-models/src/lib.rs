@@ -27,4 +27,4 @@ pub mod tts;
 pub mod vision;
 
 pub use error::{Error, Result};
-pub use load::{help, list, load, load_on, load_with, Cpu, LoadOptions, Loaded, Prediction};
+pub use load::{help, list, load, load_on, load_with, Cpu, GeneratedText, LoadOptions, Loaded, Prediction};

@@ -141,6 +141,15 @@ pub fn help(repo: &str, entry: &str) -> Result<String> {
     Ok(text)
 }
 
+/// Generated text (text generation).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct GeneratedText {
+    /// The new text, special tokens dropped.
+    pub text: String,
+    /// The new token ids (an end-of-text token that stopped generation included).
+    pub ids: Vec<u32>,
+}
+
 /// One predicted token (fill-mask).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct TokenPrediction {
@@ -514,8 +523,8 @@ impl<B: Backend> Loaded<B> {
     }
 
     /// Continues `prompt` (text-generation models); `on_token` receives each new token's text as
-    /// it is generated. Returns the generated text.
-    pub fn generate_text(&self, prompt: &str, config: &GenerationConfig, mut on_token: impl FnMut(&str)) -> Result<String> {
+    /// it is generated. Returns the generated text and token ids.
+    pub fn generate_text(&self, prompt: &str, config: &GenerationConfig, mut on_token: impl FnMut(&str)) -> Result<GeneratedText> {
         let (model, tok) = self.text("text generation")?;
         let TextModel::Gpt2LmHead(m) = model else { return Err(self.wrong_task("text generation")) };
         let ids = tok.encode(prompt, false)?;
@@ -538,19 +547,19 @@ impl<B: Backend> Loaded<B> {
         if let Some(e) = decode_err {
             return Err(e.into());
         }
-        Ok(tok.decode(&all, true)?)
+        Ok(GeneratedText { text: tok.decode(&all, true)?, ids: all })
     }
 
     /// Continues several prompts at once (text-generation models): one left-padded batch, so
-    /// each step costs one batched forward pass. Returns each prompt's generated text.
-    pub fn generate_texts(&self, prompts: &[&str], config: &GenerationConfig) -> Result<Vec<String>> {
+    /// each step costs one batched forward pass. Returns each prompt's generated text and ids.
+    pub fn generate_texts(&self, prompts: &[&str], config: &GenerationConfig) -> Result<Vec<GeneratedText>> {
         let (model, tok) = self.text("text generation")?;
         let TextModel::Gpt2LmHead(m) = model else { return Err(self.wrong_task("text generation")) };
         let ids = prompts.iter().map(|p| tok.encode(p, false)).collect::<std::result::Result<Vec<_>, _>>()?;
         // GPT-2 has no padding token: it pads with end-of-text, which the attention mask hides.
         let pad = generation::CausalLm::<B>::eos_token_ids(m.as_ref()).first().copied().or_else(|| tok.pad_token_id()).unwrap_or(0);
         let out = generation::generate_batch::<B, _>(m.as_ref(), &ids, pad, config, |_, _| true)?;
-        out.iter().map(|ids| Ok(tok.decode(ids, true)?)).collect()
+        out.into_iter().map(|ids| Ok(GeneratedText { text: tok.decode(&ids, true)?, ids })).collect()
     }
 
     /// Speech from text with a WaveGlow `vocoder` (Tacotron2 models): 22.05 kHz samples. The

@@ -302,11 +302,11 @@ fn generate_batch<B: Backend>(args: &Args, model: &Loaded<B>, config: &hub_model
     let prompts: Vec<&str> = args.prompts.iter().map(String::as_str).collect();
     let texts = model.generate_texts(&prompts, config)?;
     if args.json {
-        let items: Vec<_> = prompts.iter().zip(&texts).map(|(p, t)| json!({ "prompt": p, "generated": t })).collect();
+        let items: Vec<_> = prompts.iter().zip(&texts).map(|(p, t)| json!({ "prompt": p, "generated": t.text, "token_ids": t.ids })).collect();
         super::print_json(&json!({ "repo": args.repo.to_string(), "entry": model.entry, "weights": model.weights, "device": args.device.name(), "results": items, "sampling": config.do_sample, "seed": args.seed }))?;
     } else {
         for (p, t) in prompts.iter().zip(&texts) {
-            println!("{p}{t}\n");
+            println!("{p}{}\n", t.text);
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -332,7 +332,7 @@ fn generate_text<B: Backend>(args: &Args, model: &Loaded<B>) -> anyhow::Result<E
         }
     })?;
     if args.json {
-        super::print_json(&json!({ "repo": args.repo.to_string(), "entry": model.entry, "weights": model.weights, "device": args.device.name(), "prompt": prompt, "generated": text, "sampling": sampling, "seed": args.seed }))?;
+        super::print_json(&json!({ "repo": args.repo.to_string(), "entry": model.entry, "weights": model.weights, "device": args.device.name(), "prompt": prompt, "generated": text.text, "token_ids": text.ids, "sampling": sampling, "seed": args.seed }))?;
     } else {
         println!();
     }
