@@ -41,7 +41,7 @@ enum Command {
     /// Show an entrypoint's documentation, weights, preprocessing and shapes.
     Help(commands::help::Args),
     /// Run an entrypoint on inputs.
-    Run(commands::run::Args),
+    Run(Box<commands::run::Args>),
     /// Download (and verify) an entrypoint's weights into the cache.
     Download(commands::download::Args),
     /// Inspect and maintain the cache.
@@ -92,7 +92,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::List(a) => commands::list::run(a, &global),
         Command::Help(a) => commands::help::run(a, &global),
-        Command::Run(a) => commands::run::run(a, &global),
+        Command::Run(a) => commands::run::run(*a, &global),
         Command::Download(a) => commands::download::run(a, &global),
         Command::Cache(a) => commands::cache::run(a, &global),
         Command::Lock(a) => commands::lock::run(a, &global),

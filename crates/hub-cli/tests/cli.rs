@@ -446,7 +446,7 @@ fn builtin_tacotron2_and_waveglow_write_a_wav_offline() {
     assert_eq!(v["sample_rate"], 22050);
     // 256 samples per mel frame, at most 8 frames (a random gate may stop earlier).
     let samples = v["samples"].as_u64().unwrap() as usize;
-    assert!(samples > 0 && samples <= 8 * 256 && samples % 256 == 0, "{samples}");
+    assert!(samples > 0 && samples <= 8 * 256 && samples.is_multiple_of(256), "{samples}");
     let bytes = std::fs::read(&wav).unwrap();
     assert_eq!(&bytes[0..4], b"RIFF");
     assert_eq!(&bytes[8..16], b"WAVEfmt ");

@@ -729,6 +729,7 @@ impl<B: Backend> Model<B> {
 
 /// Runs `f` on a boxed module, keeping the module's bytes out of the caller's stack frame (a
 /// `match` over many large modules would otherwise reserve room for all of them at once).
+#[allow(clippy::boxed_local)]
 fn boxed<B: Backend, M: burn::module::Module<B>>(
     m: Box<M>,
     f: impl FnOnce(M) -> Result<(M, ImportReport)>,

@@ -287,8 +287,7 @@ fn densenet121_legacy_key_names() {
         dir.join("model.pth"),
         &ImportOptions::new().with_remaps(to_legacy),
     )
-    .err()
-    .expect("legacy names must not load without the remaps");
+    .expect_err("legacy names must not load without the remaps");
     assert!(
         err.to_string().contains("denselayer1.norm.1.weight"),
         "{err}"

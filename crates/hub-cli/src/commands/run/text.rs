@@ -129,7 +129,10 @@ fn pretraining<B: Backend>(args: &Args, model: &Loaded<B>) -> anyhow::Result<Vec
     let mut out = Vec::new();
     for (text, pair) in texts(args, model, "fills [MASK] tokens and scores sentence pairs")? {
         let masks = if text.contains("[MASK]") { model.fill_mask(text, args.top_k)? } else { Vec::new() };
-        let next = pair.map(|p| model.next_sentence(text, p)).transpose()?;
+        let next = match pair {
+            Some(p) => Some(model.next_sentence(text, p)?),
+            None => None,
+        };
         anyhow::ensure!(!masks.is_empty() || next.is_some(), "{}: give a --text with [MASK] tokens, a --text-pair, or both", model.entry);
         if !args.json {
             heading(text, pair);
