@@ -43,8 +43,8 @@ impl<B: Backend> DenseLayer<B> {
     /// - input: `[batch, in_channels, height, width]` (the concatenation so far)
     /// - output: `[batch, growth, height, width]`
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let x = self.conv1.forward(relu(self.norm1.forward(x)));
-        self.conv2.forward(relu(self.norm2.forward(x)))
+        let x = self.conv1.forward(relu(crate::vision::batch_norm(&self.norm1, x)));
+        self.conv2.forward(relu(crate::vision::batch_norm(&self.norm2, x)))
     }
 }
 
@@ -121,6 +121,6 @@ impl<B: Backend> Transition<B> {
     /// - output: `[batch, channels_out, height / 2, width / 2]`
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         self.pool
-            .forward(self.conv.forward(relu(self.norm.forward(x))))
+            .forward(self.conv.forward(relu(crate::vision::batch_norm(&self.norm, x))))
     }
 }

@@ -158,12 +158,12 @@ impl<B: Backend> DenseNet<B> {
     /// - output: `[batch, num_classes]`
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
         let f = &self.features;
-        let x = relu(f.norm0.forward(f.conv0.forward(x)));
+        let x = relu(crate::vision::batch_norm(&f.norm0, f.conv0.forward(x)));
         let x = f.pool0.forward(x);
         let x = f.transition1.forward(f.denseblock1.forward(x));
         let x = f.transition2.forward(f.denseblock2.forward(x));
         let x = f.transition3.forward(f.denseblock3.forward(x));
-        let x = relu(f.norm5.forward(f.denseblock4.forward(x)));
+        let x = relu(crate::vision::batch_norm(&f.norm5, f.denseblock4.forward(x)));
         let x = self.avgpool.forward(x).flatten::<2>(1, 3);
         self.classifier.forward(x)
     }

@@ -156,7 +156,7 @@ impl<B: Backend> ConvNormAct<B> {
     /// - input: `[batch, in_channels, height, width]`
     /// - output: `[batch, out_channels, height / stride, width / stride]` (rounded as PyTorch)
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        self.act.forward(self.bn.forward(self.conv.forward(x)))
+        self.act.forward(crate::vision::batch_norm(&self.bn, self.conv.forward(x)))
     }
 }
 
@@ -198,7 +198,7 @@ impl<B: Backend> SqueezeExcitation<B> {
         let scale = global_avg_pool(x.clone());
         let scale = self.activation.forward(self.fc1.forward(scale));
         let scale = self.scale_activation.forward(self.fc2.forward(scale));
-        x * scale
+        crate::vision::scale_channels(x, scale)
     }
 }
 
@@ -224,7 +224,7 @@ impl<B: Backend> Layer<B> {
             Layer::ConvNormAct(m) => m.forward(x),
             Layer::SqueezeExcitation(m) => m.forward(x),
             Layer::Conv(m) => m.forward(x),
-            Layer::Norm(m) => m.forward(x),
+            Layer::Norm(m) => crate::vision::batch_norm(m, x),
         }
     }
 }

@@ -58,7 +58,7 @@ impl<B: Backend> Downsample<B> {
     }
 
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        self.bn.forward(self.conv.forward(x))
+        crate::vision::batch_norm(&self.bn, self.conv.forward(x))
     }
 }
 
@@ -187,13 +187,13 @@ impl<B: Backend> ResidualBlock<B> {
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let (out, downsample) = match self {
             Self::Basic(b) => {
-                let out = relu(b.bn1.forward(b.conv1.forward(x.clone())));
-                (b.bn2.forward(b.conv2.forward(out)), &b.downsample)
+                let out = relu(crate::vision::batch_norm(&b.bn1, b.conv1.forward(x.clone())));
+                (crate::vision::batch_norm(&b.bn2, b.conv2.forward(out)), &b.downsample)
             }
             Self::Bottleneck(b) => {
-                let out = relu(b.bn1.forward(b.conv1.forward(x.clone())));
-                let out = relu(b.bn2.forward(b.conv2.forward(out)));
-                (b.bn3.forward(b.conv3.forward(out)), &b.downsample)
+                let out = relu(crate::vision::batch_norm(&b.bn1, b.conv1.forward(x.clone())));
+                let out = relu(crate::vision::batch_norm(&b.bn2, b.conv2.forward(out)));
+                (crate::vision::batch_norm(&b.bn3, b.conv3.forward(out)), &b.downsample)
             }
         };
         let identity = match downsample {

@@ -118,8 +118,8 @@ impl<B: Backend> InvertedResidual<B> {
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let out = match &self.branch1 {
             Some(b1) => {
-                let left = b1.dw_bn.forward(b1.dw_conv.forward(x.clone()));
-                let left = relu(b1.pw_bn.forward(b1.pw_conv.forward(left)));
+                let left = crate::vision::batch_norm(&b1.dw_bn, b1.dw_conv.forward(x.clone()));
+                let left = relu(crate::vision::batch_norm(&b1.pw_bn, b1.pw_conv.forward(left)));
                 Tensor::cat(vec![left, self.forward_branch2(x)], 1)
             }
             None => {
@@ -135,9 +135,9 @@ impl<B: Backend> InvertedResidual<B> {
 
     fn forward_branch2(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let b = &self.branch2;
-        let x = relu(b.pw1_bn.forward(b.pw1_conv.forward(x)));
-        let x = b.dw_bn.forward(b.dw_conv.forward(x));
-        relu(b.pw2_bn.forward(b.pw2_conv.forward(x)))
+        let x = relu(crate::vision::batch_norm(&b.pw1_bn, b.pw1_conv.forward(x)));
+        let x = crate::vision::batch_norm(&b.dw_bn, b.dw_conv.forward(x));
+        relu(crate::vision::batch_norm(&b.pw2_bn, b.pw2_conv.forward(x)))
     }
 }
 
@@ -167,7 +167,7 @@ impl<B: Backend> ConvBnRelu<B> {
     /// - input: `[batch, in_channels, height, width]`
     /// - output: `[batch, out_channels, height / stride, width / stride]`
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        relu(self.bn.forward(self.conv.forward(x)))
+        relu(crate::vision::batch_norm(&self.bn, self.conv.forward(x)))
     }
 }
 
