@@ -67,7 +67,7 @@ impl<B: Backend> Layer<B> {
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         match self {
             Layer::Conv(conv) => conv.forward(x),
-            Layer::Norm(bn) => crate::vision::batch_norm(&bn, x),
+            Layer::Norm(bn) => crate::vision::batch_norm(bn, x),
             Layer::Relu(_) => relu(x),
             Layer::Sigmoid(_) => sigmoid(x),
             Layer::Dropout(_) => x,
