@@ -168,7 +168,7 @@ impl<B: Backend> LiteBlock<B> {
     pub fn forward(&self, input: Tensor<B, 4>) -> Tensor<B, 4> {
         let mut x = input.clone();
         if let (Some(conv), Some(bn)) = (&self.expand_conv, &self.bn0) {
-            x = relu6(crate::vision::batch_norm(&bn, conv.forward(x)));
+            x = relu6(crate::vision::batch_norm(bn, conv.forward(x)));
         }
         let x = pad_same(x, self.kernel, self.stride);
         let x = relu6(crate::vision::batch_norm(&self.bn1, self.depthwise_conv.forward(x)));
