@@ -286,7 +286,7 @@ fn forward_trunk<B: Backend>(
     stages: [&Vec<ResidualBlock<B>>; 4],
     x: Tensor<B, 4>,
 ) -> [Tensor<B, 4>; 4] {
-    let x = relu(crate::vision::batch_norm(&bn1, conv1.forward(x)));
+    let x = relu(crate::vision::batch_norm(bn1, conv1.forward(x)));
     let mut x = maxpool.forward(x);
     stages.map(|stage| {
         x = stage.iter().fold(x.clone(), |x, block| block.forward(x));
