@@ -277,7 +277,8 @@ fn load_text<B: Backend>(hub: &Hub, spec: &RepoSpec, name: &str, ep: &hub_core::
     let mut loaded = Loaded {
         repo: spec.clone(),
         entry: name.to_owned(),
-        weights: Some(fetched.name.clone()),
+        // As for other models: the weights loaded (a tokenizer's files are its weights).
+        weights: (tokenizer_only || (options.pretrained && options.checkpoint.is_none())).then(|| fetched.name.clone()),
         checkpoint: options.checkpoint.clone(),
         architecture: entry_arch,
         model: Model::Tokenizer,

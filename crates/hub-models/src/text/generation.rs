@@ -423,7 +423,8 @@ fn filter_logits(mut logits: Vec<f32>, config: &GenerationConfig) -> Vec<f32> {
     logits
 }
 
-fn softmax(logits: &[f32]) -> Vec<f64> {
+/// Softmax in f64 (probabilities that sum to 1 even over 50k tokens).
+pub(crate) fn softmax(logits: &[f32]) -> Vec<f64> {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let exp: Vec<f64> = logits.iter().map(|&x| f64::from(x - max).exp()).collect();
     let sum: f64 = exp.iter().sum();

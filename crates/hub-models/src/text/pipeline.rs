@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::load::{Loaded, Prediction};
 use crate::registry::TextModel;
 use crate::text::bert::BertInput;
+use crate::text::generation::softmax;
 use crate::text::gpt2::Gpt2Input;
 use crate::text::tokenizer::{BatchOptions, Encoded};
 
@@ -49,17 +50,6 @@ pub struct Answer {
 /// question-answering pipeline's `max_answer_len` default).
 pub const MAX_ANSWER_TOKENS: usize = 15;
 
-fn softmax(logits: &[f32]) -> Vec<f64> {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let exp: Vec<f64> = logits.iter().map(|&x| f64::from(x - max).exp()).collect();
-    let sum: f64 = exp.iter().sum();
-    exp.into_iter().map(|e| e / sum).collect()
-}
-
-fn to_vec<B: Backend, const D: usize>(t: Tensor<B, D>) -> Result<Vec<f32>> {
-    t.into_data().convert::<f32>().to_vec::<f32>().map_err(|e| Error::BadInput { entry: String::new(), message: format!("reading the logits: {e:?}") })
-}
-
 fn ids_tensor<B: Backend>(rows: &[&[u32]], device: &B::Device) -> Tensor<B, 2, Int> {
     let len = rows.first().map_or(0, |r| r.len());
     let data: Vec<i64> = rows.iter().flat_map(|r| r.iter().map(|&x| i64::from(x))).collect();
@@ -69,6 +59,11 @@ fn ids_tensor<B: Backend>(rows: &[&[u32]], device: &B::Device) -> Tensor<B, 2, I
 impl<B: Backend> Loaded<B> {
     fn bad_input(&self, message: impl Into<String>) -> Error {
         Error::BadInput { entry: self.entry.clone(), message: message.into() }
+    }
+
+    /// The values of a (small) logits tensor, read back from the device.
+    fn to_vec<const D: usize>(&self, t: Tensor<B, D>) -> Result<Vec<f32>> {
+        t.into_data().convert::<f32>().to_vec::<f32>().map_err(|e| self.bad_input(format!("reading the logits back: {e:?}")))
     }
 
     fn label(&self, index: usize) -> String {
@@ -99,7 +94,7 @@ impl<B: Backend> Loaded<B> {
             }
             _ => return Err(self.wrong_task("text classification")),
         };
-        let probs = softmax(&to_vec(logits)?);
+        let probs = softmax(&self.to_vec(logits)?);
         let mut order: Vec<usize> = (0..probs.len()).collect();
         order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]));
         Ok(order.into_iter().take(k).map(|i| Prediction { index: i, label: self.label(i), probability: probs[i] as f32 }).collect())
@@ -113,7 +108,7 @@ impl<B: Backend> Loaded<B> {
         let e = tok.encode_detailed(text, None)?;
         let logits = m.forward(self.bert_input(&e));
         let [_, seq, labels] = logits.dims();
-        let values = to_vec(logits)?;
+        let values = self.to_vec(logits)?;
         Ok((0..seq)
             .filter(|&i| !e.special[i])
             .map(|i| {
@@ -131,7 +126,7 @@ impl<B: Backend> Loaded<B> {
         let TextModel::BertQuestionAnswering(m) = model else { return Err(self.wrong_task("question answering")) };
         let e = tok.encode_detailed(question, Some(context))?;
         let spans = m.forward(self.bert_input(&e));
-        let (start, end) = (to_vec(spans.start_logits)?, to_vec(spans.end_logits)?);
+        let (start, end) = (self.to_vec(spans.start_logits)?, self.to_vec(spans.end_logits)?);
         let candidates: Vec<usize> = (0..e.ids.len()).filter(|&i| e.sequence[i] == Some(1) && !e.special[i]).collect();
         if candidates.is_empty() {
             return Err(self.bad_input("the context is empty"));
@@ -164,7 +159,7 @@ impl<B: Backend> Loaded<B> {
             TextModel::BertPreTraining(m) => m.forward(input).seq_relationship_logits,
             _ => return Err(self.wrong_task("next-sentence prediction")),
         };
-        Ok(softmax(&to_vec(logits)?)[0] as f32)
+        Ok(softmax(&self.to_vec(logits)?)[0] as f32)
     }
 
     /// A probability per choice of continuing `prompt` (multiple-choice models). BERT scores
@@ -197,6 +192,6 @@ impl<B: Backend> Loaded<B> {
             }
             _ => return Err(self.wrong_task("multiple choice")),
         };
-        Ok(softmax(&to_vec(logits)?).into_iter().map(|p| p as f32).collect())
+        Ok(softmax(&self.to_vec(logits)?).into_iter().map(|p| p as f32).collect())
     }
 }
