@@ -145,11 +145,13 @@ impl<B: Backend> BiLstm<B> {
                 &self.bias_hh_l0,
             )
         };
+        // The values, not clones of the parameters: a clone of a lazily initialised random
+        // parameter initialises itself again, with new random values, on every call.
         LstmCell {
-            weight_ih: w_ih.clone(),
-            weight_hh: w_hh.clone(),
-            bias_ih: b_ih.clone(),
-            bias_hh: b_hh.clone(),
+            weight_ih: Param::from_tensor(w_ih.val()),
+            weight_hh: Param::from_tensor(w_hh.val()),
+            bias_ih: Param::from_tensor(b_ih.val()),
+            bias_hh: Param::from_tensor(b_hh.val()),
         }
     }
 
