@@ -454,6 +454,13 @@ fn builtin_tacotron2_and_waveglow_write_a_wav_offline() {
     assert_eq!(u32::from_le_bytes(bytes[24..28].try_into().unwrap()), 22050);
     assert_eq!(u16::from_le_bytes([bytes[34], bytes[35]]), 16, "16-bit PCM");
     assert_eq!(bytes.len(), 44 + samples * 2);
+    // The same seed gives the same random voice, sample for sample.
+    let again = env.cwd.path().join("again.wav");
+    ok(env.hub(&[
+        "--offline", "run", "NVIDIA/DeepLearningExamples:torchhub", "nvidia_tacotron2", "--random-init",
+        "--text", "Hello world.", "--max-decoder-steps", "8", "--seed", "1", "--out", again.to_str().unwrap(),
+    ]));
+    assert!(std::fs::read(&again).unwrap() == bytes, "two runs with --seed 1 differ");
 }
 
 /// Serves `target/golden/text/<dir>` as the Hugging Face model `hub-tests/<dir>` at `revision`.
