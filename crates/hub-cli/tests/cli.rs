@@ -605,6 +605,10 @@ fn transformers_task_entrypoints_match_transformers() {
     let out = env.hub(&["run", repo, "modelForMaskedLM", "hub-tests/next_sentence", "--revision", "main", "--text", "[MASK]"]);
     assert!(!out.status.success() && stderr(&out).contains("cls."), "a checkpoint without the masked-LM head fails strictly: {}", stderr(&out));
 
+    let long = "word ".repeat(600);
+    let out = env.hub(&["run", repo, "modelForSequenceClassification", "hub-tests/sequence_classification", "--text", &long]);
+    assert!(!out.status.success() && stderr(&out).contains("602 tokens long") && stderr(&out).contains("at most 512"), "{}", stderr(&out));
+
     // `hub download` takes any model id too.
     let out = ok(env.hub(&["download", repo, "modelForQuestionAnswering", "--weights", "hub-tests/question_answering"]));
     assert!(stdout(&out).lines().count() >= 3, "{}", stdout(&out));

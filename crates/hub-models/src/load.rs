@@ -274,6 +274,11 @@ fn load_text<B: Backend>(hub: &Hub, spec: &RepoSpec, name: &str, ep: &hub_core::
         (None, None, Some(v), Some(m)) => TextTokenizer::byte_level_bpe(v, m)?,
         _ => return Err(missing("a tokenizer (tokenizer.json, vocab.txt, or vocab.json and merges.txt)")),
     };
+    // Like transformers' tokenizers (truncation off unless asked): an input longer than the
+    // model takes is an error naming its length, not silently cut (a tokenizer.json may carry
+    // a truncation setting from when it was saved).
+    let mut tokenizer = tokenizer;
+    tokenizer.set_max_length(None)?;
     let mut loaded = Loaded {
         repo: spec.clone(),
         entry: name.to_owned(),
@@ -451,6 +456,18 @@ impl<B: Backend> Loaded<B> {
         Ok(g.test(g.build_noise_data(n, seed, &self.device)))
     }
 
+    /// An error unless `tokens` fit the text model's positions (longer inputs are refused, not
+    /// silently truncated).
+    pub(crate) fn check_length(&self, tokens: usize) -> Result<()> {
+        match &self.model {
+            Model::Text(m) if tokens > m.max_positions() => Err(Error::BadInput {
+                entry: self.entry.clone(),
+                message: format!("the input is {tokens} tokens long; {} takes at most {} (shorten the text)", self.architecture.id, m.max_positions()),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     pub(crate) fn text(&self, operation: &'static str) -> Result<(&TextModel<B>, &TextTokenizer)> {
         match (&self.model, &self.tokenizer) {
             (Model::Text(m), Some(t)) => Ok((m, t)),
@@ -466,6 +483,7 @@ impl<B: Backend> Loaded<B> {
         }
         let mask_id = tok.token_to_id("[MASK]").ok_or_else(|| Error::BadInput { entry: self.entry.clone(), message: "the tokenizer has no [MASK] token".into() })?;
         let batch = tok.encode_batch(&[text], &BatchOptions::new())?;
+        self.check_length(batch.seq_len())?;
         let positions: Vec<usize> = batch.input_ids[0].iter().enumerate().filter(|(_, &id)| id == mask_id).map(|(i, _)| i).collect();
         if positions.is_empty() {
             return Err(Error::BadInput { entry: self.entry.clone(), message: format!("{text:?} has no [MASK] token to fill") });
@@ -507,6 +525,7 @@ impl<B: Backend> Loaded<B> {
     pub fn embed(&self, texts: &[&str]) -> Result<Tensor<B, 2>> {
         let (model, tok) = self.text("feature extraction")?;
         let batch = tok.encode_batch(texts, &BatchOptions::new())?;
+        self.check_length(batch.seq_len())?;
         let mask = batch.attention_mask(&self.device);
         let hidden = match model {
             TextModel::Bert(m) => {

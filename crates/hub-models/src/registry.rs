@@ -603,6 +603,26 @@ macro_rules! text_models {
     };
 }
 
+impl<B: Backend> TextModel<B> {
+    /// The longest token sequence the model takes (its position embeddings).
+    pub fn max_positions(&self) -> usize {
+        match self {
+            TextModel::Bert(m) => m.max_positions(),
+            TextModel::BertMaskedLm(m) => m.bert.max_positions(),
+            TextModel::BertNextSentence(m) => m.bert.max_positions(),
+            TextModel::BertPreTraining(m) => m.bert.max_positions(),
+            TextModel::BertSequenceClassification(m) => m.bert.max_positions(),
+            TextModel::BertMultipleChoice(m) => m.bert.max_positions(),
+            TextModel::BertQuestionAnswering(m) => m.bert.max_positions(),
+            TextModel::BertTokenClassification(m) => m.bert.max_positions(),
+            TextModel::Gpt2(m) => m.max_positions(),
+            TextModel::Gpt2LmHead(m) => m.transformer.max_positions(),
+            TextModel::Gpt2DoubleHeads(m) => m.transformer.max_positions(),
+            TextModel::Gpt2SequenceClassification(m) => m.transformer.max_positions(),
+        }
+    }
+}
+
 text_models! {
     Bert(BertModel),
     BertMaskedLm(BertForMaskedLm),

@@ -70,10 +70,11 @@ impl<B: Backend> Loaded<B> {
         self.categories.get(index).cloned().unwrap_or_else(|| format!("LABEL_{index}"))
     }
 
-    fn bert_input(&self, e: &Encoded) -> BertInput<B> {
-        BertInput::new(ids_tensor(&[&e.ids], &self.device))
+    fn bert_input(&self, e: &Encoded) -> Result<BertInput<B>> {
+        self.check_length(e.ids.len())?;
+        Ok(BertInput::new(ids_tensor(&[&e.ids], &self.device))
             .with_token_type_ids(ids_tensor(&[&e.type_ids], &self.device))
-            .with_attention_mask(ids_tensor(&[&vec![1; e.ids.len()]], &self.device))
+            .with_attention_mask(ids_tensor(&[&vec![1; e.ids.len()]], &self.device)))
     }
 
     /// Labels of `text` (and `pair`, for sentence-pair classifiers) with their probabilities,
@@ -81,7 +82,7 @@ impl<B: Backend> Loaded<B> {
     pub fn classify_text(&self, text: &str, pair: Option<&str>, k: usize) -> Result<Vec<Prediction>> {
         let (model, tok) = self.text("text classification")?;
         let logits = match model {
-            TextModel::BertSequenceClassification(m) => m.forward(self.bert_input(&tok.encode_detailed(text, pair)?)),
+            TextModel::BertSequenceClassification(m) => m.forward(self.bert_input(&tok.encode_detailed(text, pair)?)?),
             TextModel::Gpt2SequenceClassification(m) => {
                 if pair.is_some() {
                     return Err(self.bad_input("GPT-2 classifies one text: join the pair into one --text"));
@@ -90,6 +91,7 @@ impl<B: Backend> Loaded<B> {
                 if ids.is_empty() {
                     return Err(self.bad_input("the text is empty"));
                 }
+                self.check_length(ids.len())?;
                 m.forward(Gpt2Input::new(ids_tensor(&[&ids], &self.device)))
             }
             _ => return Err(self.wrong_task("text classification")),
@@ -106,7 +108,7 @@ impl<B: Backend> Loaded<B> {
         let (model, tok) = self.text("token classification")?;
         let TextModel::BertTokenClassification(m) = model else { return Err(self.wrong_task("token classification")) };
         let e = tok.encode_detailed(text, None)?;
-        let logits = m.forward(self.bert_input(&e));
+        let logits = m.forward(self.bert_input(&e)?);
         let [_, seq, labels] = logits.dims();
         let values = self.to_vec(logits)?;
         Ok((0..seq)
@@ -125,7 +127,7 @@ impl<B: Backend> Loaded<B> {
         let (model, tok) = self.text("question answering")?;
         let TextModel::BertQuestionAnswering(m) = model else { return Err(self.wrong_task("question answering")) };
         let e = tok.encode_detailed(question, Some(context))?;
-        let spans = m.forward(self.bert_input(&e));
+        let spans = m.forward(self.bert_input(&e)?);
         let (start, end) = (self.to_vec(spans.start_logits)?, self.to_vec(spans.end_logits)?);
         let candidates: Vec<usize> = (0..e.ids.len()).filter(|&i| e.sequence[i] == Some(1) && !e.special[i]).collect();
         if candidates.is_empty() {
@@ -153,7 +155,7 @@ impl<B: Backend> Loaded<B> {
     /// The probability that `second` follows `first` (next-sentence and pre-training models).
     pub fn next_sentence(&self, first: &str, second: &str) -> Result<f32> {
         let (model, tok) = self.text("next-sentence prediction")?;
-        let input = self.bert_input(&tok.encode_detailed(first, Some(second))?);
+        let input = self.bert_input(&tok.encode_detailed(first, Some(second))?)?;
         let logits = match model {
             TextModel::BertNextSentence(m) => m.forward(input),
             TextModel::BertPreTraining(m) => m.forward(input).seq_relationship_logits,
@@ -175,6 +177,7 @@ impl<B: Backend> Loaded<B> {
                 let pairs: Vec<(&str, &str)> = choices.iter().map(|&c| (prompt, c)).collect();
                 let b = tok.encode_pair_batch(&pairs, &BatchOptions::new())?;
                 let seq = b.seq_len();
+                self.check_length(seq)?;
                 let r = |t: Tensor<B, 2, Int>| t.reshape([1, n, seq]);
                 m.forward(r(b.input_ids(&self.device)), Some(r(b.token_type_ids(&self.device))), Some(r(b.attention_mask(&self.device))))
             }
@@ -183,6 +186,7 @@ impl<B: Backend> Loaded<B> {
                 let rows = texts.iter().map(|t| tok.encode(t, false)).collect::<std::result::Result<Vec<_>, _>>()?;
                 // Right padding (any id: masked), classification token = each row's last token.
                 let len = rows.iter().map(Vec::len).max().unwrap_or(0);
+                self.check_length(len)?;
                 let padded: Vec<Vec<u32>> = rows.iter().map(|r| r.iter().copied().chain(std::iter::repeat_n(0, len - r.len())).collect()).collect();
                 let mask: Vec<Vec<u32>> = rows.iter().map(|r| (0..len).map(|i| u32::from(i < r.len())).collect()).collect();
                 let last: Vec<i64> = rows.iter().map(|r| r.len() as i64 - 1).collect();

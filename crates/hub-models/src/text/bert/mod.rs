@@ -378,6 +378,11 @@ impl<B: Backend> BertModel<B> {
         }
     }
 
+    /// The longest sequence the position embeddings cover (`max_position_embeddings`).
+    pub fn max_positions(&self) -> usize {
+        self.embeddings.position_embeddings.weight.dims()[0]
+    }
+
     /// The word-embedding matrix, `[vocab_size, hidden]`.
     pub fn word_embeddings(&self) -> Tensor<B, 2> {
         self.embeddings.word_embeddings.weight.val()
