@@ -407,12 +407,7 @@ fn key_remapper(options: &ImportOptions) -> Result<KeyRemapper, ImportError> {
     Ok(remapper)
 }
 
-/// Compiled [`ImportOptions::ignore`] patterns.
-fn ignore_filter(options: &ImportOptions) -> Result<PathFilter, ImportError> {
-    pattern_filter(&options.ignore)
-}
-
-/// Compiled key patterns; an invalid one is an error naming it.
+/// Compiled key patterns ([`ImportOptions::ignore`], [`ImportOptions::optional`]); an invalid one is an error naming it.
 fn pattern_filter(patterns: &[String]) -> Result<PathFilter, ImportError> {
     // PathFilter silently drops patterns that don't compile: compile them once more to report.
     for pattern in patterns {
@@ -574,7 +569,7 @@ fn load_snapshots<B: Backend, M: Module<B>>(
     file: &BTreeMap<String, TensorSnapshot>,
     options: &ImportOptions,
 ) -> Result<(M, ImportReport), ImportError> {
-    let ignore = ignore_filter(options)?;
+    let ignore = pattern_filter(&options.ignore)?;
     let optional = pattern_filter(&options.optional)?;
     let mut report = ImportReport::default();
     let mut used: HashSet<&str> = HashSet::new();

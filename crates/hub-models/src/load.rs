@@ -211,7 +211,6 @@ pub fn load_with<B: Backend>(hub: &Hub, spec: &RepoSpec, entry: &str, options: &
         }
     }
     config.extend(options.config.clone());
-    let tokenizer = None;
     let mut model = architecture.build_model::<B>(name, &config, device)?;
     let mut report = None;
     let preprocessing = ep.preprocessing_for(weights.map(|(_, w)| w));
@@ -232,7 +231,7 @@ pub fn load_with<B: Backend>(hub: &Hub, spec: &RepoSpec, entry: &str, options: &
         if let (Some(bpk), Model::Classifier(_)) = (converted, &model) {
             if let Model::Classifier(fresh) = architecture.build_model::<B>(name, &config, device)? {
                 if let Ok(m) = fresh.load_burnpack(&bpk) {
-                    return finish(spec, name, ep, weights, options, architecture, Model::Classifier(m), None, tokenizer, preprocessing.as_ref(), device);
+                    return finish(spec, name, ep, weights, options, architecture, Model::Classifier(m), None, preprocessing.as_ref(), device);
                 }
             }
         }
@@ -240,7 +239,7 @@ pub fn load_with<B: Backend>(hub: &Hub, spec: &RepoSpec, entry: &str, options: &
         model = m;
         report = Some(r);
     }
-    finish(spec, name, ep, weights, options, architecture, model, report, tokenizer, preprocessing.as_ref(), device)
+    finish(spec, name, ep, weights, options, architecture, model, report, preprocessing.as_ref(), device)
 }
 
 /// The parts of a Hugging Face `config.json` that choose the architecture and name the labels.
@@ -268,7 +267,7 @@ fn load_text<B: Backend>(hub: &Hub, spec: &RepoSpec, name: &str, ep: &hub_core::
     let missing = |what: &str| Error::Config { entry: name.to_owned(), key: format!("weights {}", fetched.name), message: format!("{what} is missing") };
     let file = |f: &str| fetched.files.get(f);
     let lowercase = !fetched.name.contains("-cased");
-    let tokenizer = match (file("tokenizer.json"), file("vocab.txt"), file("vocab.json"), file("merges.txt")) {
+    let mut tokenizer = match (file("tokenizer.json"), file("vocab.txt"), file("vocab.json"), file("merges.txt")) {
         (Some(t), ..) => TextTokenizer::from_file(t)?,
         (None, Some(v), ..) => TextTokenizer::wordpiece(v, lowercase)?,
         (None, None, Some(v), Some(m)) => TextTokenizer::byte_level_bpe(v, m)?,
@@ -277,7 +276,6 @@ fn load_text<B: Backend>(hub: &Hub, spec: &RepoSpec, name: &str, ep: &hub_core::
     // Like transformers' tokenizers (truncation off unless asked): an input longer than the
     // model takes is an error naming its length, not silently cut (a tokenizer.json may carry
     // a truncation setting from when it was saved).
-    let mut tokenizer = tokenizer;
     tokenizer.set_max_length(None)?;
     let mut loaded = Loaded {
         repo: spec.clone(),
@@ -345,7 +343,6 @@ fn finish<B: Backend>(
     architecture: Architecture,
     model: Model<B>,
     report: Option<ImportReport>,
-    tokenizer: Option<TextTokenizer>,
     preprocessing: Option<&hub_core::Preprocessing>,
     device: &B::Device,
 ) -> Result<Loaded<B>> {
@@ -365,7 +362,7 @@ fn finish<B: Backend>(
         preprocess,
         categories,
         report,
-        tokenizer,
+        tokenizer: None,
         device: device.clone(),
     })
 }
