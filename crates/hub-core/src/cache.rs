@@ -90,9 +90,21 @@ impl Cache {
         self.root.join("artifacts").join(sha256).join(sanitize(file_name))
     }
 
-    /// The partial file of an in-progress download of `url`.
+    /// The partial file of an in-progress download of `url` (guarded by the lock of `url`).
     pub fn partial_path(&self, url: &str) -> PathBuf {
         self.root.join("tmp").join(format!("{}.partial", Cache::key(url)))
+    }
+
+    /// A temporary file guarded by the lock of `lock_what` (see [`Cache::lock_path`]):
+    /// `tmp/<key>.<tag>.partial`. `cache gc` removes it only while that lock is free.
+    pub fn temp_path(&self, lock_what: &str, tag: &str) -> PathBuf {
+        self.root.join("tmp").join(format!("{}.{}.partial", Cache::key(lock_what), sanitize(tag)))
+    }
+
+    /// A fresh staging directory for extracting a repo, guarded by the lock of `lock_what`:
+    /// `repos/.staging/<key>.<unique>`. `cache gc` removes it only while that lock is free.
+    pub fn staging_dir(&self, lock_what: &str) -> PathBuf {
+        self.root.join("repos").join(".staging").join(format!("{}.{}", Cache::key(lock_what), unique()))
     }
 
     /// The lock file guarding `what` (a URL or a repo).
@@ -205,25 +217,77 @@ impl Cache {
         Ok(())
     }
 
-    /// Removes left-over partial downloads and URL records that point at nothing.
-    /// Returns the number of bytes freed. Callers hold no locks; partial files of downloads in
-    /// progress elsewhere are skipped (their lock is held).
-    pub fn gc(&self) -> Result<u64> {
-        let mut freed = 0;
-        if let Ok(entries) = fs::read_dir(self.root.join("tmp")) {
+    /// What interrupted work left behind: partial downloads in `tmp/`, staging directories of
+    /// extractions in `repos/.staging/`, and temporary files of atomic writes. `in_use` tells
+    /// those whose lock is held (a download or extraction in progress elsewhere).
+    pub fn leftovers(&self) -> Result<Vec<Leftover>> {
+        let mut out = Vec::new();
+        for (dir, kind) in [(self.root.join("tmp"), LeftoverKind::Partial), (self.root.join("repos").join(".staging"), LeftoverKind::Staging)] {
+            let Ok(entries) = fs::read_dir(&dir) else { continue };
             for e in entries.filter_map(|e| e.ok()) {
                 let path = e.path();
-                let Some(key) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.split('.').next()) else { continue };
-                let lock = self.root.join("locks").join(format!("{key}.lock"));
-                let guard = crate::lock::FileLock::try_acquire(&lock)?;
-                if guard.is_some() {
-                    freed += fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-                    let _ = fs::remove_file(&path);
+                let in_use = match self.guarding_lock(&path) {
+                    Some(lock) => crate::lock::FileLock::try_acquire(&lock)?.is_none(),
+                    None => false,
+                };
+                out.push(Leftover { size: tree_size(&path), path, kind, in_use });
+            }
+        }
+        let mut dirs = vec![self.root.join("urls"), self.root.join("manifests")];
+        if let Ok(refs) = fs::read_dir(self.root.join("refs")) {
+            dirs.extend(refs.filter_map(|e| e.ok()).map(|e| e.path()));
+        }
+        for dir in dirs {
+            let Ok(entries) = fs::read_dir(&dir) else { continue };
+            for e in entries.filter_map(|e| e.ok()) {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.starts_with('.') && name.ends_with(".tmp") {
+                    let path = e.path();
+                    // An atomic write takes milliseconds: a young one may be in progress.
+                    let young = e.metadata().ok().and_then(|m| m.modified().ok()).and_then(|t| t.elapsed().ok()).is_none_or(|age| age < TEMP_GRACE);
+                    out.push(Leftover { size: tree_size(&path), path, kind: LeftoverKind::Temp, in_use: young });
                 }
+            }
+        }
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(out)
+    }
+
+    /// The lock guarding a file in `tmp/` or `repos/.staging/`, from the key its name starts
+    /// with (`<32 hex>.…`); `None` for names that are not hub's.
+    fn guarding_lock(&self, path: &Path) -> Option<PathBuf> {
+        let name = path.file_name()?.to_str()?;
+        let key = name.split('.').next()?;
+        (key.len() == 32 && key.bytes().all(|b| b.is_ascii_hexdigit())).then(|| self.root.join("locks").join(format!("{key}.lock")))
+    }
+
+    /// Removes what interrupted work left behind ([`Cache::leftovers`] not in use) and URL
+    /// records that point at nothing. Returns the number of bytes freed. Partial files and
+    /// staging directories of work in progress elsewhere are skipped (their lock is held).
+    pub fn gc(&self) -> Result<u64> {
+        let mut freed = 0;
+        for l in self.leftovers()? {
+            if l.in_use {
+                continue;
+            }
+            // Hold the lock while removing, so that no download or extraction starts meanwhile.
+            let _guard = match self.guarding_lock(&l.path) {
+                Some(lock) => match crate::lock::FileLock::try_acquire(&lock)? {
+                    Some(g) => Some(g),
+                    None => continue,
+                },
+                None => None,
+            };
+            let removed = if l.path.is_dir() { fs::remove_dir_all(&l.path) } else { fs::remove_file(&l.path) };
+            if removed.is_ok() {
+                freed += l.size;
             }
         }
         if let Ok(entries) = fs::read_dir(self.root.join("urls")) {
             for e in entries.filter_map(|e| e.ok()) {
+                if e.path().extension().is_none_or(|x| x != "json") {
+                    continue;
+                }
                 let keep = fs::read(e.path())
                     .ok()
                     .and_then(|b| serde_json::from_slice::<UrlRecord>(&b).ok())
@@ -256,6 +320,53 @@ impl Cache {
     fn ref_path(&self, repo_key: &str, reference: &str) -> PathBuf {
         self.root.join("refs").join(sanitize(repo_key)).join(sanitize(reference))
     }
+}
+
+/// How old a temporary file of an atomic write must be before `cache gc` removes it.
+const TEMP_GRACE: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// What interrupted work left in the cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leftover {
+    /// The file or directory.
+    pub path: PathBuf,
+    /// Its size in bytes (a directory: its files).
+    pub size: u64,
+    /// What it is.
+    pub kind: LeftoverKind,
+    /// Whether work in progress still owns it (`cache gc` keeps it).
+    pub in_use: bool,
+}
+
+/// The kinds of [`Leftover`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LeftoverKind {
+    /// A partial download in `tmp/`.
+    Partial,
+    /// A staging directory of a repo extraction in `repos/.staging/`.
+    Staging,
+    /// A temporary file of an atomic write (`.NAME.….tmp`).
+    Temp,
+}
+
+/// The bytes of the files under `path` (symbolic links are not followed).
+fn tree_size(path: &Path) -> u64 {
+    let Ok(meta) = fs::symlink_metadata(path) else { return 0 };
+    if !meta.is_dir() {
+        return meta.len();
+    }
+    fs::read_dir(path).map(|d| d.filter_map(|e| e.ok()).map(|e| tree_size(&e.path())).sum()).unwrap_or(0)
+}
+
+/// Copies `from` into a new file `to` (with the mode of new files, not `from`'s).
+pub(crate) fn copy_new(from: &Path, to: &Path) -> Result<u64> {
+    let mut src = fs::File::open(from).map_err(|e| Error::io("opening", from, e))?;
+    let _ = fs::remove_file(to);
+    let mut dst = fs::File::create(to).map_err(|e| Error::io("creating", to, e))?;
+    let n = std::io::copy(&mut src, &mut dst).map_err(|e| Error::io("copying", from, e))?;
+    dst.sync_all().map_err(|e| Error::io("syncing", to, e))?;
+    Ok(n)
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename, creating parent directories.

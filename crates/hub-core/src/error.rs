@@ -207,6 +207,100 @@ pub enum Error {
         dir: PathBuf,
     },
 
+    /// A manifest that came from a remote repo names a local (`file://`) URL. Only the user
+    /// decides what local files hub reads: local repos, `HUB_MIRRORS`, `config.toml` and the API
+    /// may use `file://`; a manifest from GitHub or an http(s) base URL may not.
+    #[error("{manifest} names the local URL {url:?} ({place}), but it comes from a remote repo ({source_kind}): a remote manifest may only name http:// and https:// URLs. To use a local copy, add a file:// rule to HUB_MIRRORS or config.toml")]
+    LocalUrlInRemoteManifest {
+        /// The manifest (URL or file in the cache).
+        manifest: String,
+        /// The offending URL.
+        url: String,
+        /// Where in the manifest it is (entrypoint, weights, field).
+        place: String,
+        /// What kind of remote source the manifest came from.
+        source_kind: &'static str,
+    },
+
+    /// A `file://` URL names something that is not a regular file (a directory, a device, a fifo).
+    #[error("{url}: {path} is not a regular file ({kind}); hub reads only regular files through file:// URLs")]
+    NotARegularFile {
+        /// The URL.
+        url: String,
+        /// The path it names.
+        path: PathBuf,
+        /// What it is instead.
+        kind: &'static str,
+    },
+
+    /// A URL is malformed or of a kind this operation does not accept.
+    #[error("invalid URL {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// A redirect was refused (to another scheme, without a target, or too many).
+    #[error("GET {url}: {reason}; hub follows redirects only to http:// and https:// URLs, at most {max}")]
+    Redirect {
+        /// The URL that answered with the redirect.
+        url: String,
+        /// Why it was refused (including the `Location`).
+        reason: String,
+        /// The most redirects followed.
+        max: u32,
+    },
+
+    /// Something from outside is larger than a limit allows (a download, a manifest, an archive).
+    #[error("{what} is larger than {limit}: {detail}; nothing was kept. If this is expected, raise `{setting}` in $HUB_HOME/config.toml (or hub_core::Limits)")]
+    TooLarge {
+        /// What was too large (a URL, a file, an archive).
+        what: String,
+        /// The limit, in words (`8388608 bytes`, `200000 entries`).
+        limit: String,
+        /// What was seen.
+        detail: String,
+        /// The config key that sets the limit.
+        setting: &'static str,
+    },
+
+    /// A download took longer than its deadline or fell below the low-speed limit.
+    #[error("GET {url}: {reason} after {received} bytes; the bytes so far are kept and a later run resumes. Settings: `{setting}` in $HUB_HOME/config.toml")]
+    TooSlow {
+        /// The URL requested.
+        url: String,
+        /// Bytes received in total.
+        received: u64,
+        /// What happened (deadline passed, speed under the limit).
+        reason: String,
+        /// The config key of the limit that ended the download.
+        setting: &'static str,
+        /// Whether retrying may help (a slow spell, not the deadline).
+        retry: bool,
+    },
+
+    /// Another process held a lock for longer than the lock timeout.
+    #[error("gave up after {waited_secs} s waiting for {holder}, which holds {path} (a download or extraction of the same file or repo); if no such process is running, the lock is free again once it exits. Setting: `lock_timeout_secs` in $HUB_HOME/config.toml")]
+    LockTimeout {
+        /// The lock file.
+        path: PathBuf,
+        /// Who holds it, as written in the lock file (`process 1234`), or `another process`.
+        holder: String,
+        /// How long this process waited.
+        waited_secs: u64,
+    },
+
+    /// A file changed on disk while hub was writing or verifying it.
+    #[error("{path} changed on disk while {url} was being downloaded into it (another writer?); it was discarded")]
+    ChangedOnDisk {
+        /// The URL being downloaded.
+        url: String,
+        /// The file.
+        path: PathBuf,
+    },
+
     /// A file-system operation failed.
     #[error("{action} {path}")]
     Io {
@@ -241,6 +335,7 @@ impl Error {
         match self {
             Error::HttpStatus { status, .. } => matches!(status, 408 | 425 | 429 | 500..=599),
             Error::Network { .. } | Error::Truncated { .. } => true,
+            Error::TooSlow { retry, .. } => *retry,
             _ => false,
         }
     }

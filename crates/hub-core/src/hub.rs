@@ -5,8 +5,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use crate::archive::extract_zip;
-use crate::cache::{unique, write_atomic, Cache};
+use crate::archive::extract_zip_within;
+use crate::cache::{copy_new, write_atomic, Cache};
 use crate::download::Downloader;
 use crate::error::{Error, Result};
 use crate::hash::{sha256_bytes, sha256_file};
@@ -80,6 +80,7 @@ impl std::fmt::Debug for Hub {
 impl Hub {
     /// A hub with these options.
     pub fn new(options: HubOptions) -> Result<Hub> {
+        options.validate("HubOptions")?;
         let lock = match &options.lockfile {
             Some(path) => Some(LockState::open(path.clone(), options.locked)?),
             None if options.locked => {
@@ -146,7 +147,37 @@ impl Hub {
         Ok(resolved)
     }
 
+    /// [`Hub::resolve_unchecked`], then the rule on local URLs: a manifest from GitHub or an
+    /// http(s) base URL may not name `file://` URLs; one from a local directory or a `file://`
+    /// base URL may, and its relative `file://` URLs are resolved against its directory.
     fn resolve(&self, spec: &RepoSpec) -> Result<ResolvedRepo> {
+        let mut r = self.resolve_unchecked(spec)?;
+        let origin = match (&r.spec, r.dir.as_deref()) {
+            (RepoSpec::Url(base), _) => base.clone(),
+            (_, Some(dir)) => dir.join(MANIFEST_FILE).display().to_string(),
+            _ => spec.to_string(),
+        };
+        match (r.source, &r.spec) {
+            (RepoSource::Builtin, _) => {}
+            (RepoSource::GitHub, _) => forbid_local_urls(&mut r.manifest, &origin, "a GitHub archive")?,
+            (RepoSource::Url, RepoSpec::Url(base)) if !base.starts_with("file://") => {
+                forbid_local_urls(&mut r.manifest, &origin, "an http(s) base URL")?
+            }
+            (RepoSource::Url, RepoSpec::Url(base)) => {
+                let dir = crate::download::file_url_path(base)?;
+                let dir = if base.ends_with(MANIFEST_FILE) { dir.parent().map(Path::to_path_buf).unwrap_or(dir) } else { dir };
+                resolve_relative_file_urls(&mut r.manifest, &dir)?
+            }
+            (_, _) => {
+                if let Some(dir) = r.dir.clone() {
+                    resolve_relative_file_urls(&mut r.manifest, &dir)?
+                }
+            }
+        }
+        Ok(r)
+    }
+
+    fn resolve_unchecked(&self, spec: &RepoSpec) -> Result<ResolvedRepo> {
         if let Some(b) = self.builtin_for(spec) {
             return Ok(ResolvedRepo { spec: spec.clone(), source: RepoSource::Builtin, commit: None, dir: None, manifest: b.manifest.clone() });
         }
@@ -157,7 +188,7 @@ impl Hub {
                 if !file.is_file() {
                     return Err(Error::NoManifest { dir });
                 }
-                let manifest = Manifest::from_file(&file)?;
+                let manifest = Manifest::from_file_within(&file, self.options.limits.max_manifest_bytes)?;
                 Ok(ResolvedRepo { spec: spec.clone(), source: RepoSource::Local, commit: None, dir: Some(dir), manifest })
             }
             RepoSpec::Url(base) => {
@@ -175,7 +206,7 @@ impl Hub {
                     }
                     return Err(Error::NoManifest { dir });
                 }
-                let manifest = Manifest::from_file(&file)?;
+                let manifest = Manifest::from_file_within(&file, self.options.limits.max_manifest_bytes)?;
                 Ok(ResolvedRepo { spec: spec.clone(), source: RepoSource::GitHub, commit: Some(commit), dir: Some(dir), manifest })
             }
         }
@@ -192,7 +223,7 @@ impl Hub {
             let mut first_err = None;
             let mut fetched = None;
             for c in candidates {
-                match self.downloader.get_bytes(&c) {
+                match self.downloader.get_bytes(&c, self.options.limits.max_manifest_bytes) {
                     Ok(b) => {
                         fetched = Some(b);
                         break;
@@ -204,15 +235,16 @@ impl Hub {
             }
             match (fetched, first_err) {
                 (Some(bytes), _) => {
-                    let text = String::from_utf8_lossy(&bytes);
+                    let text = String::from_utf8(bytes)
+                        .map_err(|e| Error::Manifest { file: url.clone(), line: 0, column: 0, message: format!("not UTF-8 text ({e})") })?;
                     Manifest::parse(&text, &url)?; // never cache a manifest that does not parse
-                    write_atomic(&cached, &bytes)?;
+                    write_atomic(&cached, text.as_bytes())?;
                 }
                 (None, Some(e)) => return Err(e),
                 (None, None) => unreachable!("at least one candidate was tried"),
             }
         }
-        let text = fs::read_to_string(&cached).map_err(|e| Error::io("reading", &cached, e))?;
+        let text = Manifest::read_source(&cached, self.options.limits.max_manifest_bytes)?;
         Manifest::parse(&text, &url)
     }
 
@@ -244,7 +276,8 @@ impl Hub {
             (None, Some(r)) => vec![r.as_url_ref().to_owned()],
             (None, None) => vec!["main".to_owned(), "master".to_owned()],
         };
-        let _guard = FileLock::acquire(&self.cache.lock_path(&format!("repo:{key}")))?;
+        let lock_what = format!("repo:{key}");
+        let _guard = self.lock(&lock_what)?;
         let mut last_err = None;
         for r in &refs {
             let url = format!("https://github.com/{owner}/{repo}/zipball/{r}");
@@ -252,7 +285,9 @@ impl Hub {
             if candidates.is_empty() {
                 return Err(self.offline_error(&spec.to_string(), &format!("run `hub list {spec}` once with network access")));
             }
-            let partial = self.cache.partial_path(&format!("{url}#{}", unique()));
+            // Named after the repo lock, so that `cache gc` leaves it alone while we hold it.
+            let partial = self.cache.temp_path(&lock_what, &format!("zipball-{}", Cache::key(&url)));
+            let _ = fs::remove_file(&partial);
             let mut errors = Vec::new();
             let mut downloaded = None;
             for c in &candidates {
@@ -266,7 +301,7 @@ impl Hub {
             }
             match downloaded.ok_or_else(|| most_relevant(errors)) {
                 Ok(d) => {
-                    let result = self.install_snapshot(&key, &partial, &d.sha256, pinned.as_deref());
+                    let result = self.install_snapshot(&key, &lock_what, &partial, &d.sha256, pinned.as_deref());
                     let _ = fs::remove_file(&partial);
                     let (commit, dir) = result?;
                     self.cache.record_ref(&key, &ref_name, &commit)?;
@@ -282,9 +317,9 @@ impl Hub {
         Err(last_err.unwrap_or(Error::NoManifest { dir: PathBuf::from(key) }))
     }
 
-    fn install_snapshot(&self, key: &str, archive: &Path, archive_sha256: &str, pinned: Option<&str>) -> Result<(String, PathBuf)> {
-        let staging = self.cache.root().join("repos").join(".staging").join(unique());
-        let extracted = extract_zip(archive, &staging)?;
+    fn install_snapshot(&self, key: &str, lock_what: &str, archive: &Path, archive_sha256: &str, pinned: Option<&str>) -> Result<(String, PathBuf)> {
+        let staging = self.cache.staging_dir(lock_what);
+        let extracted = extract_zip_within(archive, &staging, &self.options.limits)?;
         let commit = extracted
             .commit
             .or_else(|| pinned.map(str::to_owned))
@@ -296,7 +331,10 @@ impl Hub {
         if let Some(parent) = dir.parent() {
             fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
         }
-        fs::rename(&staging, &dir).map_err(|e| Error::io("installing", &dir, e))?;
+        fs::rename(&staging, &dir).map_err(|e| {
+            let _ = fs::remove_dir_all(&staging);
+            Error::io("installing", &dir, e)
+        })?;
         Ok((commit, dir))
     }
 
@@ -318,7 +356,7 @@ impl Hub {
         if candidates.is_empty() {
             return Err(self.offline_error(&artifact.url, "fetch it once with network access (`hub download REPO ENTRY`), or add a file:// mirror"));
         }
-        let _guard = FileLock::acquire(&self.cache.lock_path(&artifact.url))?;
+        let _guard = self.lock(&artifact.url)?;
         if !self.options.force_reload {
             // Another process may have finished it while we waited for the lock.
             if let Some(hit) = self.cache.lookup(&artifact) {
@@ -356,12 +394,16 @@ impl Hub {
         if !expected.matches(&sha256) {
             return Ok(None);
         }
-        let _guard = FileLock::acquire(&self.cache.lock_path(&artifact.url))?;
-        let tmp = self.cache.partial_path(&format!("{}#torch", artifact.url));
+        if artifact.size.is_some_and(|s| fs::metadata(&candidate).map(|m| m.len()).ok() != Some(s)) {
+            return Ok(None);
+        }
+        let _guard = self.lock(&artifact.url)?;
+        let tmp = self.cache.temp_path(&artifact.url, "torch");
         if let Some(parent) = tmp.parent() {
             fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
         }
-        fs::copy(&candidate, &tmp).map_err(|e| Error::io("copying", &candidate, e))?;
+        // A new file with the usual mode, not a copy of the source's permissions.
+        copy_new(&candidate, &tmp)?;
         if sha256_file(&tmp)? != sha256 {
             let _ = fs::remove_file(&tmp);
             return Ok(None);
@@ -424,6 +466,11 @@ impl Hub {
         all
     }
 
+    /// Takes the cross-process lock guarding `what`, waiting at most the lock timeout.
+    fn lock(&self, what: &str) -> Result<FileLock> {
+        FileLock::acquire(&self.cache.lock_path(what), self.options.limits.lock_timeout, self.options.progress.as_ref())
+    }
+
     fn offline_error(&self, what: &str, hint: &str) -> Error {
         Error::Offline { what: what.to_owned(), cache: self.cache.root().to_path_buf(), hint: hint.to_owned() }
     }
@@ -439,6 +486,33 @@ fn most_relevant(mut errors: Vec<Error>) -> Error {
     };
     let best = (0..errors.len()).min_by_key(|&i| rank(&errors[i])).expect("at least one candidate was tried");
     errors.swap_remove(best)
+}
+
+/// Refuses every `file://` URL of a manifest that came from a remote source.
+fn forbid_local_urls(manifest: &mut Manifest, origin: &str, source_kind: &'static str) -> Result<()> {
+    manifest.visit_urls(|place, url| {
+        // Any scheme but http(s) is refused (the manifest parser admits only file:// besides).
+        if url.starts_with("http://") || url.starts_with("https://") {
+            return Ok(());
+        }
+        Err(Error::LocalUrlInRemoteManifest { manifest: origin.to_owned(), url: url.clone(), place: place.to_owned(), source_kind })
+    })
+}
+
+/// Rewrites a local manifest's relative `file://` URLs (`file://weights/x.pth`,
+/// `file://../shared/x.pth`) into absolute ones against `dir`, the repo directory: never against
+/// the current directory. `..` is allowed (the repo is the user's own).
+fn resolve_relative_file_urls(manifest: &mut Manifest, dir: &Path) -> Result<()> {
+    let dir = std::path::absolute(dir).map_err(|e| Error::io("resolving", dir, e))?;
+    manifest.visit_urls(|_, url| {
+        if let Some(rest) = url.strip_prefix("file://") {
+            let absolute = rest.starts_with('/') || (rest.starts_with("localhost/"));
+            if !absolute {
+                *url = format!("file://{}", dir.join(rest).display());
+            }
+        }
+        Ok(())
+    })
 }
 
 fn expand_home(dir: &Path) -> PathBuf {

@@ -31,6 +31,6 @@ pub use lockfile::Lockfile;
 pub use manifest::{Artifact, Entrypoint, ExpectedHash, Manifest, Preprocessing, WeightFormat, Weights};
 pub use mirrors::Mirrors;
 pub use model_ids::{FetchedWeights, ModelIds, ModelRef, WeightsChoice};
-pub use options::HubOptions;
+pub use options::{HubOptions, Limits};
 pub use progress::{NoProgress, Progress};
 pub use spec::{GitRef, RepoSpec};

@@ -334,10 +334,66 @@ impl Manifest {
         Ok(manifest)
     }
 
-    /// Reads and parses a manifest file.
+    /// Reads and parses a manifest file of at most [`Limits::default`]'s `max_manifest_bytes`.
+    ///
+    /// [`Limits::default`]: crate::Limits
     pub fn from_file(path: &std::path::Path) -> Result<Manifest> {
-        let src = std::fs::read_to_string(path).map_err(|e| Error::io("reading", path, e))?;
+        Manifest::from_file_within(path, crate::Limits::default().max_manifest_bytes)
+    }
+
+    /// Reads and parses a manifest file; a file over `limit` bytes is [`Error::TooLarge`]
+    /// (checked before it is read, and while reading).
+    pub fn from_file_within(path: &std::path::Path, limit: u64) -> Result<Manifest> {
+        let src = Manifest::read_source(path, limit)?;
         Manifest::parse(&src, &path.display().to_string())
+    }
+
+    /// The text of a manifest file of at most `limit` bytes.
+    pub(crate) fn read_source(path: &std::path::Path, limit: u64) -> Result<String> {
+        use std::io::Read;
+        let too_large = |detail: String| Error::TooLarge {
+            what: path.display().to_string(),
+            limit: format!("{limit} bytes"),
+            detail,
+            setting: "max_manifest_kb",
+        };
+        let file = std::fs::File::open(path).map_err(|e| Error::io("reading", path, e))?;
+        let len = file.metadata().map_err(|e| Error::io("reading", path, e))?.len();
+        if len > limit {
+            return Err(too_large(format!("the file has {len} bytes")));
+        }
+        let mut bytes = Vec::new();
+        file.take(limit + 1).read_to_end(&mut bytes).map_err(|e| Error::io("reading", path, e))?;
+        if bytes.len() as u64 > limit {
+            return Err(too_large("the file grew while it was read".into()));
+        }
+        String::from_utf8(bytes)
+            .map_err(|e| Error::Manifest { file: path.display().to_string(), line: 0, column: 0, message: format!("not UTF-8 text ({e})") })
+    }
+
+    /// Calls `f` with the place (`entrypoints.a.weights.V1.url`) and a mutable reference of every
+    /// URL the manifest names: weights and file URLs, their mirrors, and model-id templates.
+    pub fn visit_urls(&mut self, mut f: impl FnMut(&str, &mut String) -> Result<()>) -> Result<()> {
+        fn artifact(place: &str, a: &mut Artifact, f: &mut impl FnMut(&str, &mut String) -> Result<()>) -> Result<()> {
+            f(&format!("{place}.url"), &mut a.url)?;
+            for (i, m) in a.mirrors.iter_mut().enumerate() {
+                f(&format!("{place}.mirrors[{i}]"), m)?;
+            }
+            Ok(())
+        }
+        for (name, entry) in &mut self.entrypoints {
+            for (wname, w) in &mut entry.weights {
+                let at = format!("entrypoints.{name}.weights.{wname}");
+                artifact(&at, &mut w.artifact, &mut f)?;
+                for (file, a) in &mut w.files {
+                    artifact(&format!("{at}.files.{file:?}"), a, &mut f)?;
+                }
+            }
+            if let Some(ids) = &mut entry.model_ids {
+                f(&format!("entrypoints.{name}.model_ids.url"), &mut ids.url)?;
+            }
+        }
+        Ok(())
     }
 
     /// Serialises the manifest back to TOML.

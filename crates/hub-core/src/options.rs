@@ -41,6 +41,59 @@ pub struct HubOptions {
     pub torch_checkpoints: Option<PathBuf>,
     /// Receives download progress.
     pub progress: Arc<dyn Progress>,
+    /// The size and time limits applied to everything that comes from outside (see `docs/security.md`).
+    pub limits: Limits,
+}
+
+/// Limits on what untrusted input (servers, manifests, archives) can make hub spend.
+///
+/// Every limit ends the operation with a typed error naming the limit and how to change it
+/// (`$HUB_HOME/config.toml`, or these fields through the API).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// The most bytes one download may write: a file whose size the manifest, the lockfile or the
+    /// server declares stops at that size; a file with no declared size stops here. A declared
+    /// size above this is refused before anything is downloaded. Config: `max_download_mb`.
+    pub max_download_bytes: u64,
+    /// The most time one file may take, all retries included. Config: `download_deadline_secs`.
+    pub download_deadline: Duration,
+    /// A download whose average speed over `low_speed_time` stays under this many bytes per
+    /// second is abandoned (as curl's `--speed-limit`); 0 turns the check off.
+    /// Config: `low_speed_limit_bytes`.
+    pub low_speed_limit: u64,
+    /// The window of the low-speed check (curl's `--speed-time`). Config: `low_speed_time_secs`.
+    pub low_speed_time: Duration,
+    /// How long to wait for another process's lock on the same download or repo before giving
+    /// up. Config: `lock_timeout_secs`.
+    pub lock_timeout: Duration,
+    /// The largest manifest (`hubconf.toml`) read, from any source. Config: `max_manifest_kb`.
+    pub max_manifest_bytes: u64,
+    /// The most bytes a repo archive may extract to. Config: `max_repo_mb`.
+    pub max_repo_bytes: u64,
+    /// The most entries a repo archive may hold. Config: `max_repo_entries`.
+    pub max_repo_entries: u64,
+    /// The most redirects followed for one request (each must be to http:// or https://).
+    pub max_redirects: u32,
+}
+
+/// The most retries accepted for one request (with backoff capped at 30 s, about 15 minutes).
+pub const MAX_RETRIES: u32 = 32;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_download_bytes: 64 << 30,
+            download_deadline: Duration::from_secs(4 * 3600),
+            low_speed_limit: 1024,
+            low_speed_time: Duration::from_secs(60),
+            lock_timeout: Duration::from_secs(4 * 3600 + 300),
+            max_manifest_bytes: 8 << 20,
+            max_repo_bytes: 4 << 30,
+            max_repo_entries: 200_000,
+            max_redirects: 10,
+        }
+    }
 }
 
 impl std::fmt::Debug for HubOptions {
@@ -57,6 +110,7 @@ impl std::fmt::Debug for HubOptions {
             .field("retries", &self.retries)
             .field("backoff", &self.backoff)
             .field("torch_checkpoints", &self.torch_checkpoints)
+            .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
 }
@@ -71,6 +125,14 @@ struct ConfigFile {
     connect_timeout_secs: Option<u64>,
     read_timeout_secs: Option<u64>,
     retries: Option<u32>,
+    max_download_mb: Option<u64>,
+    download_deadline_secs: Option<u64>,
+    low_speed_limit_bytes: Option<u64>,
+    low_speed_time_secs: Option<u64>,
+    lock_timeout_secs: Option<u64>,
+    max_manifest_kb: Option<u64>,
+    max_repo_mb: Option<u64>,
+    max_repo_entries: Option<u64>,
 }
 
 impl HubOptions {
@@ -89,7 +151,50 @@ impl HubOptions {
             backoff: Duration::from_millis(500),
             torch_checkpoints: None,
             progress: Arc::new(NoProgress),
+            limits: Limits::default(),
         }
+    }
+
+    /// Checks the timeouts, retries and limits: a zero timeout or limit (which would make every
+    /// request fail, or none ever end) and more than [`MAX_RETRIES`] retries are errors.
+    /// [`Hub::new`](crate::Hub::new) calls this; `origin` names where the values came from.
+    pub fn validate(&self, origin: &str) -> Result<()> {
+        let bad = |message: String| Err(Error::Config { origin: origin.to_owned(), message });
+        let l = &self.limits;
+        for (name, d) in [
+            ("connect_timeout_secs", self.connect_timeout),
+            ("read_timeout_secs", self.read_timeout),
+            ("download_deadline_secs", l.download_deadline),
+            ("low_speed_time_secs", l.low_speed_time),
+            ("lock_timeout_secs", l.lock_timeout),
+        ] {
+            if d.is_zero() {
+                return bad(format!("{name} is 0: a timeout must be at least 1 second"));
+            }
+            if d > MAX_TIMEOUT {
+                return bad(format!("{name} is {} s: the most accepted is {} s (30 days)", d.as_secs(), MAX_TIMEOUT.as_secs()));
+            }
+        }
+        if self.retries > MAX_RETRIES {
+            return bad(format!("retries = {} is more than the {MAX_RETRIES} accepted", self.retries));
+        }
+        if self.backoff > Duration::from_secs(30) {
+            return bad(format!("a backoff of {:?} is more than the 30 s accepted", self.backoff));
+        }
+        for (name, v) in [
+            ("max_download_mb", l.max_download_bytes),
+            ("max_manifest_kb", l.max_manifest_bytes),
+            ("max_repo_mb", l.max_repo_bytes),
+            ("max_repo_entries", l.max_repo_entries),
+        ] {
+            if v == 0 {
+                return bad(format!("{name} is 0: nothing could ever be read"));
+            }
+        }
+        if l.max_redirects > 50 {
+            return bad(format!("max_redirects = {} is more than the 50 accepted", l.max_redirects));
+        }
+        Ok(())
     }
 
     /// Reads the environment and the config file.
@@ -140,9 +245,31 @@ impl HubOptions {
         if let Some(r) = cfg.retries {
             self.retries = r;
         }
-        Ok(())
+        let secs = |v: Option<u64>, to: &mut Duration| {
+            if let Some(s) = v {
+                *to = Duration::from_secs(s);
+            }
+        };
+        secs(cfg.download_deadline_secs, &mut self.limits.download_deadline);
+        secs(cfg.low_speed_time_secs, &mut self.limits.low_speed_time);
+        secs(cfg.lock_timeout_secs, &mut self.limits.lock_timeout);
+        let scaled = |v: Option<u64>, unit: u64, name: &str, to: &mut u64| -> Result<()> {
+            if let Some(n) = v {
+                *to = n.checked_mul(unit).ok_or_else(|| Error::Config { origin: origin.clone(), message: format!("{name} = {n} is too large") })?;
+            }
+            Ok(())
+        };
+        scaled(cfg.max_download_mb, 1 << 20, "max_download_mb", &mut self.limits.max_download_bytes)?;
+        scaled(cfg.max_manifest_kb, 1 << 10, "max_manifest_kb", &mut self.limits.max_manifest_bytes)?;
+        scaled(cfg.max_repo_mb, 1 << 20, "max_repo_mb", &mut self.limits.max_repo_bytes)?;
+        scaled(cfg.max_repo_entries, 1, "max_repo_entries", &mut self.limits.max_repo_entries)?;
+        scaled(cfg.low_speed_limit_bytes, 1, "low_speed_limit_bytes", &mut self.limits.low_speed_limit)?;
+        self.validate(&origin)
     }
 }
+
+/// The longest timeout accepted (30 days): longer ones are certainly typos.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// `$HUB_HOME`, else `$XDG_CACHE_HOME/hub`, else `$HOME/.cache/hub`.
 pub fn default_root(hub_home: Option<String>, xdg_cache: Option<String>, home: Option<String>) -> Result<PathBuf> {

@@ -27,6 +27,13 @@ pub enum Behaviour {
     Stall(Duration),
     /// 302 to another path.
     Redirect(String),
+    /// Pseudo-random bytes until the client goes away (at most 256 MiB), with this
+    /// Content-Length header, or none (the body ends when the connection closes).
+    Endless { announce: Option<u64> },
+    /// The body one byte at a time, `delay` apart (a drip), with its true Content-Length.
+    Drip(Duration),
+    /// These bytes as the whole response, status line and headers included.
+    Raw(Vec<u8>),
 }
 
 struct Route {
@@ -178,6 +185,29 @@ fn handle(stream: TcpStream, state: &Mutex<State>, sent: &AtomicU64) -> std::io:
             Ok(())
         }
         Behaviour::Redirect(to) => write!(out, "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+        Behaviour::Endless { announce } => {
+            match announce {
+                Some(n) => write!(out, "HTTP/1.1 200 OK\r\nContent-Length: {n}\r\nConnection: close\r\n\r\n")?,
+                None => write!(out, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")?,
+            }
+            let chunk = bytes(64 << 10, 99);
+            for _ in 0..4096 {
+                out.write_all(&chunk)?; // ends with an error once the client hangs up
+                sent.fetch_add(chunk.len() as u64, Ordering::SeqCst);
+            }
+            Ok(())
+        }
+        Behaviour::Drip(delay) => {
+            write!(out, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())?;
+            for b in &body {
+                out.write_all(&[*b])?;
+                out.flush()?;
+                sent.fetch_add(1, Ordering::SeqCst);
+                std::thread::sleep(delay);
+            }
+            Ok(())
+        }
+        Behaviour::Raw(raw) => out.write_all(&raw),
     }
 }
 
