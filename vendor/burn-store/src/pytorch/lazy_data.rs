@@ -65,7 +65,7 @@ pub struct LegacyMultiStorageSource {
     // Storage keys in order (for boundary calculation)
     storage_keys: RwLock<Option<Vec<String>>>,
     // Track storage usage as tensors are accessed
-    storage_usage: RwLock<HashMap<String, usize>>, // key -> max_bytes_needed
+    storage_usage: RwLock<HashMap<String, (usize, usize)>>, // key -> (element size, max bytes needed)
 }
 
 impl ZipSource {
@@ -82,11 +82,11 @@ impl ZipSource {
             let name = file.name().to_string();
             let offset = file.data_start();
             let compressed_size = file.compressed_size();
-            file_list.push((
-                name,
-                offset.expect("should have an offset"),
-                compressed_size,
-            ));
+            // hub patch: no panic on a member without a data offset.
+            let offset = offset.ok_or_else(|| {
+                std::io::Error::new(std::io::ErrorKind::InvalidData, format!("zip member {name} has no data offset"))
+            })?;
+            file_list.push((name, offset, compressed_size));
         }
 
         Ok(Self { path, file_list })
@@ -116,6 +116,37 @@ impl ZipSource {
         let mut file = archive.by_name(name)?;
         let mut contents = Vec::with_capacity(file.size() as usize);
         file.read_to_end(&mut contents)?;
+        Ok(contents)
+    }
+
+    /// hub patch: reads a storage member, bounded: its declared size must be possible for its
+    /// compressed size (stored: equal; deflated: at most 1032x, deflate's limit) and at most
+    /// `claimed` (the storage size the pickle gives) when known; decompression stops one byte
+    /// past the declared size, and CRC and I/O errors are errors.
+    pub fn read_storage(&self, name: &str, claimed: Option<u64>) -> std::io::Result<Vec<u8>> {
+        let invalid = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidData, m);
+        let file = File::open(&self.path)?;
+        let mut archive = ZipArchive::new(BufReader::new(file))?;
+        let file = archive.by_name(name)?;
+        let declared = file.size();
+        let compressed = file.compressed_size();
+        let possible = match file.compression() {
+            zip::CompressionMethod::Stored => compressed,
+            _ => compressed.saturating_mul(1032).saturating_add(1024),
+        };
+        if declared > possible {
+            return Err(invalid(format!("member {name} declares {declared} bytes from {compressed} compressed bytes, which is impossible")));
+        }
+        if let Some(claimed) = claimed
+            && declared > claimed
+        {
+            return Err(invalid(format!("member {name} declares {declared} bytes, more than the {claimed} the pickle gives its storage")));
+        }
+        let mut contents = Vec::new();
+        file.take(declared + 1).read_to_end(&mut contents)?;
+        if contents.len() as u64 != declared {
+            return Err(invalid(format!("member {name} decompresses to {} bytes, not the {declared} it declares", contents.len())));
+        }
         Ok(contents)
     }
 
@@ -170,72 +201,67 @@ impl LegacyMultiStorageSource {
         *storage_keys = Some(keys);
     }
 
-    /// Track storage usage from tensor access
-    /// This is called from within tensor loading closures
-    pub fn track_storage_usage(&self, storage_key: &str, offset: usize, size: usize) {
+    /// Track storage usage from tensor access: the element size of the storage and the bytes a
+    /// tensor (or the pickled storage size) needs from it.
+    pub fn track_storage_usage(&self, storage_key: &str, element_size: usize, bytes_needed: usize) {
         let mut usage = self
             .storage_usage
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let max_extent = offset + size;
         usage
             .entry(storage_key.to_string())
-            .and_modify(|current| *current = (*current).max(max_extent))
-            .or_insert(max_extent);
-
-        // Try to build storage map if we have enough information
-        drop(usage);
-        self.try_build_storage_map();
+            .and_modify(|(_, current)| *current = (*current).max(bytes_needed))
+            .or_insert((element_size, bytes_needed));
     }
 
-    /// Try to build the storage map from tracked usage
-    fn try_build_storage_map(&self) {
-        // Only build if we don't already have a map
-        if self
-            .storage_map
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .is_some()
-        {
-            return;
-        }
-
-        // Check if we have storage keys
-        let keys_guard = self
+    /// hub patch: builds the storage map from the file itself, not from the pickled sizes.
+    /// Each storage in the binary section is its element count (u64 little-endian) followed
+    /// by its bytes; the walk reads every count, checks it against the bytes left in the file
+    /// (before anything is allocated) and against what the tensors need, and fails naming the
+    /// storage otherwise. Called once the main pickle has been parsed.
+    pub fn build_storage_map(&self) -> std::io::Result<()> {
+        let invalid = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {m}", self.path.display()));
+        let keys = self
             .storage_keys
             .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(ref keys) = *keys_guard {
-            let usage = self
-                .storage_usage
-                .read()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-
-            // Only build if we have usage info for all storages
-            if keys.iter().all(|k| usage.contains_key(k)) {
-                let mut map = HashMap::new();
-                let mut current_offset = 0u64;
-
-                for key in keys {
-                    if let Some(&size) = usage.get(key) {
-                        // Each storage in the binary section is preceded by an 8 byte
-                        // element count (u64 little-endian). Skip it by adding 8 to the
-                        // data offset, and include it in the stride to the next storage.
-                        map.insert(key.clone(), (current_offset + 8, size as u64));
-                        current_offset += 8 + size as u64;
-                    }
-                }
-
-                // Set the storage map
-                drop(keys_guard);
-                drop(usage);
-                let mut storage_map = self
-                    .storage_map
-                    .write()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
-                *storage_map = Some(map);
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+            .unwrap_or_default();
+        let usage = self
+            .storage_usage
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        let mut file = File::open(&self.path)?;
+        let end = self.data_size;
+        let mut map = HashMap::new();
+        let mut pos = 0u64;
+        for key in &keys {
+            let Some(&(element_size, needed)) = usage.get(key) else {
+                return Err(invalid(format!("storage {key} is listed but no tensor uses it, so the storages after it cannot be located")));
+            };
+            if end.saturating_sub(pos) < 8 {
+                return Err(invalid(format!("the file ends before the header of storage {key}")));
             }
+            file.seek(std::io::SeekFrom::Start(self.data_offset + pos))?;
+            let mut header = [0u8; 8];
+            file.read_exact(&mut header)?;
+            let count = u64::from_le_bytes(header);
+            let left = end - pos - 8;
+            let bytes = count.checked_mul(element_size as u64).filter(|&b| b <= left).ok_or_else(|| {
+                invalid(format!("storage {key} records {count} elements of {element_size} bytes, but only {left} bytes are left in the file"))
+            })?;
+            if bytes < needed as u64 {
+                return Err(invalid(format!("storage {key} holds {bytes} bytes, but its tensors (or the pickle) need {needed}")));
+            }
+            map.insert(key.clone(), (pos + 8, bytes));
+            pos += 8 + bytes;
         }
+        *self
+            .storage_map
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(map);
+        Ok(())
     }
 
     /// Read data for a specific storage key
@@ -354,7 +380,16 @@ impl TarSource {
                 let element_size = storage_type_to_element_size(&storage_type)
                     .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
 
-                let data_size = num_elements * element_size;
+                // hub patch: a storage may not claim more bytes than the archive holds.
+                let data_size = num_elements
+                    .checked_mul(element_size)
+                    .filter(|&n| pos.checked_add(n).is_some_and(|end| end <= storages_data.len()))
+                    .ok_or_else(|| {
+                        std::io::Error::new(
+                            std::io::ErrorKind::InvalidData,
+                            format!("TAR storage {storage_key} claims {num_elements} elements, past the end of the storages ({} bytes)", storages_data.len()),
+                        )
+                    })?;
 
                 // Store the offset to raw data and its size
                 storage_map.insert(storage_key, (pos, data_size));
@@ -450,6 +485,26 @@ impl LazyDataSource {
             data_offset,
             data_size,
         ))))
+    }
+
+    /// hub patch: what the data comes from, for error messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Zip(source) => source.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).path.display().to_string(),
+            Self::Tar(_) => "TAR checkpoint".to_string(),
+            Self::LegacyMultiStorage(source) => {
+                source.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).path.display().to_string()
+            }
+        }
+    }
+
+    /// hub patch: reads a tensor's storage; `claimed` is the storage size (bytes) the pickle
+    /// gives, checked against a ZIP member's size before anything is decompressed.
+    pub fn read_storage(&self, key: &str, claimed: Option<u64>) -> std::io::Result<Vec<u8>> {
+        match self {
+            Self::Zip(source) => source.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).read_storage(key, claimed),
+            _ => self.read(key),
+        }
     }
 
     /// Read data for a specific key

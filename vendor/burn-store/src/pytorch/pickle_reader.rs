@@ -473,11 +473,11 @@ fn rebuild_tensor_impl(
     // hub patch: a view whose stride is not the contiguous one (e.g. a transposed weight saved
     // without `.contiguous()`) is gathered element by element into contiguous order.
     let contiguous: Vec<usize> = {
-        let mut acc = 1;
+        let mut acc = 1usize;
         let mut out = vec![0; shape.len()];
         for i in (0..shape.len()).rev() {
             out[i] = acc;
-            acc *= shape[i];
+            acc = acc.saturating_mul(shape[i]);
         }
         out
     };
@@ -602,294 +602,104 @@ fn rebuild_tensor_impl(
     // of a tensor are saved to the .pt/.pth files). Thus, the actual storage size
     // should be used, which can be computed using the total number of elements
     // in the storage.
+    //
+    // hub patch: every size below comes from the file, so it is computed with checked
+    // arithmetic; the pickled storage size is only a claim, checked against the storage bytes
+    // (and, for the legacy format, against the element count the file itself records).
+    let element_size = dtype.size();
+    let num_elements = shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| PickleError::InvalidData(format!("tensor shape {shape:?} of storage {storage_key} overflows")))?;
+    let tensor_bytes = storage_offset
+        .checked_add(num_elements)
+        .and_then(|n| n.checked_mul(element_size))
+        .ok_or_else(|| PickleError::InvalidData(format!("tensor of storage {storage_key} at offset {storage_offset} overflows")))?;
+    let claimed_storage_bytes = match storage_total_elements {
+        Some(total) => Some(total.checked_mul(element_size).ok_or_else(|| {
+            PickleError::InvalidData(format!("storage {storage_key} claims {total} elements, which overflows"))
+        })?),
+        None => None,
+    };
     if let LazyDataSource::LegacyMultiStorage(ref source) = *data_source {
         let source = source
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let bytes_needed = match storage_total_elements {
-            Some(total) => total * dtype.size(),
-            None => (storage_offset + shape.iter().product::<usize>()) * dtype.size(),
-        };
-        source.track_storage_usage(&storage_key, 0, bytes_needed);
+        source.track_storage_usage(&storage_key, element_size, claimed_storage_bytes.unwrap_or(tensor_bytes).max(tensor_bytes));
     }
+    let source_name = data_source.describe();
 
     // Create a TensorSnapshot with a closure that loads the actual data on-demand
     Ok(Object::TorchParam(TensorSnapshot::from_closure(
         Rc::new(move || {
-            // Load data only when needed
-            if let Ok(data) = data_source_clone.read(&data_file_key) {
-                // Parse the binary data based on dtype
-                let num_elements = shape_clone.iter().product::<usize>().max(1);
+            // hub patch: a storage that is missing, unreadable (I/O or CRC error), shorter than
+            // the tensor, or whose offset lies past its end is an error naming the file and the
+            // storage; nothing is padded or replaced with zeros.
+            let fail = |msg: String| crate::TensorSnapshotError::DataError(format!("{source_name}: storage {data_file_key}: {msg}"));
+            let data = data_source_clone
+                .read_storage(&data_file_key, claimed_storage_bytes.map(|b| b as u64))
+                .map_err(|e| fail(format!("cannot be read ({e})")))?;
 
-                // Use dtype.size() to get element size in bytes
-                let element_size = dtype.size();
-
-                // hub patch: gather a strided view into contiguous bytes first.
-                let gathered;
-                let (data, storage_offset): (&[u8], usize) = match &stride {
-                    None => (&data[..], storage_offset),
-                    Some(stride) => {
-                        let mut out = Vec::with_capacity(num_elements * element_size);
-                        let mut index = vec![0usize; shape_clone.len()];
-                        for _ in 0..num_elements {
-                            let element = storage_offset + index.iter().zip(stride).map(|(i, s)| i * s).sum::<usize>();
-                            let start = element * element_size;
-                            match data.get(start..start + element_size) {
-                                Some(bytes) => out.extend_from_slice(bytes),
-                                None => {
-                                    return Err(crate::TensorSnapshotError::DataError(format!(
-                                        "strided view reads element {element} past the end of storage {data_file_key}"
-                                    )))
-                                }
+            // hub patch: gather a strided view into contiguous bytes first.
+            let gathered;
+            let (data, storage_offset): (&[u8], usize) = match &stride {
+                None => (&data[..], storage_offset),
+                Some(stride) => {
+                    // The last element the view reads, checked before anything is allocated.
+                    let last = shape_clone
+                        .iter()
+                        .zip(stride)
+                        .try_fold(storage_offset, |acc, (&d, &s)| (d - 1).checked_mul(s).and_then(|x| acc.checked_add(x)))
+                        .and_then(|e| e.checked_add(1))
+                        .and_then(|e| e.checked_mul(element_size));
+                    match last {
+                        Some(end) if end <= data.len() => {}
+                        _ => {
+                            return Err(fail(format!(
+                                "holds {} bytes, but the strided view (shape {shape_clone:?}, stride {stride:?}, offset {storage_offset}) reads past its end",
+                                data.len()
+                            )))
+                        }
+                    }
+                    // A view may repeat elements (stride 0); refuse absurd expansions.
+                    let out_bytes = num_elements.checked_mul(element_size).unwrap_or(usize::MAX);
+                    if out_bytes > data.len() && out_bytes > MAX_EXPANDED_VIEW_BYTES {
+                        return Err(fail(format!("a strided view of {out_bytes} bytes from a storage of {} bytes is refused", data.len())));
+                    }
+                    let mut out = Vec::with_capacity(out_bytes);
+                    let mut index = vec![0usize; shape_clone.len()];
+                    for _ in 0..num_elements {
+                        let element = storage_offset + index.iter().zip(stride).map(|(i, s)| i * s).sum::<usize>();
+                        let start = element * element_size;
+                        match data.get(start..start + element_size) {
+                            Some(bytes) => out.extend_from_slice(bytes),
+                            None => return Err(fail(format!("strided view reads element {element} past the end"))),
+                        }
+                        for d in (0..index.len()).rev() {
+                            index[d] += 1;
+                            if index[d] < shape_clone[d] {
+                                break;
                             }
-                            for d in (0..index.len()).rev() {
-                                index[d] += 1;
-                                if index[d] < shape_clone[d] {
-                                    break;
-                                }
-                                index[d] = 0;
-                            }
+                            index[d] = 0;
                         }
-                        gathered = out;
-                        (&gathered[..], 0)
                     }
-                };
-
-                // Apply storage offset
-                let offset_bytes = storage_offset * element_size;
-                if offset_bytes >= data.len() {
-                    return Ok(TensorData::new(
-                        vec![0.0f32; num_elements],
-                        shape_clone.clone(),
-                    ));
+                    gathered = out;
+                    (&gathered[..], 0)
                 }
+            };
 
-                let data_slice = &data[offset_bytes..];
-                let available_elements = data_slice.len() / element_size;
-                let elements_to_read = num_elements.min(available_elements);
-
-                // Convert bytes to the appropriate type
-                match dtype {
-                    DType::F32 => {
-                        let mut values = Vec::with_capacity(num_elements);
-                        for i in 0..elements_to_read {
-                            let bytes = [
-                                data_slice[i * element_size],
-                                data_slice[i * element_size + 1],
-                                data_slice[i * element_size + 2],
-                                data_slice[i * element_size + 3],
-                            ];
-                            values.push(f32::from_le_bytes(bytes));
-                        }
-                        // Pad with zeros if needed
-                        values.resize(num_elements, 0.0);
-                        Ok(TensorData::new(values, shape_clone.clone()))
-                    }
-                    DType::F64 => {
-                        let mut values = Vec::with_capacity(num_elements);
-                        for i in 0..elements_to_read {
-                            let mut bytes = [0u8; 8];
-                            bytes.copy_from_slice(
-                                &data_slice[i * element_size..(i + 1) * element_size],
-                            );
-                            values.push(f64::from_le_bytes(bytes));
-                        }
-                        values.resize(num_elements, 0.0);
-                        Ok(TensorData::new(values, shape_clone.clone()))
-                    }
-                    DType::I64 => {
-                        let mut values = Vec::with_capacity(num_elements);
-                        for i in 0..elements_to_read {
-                            let mut bytes = [0u8; 8];
-                            bytes.copy_from_slice(
-                                &data_slice[i * element_size..(i + 1) * element_size],
-                            );
-                            values.push(i64::from_le_bytes(bytes));
-                        }
-                        values.resize(num_elements, 0);
-                        Ok(TensorData::new(values, shape_clone.clone()))
-                    }
-                    DType::I32 => {
-                        let mut values = Vec::with_capacity(num_elements);
-                        for i in 0..elements_to_read {
-                            let mut bytes = [0u8; 4];
-                            bytes.copy_from_slice(
-                                &data_slice[i * element_size..(i + 1) * element_size],
-                            );
-                            values.push(i32::from_le_bytes(bytes));
-                        }
-                        values.resize(num_elements, 0);
-                        Ok(TensorData::new(values, shape_clone.clone()))
-                    }
-                    DType::I16 => {
-                        let mut values = Vec::with_capacity(num_elements);
-                        for i in 0..elements_to_read {
-                            let mut bytes = [0u8; 2];
-                            bytes.copy_from_slice(
-                                &data_slice[i * element_size..(i + 1) * element_size],
-                            );
-                            values.push(i16::from_le_bytes(bytes));
-                        }
-                        values.resize(num_elements, 0);
-                        Ok(TensorData::new(values, shape_clone.clone()))
-                    }
-                    DType::I8 => {
-                        let mut values = Vec::with_capacity(num_elements);
-                        for &byte in data_slice.iter().take(elements_to_read) {
-                            values.push(byte as i8);
-                        }
-                        values.resize(num_elements, 0);
-                        Ok(TensorData::new(values, shape_clone.clone()))
-                    }
-                    DType::Bool(BoolStore::Native) => {
-                        let mut values = Vec::with_capacity(num_elements);
-                        for &byte in data_slice.iter().take(elements_to_read) {
-                            values.push(byte != 0);
-                        }
-                        values.resize(num_elements, false);
-                        Ok(TensorData::new(values, shape_clone.clone()))
-                    }
-                    DType::F16 => {
-                        let mut values = Vec::with_capacity(num_elements);
-                        for i in 0..elements_to_read {
-                            let mut bytes = [0u8; 2];
-                            bytes.copy_from_slice(
-                                &data_slice[i * element_size..(i + 1) * element_size],
-                            );
-                            values.push(f16::from_le_bytes(bytes));
-                        }
-                        values.resize(num_elements, f16::ZERO);
-                        Ok(TensorData::new(values, shape_clone.clone()))
-                    }
-                    DType::BF16 => {
-                        let mut values = Vec::with_capacity(num_elements);
-                        for i in 0..elements_to_read {
-                            let mut bytes = [0u8; 2];
-                            bytes.copy_from_slice(
-                                &data_slice[i * element_size..(i + 1) * element_size],
-                            );
-                            values.push(bf16::from_le_bytes(bytes));
-                        }
-                        values.resize(num_elements, bf16::ZERO);
-                        Ok(TensorData::new(values, shape_clone.clone()))
-                    }
-                    DType::U8 => {
-                        let mut values = Vec::with_capacity(num_elements);
-                        for &byte in data_slice.iter().take(elements_to_read) {
-                            values.push(byte);
-                        }
-                        values.resize(num_elements, 0);
-                        Ok(TensorData::new(values, shape_clone.clone()))
-                    }
-                    DType::U16 => {
-                        let mut values = Vec::with_capacity(num_elements);
-                        for i in 0..elements_to_read {
-                            let mut bytes = [0u8; 2];
-                            bytes.copy_from_slice(
-                                &data_slice[i * element_size..(i + 1) * element_size],
-                            );
-                            values.push(u16::from_le_bytes(bytes));
-                        }
-                        values.resize(num_elements, 0);
-                        Ok(TensorData::new(values, shape_clone.clone()))
-                    }
-                    DType::U32 => {
-                        let mut values = Vec::with_capacity(num_elements);
-                        for i in 0..elements_to_read {
-                            let mut bytes = [0u8; 4];
-                            bytes.copy_from_slice(
-                                &data_slice[i * element_size..(i + 1) * element_size],
-                            );
-                            values.push(u32::from_le_bytes(bytes));
-                        }
-                        values.resize(num_elements, 0);
-                        Ok(TensorData::new(values, shape_clone.clone()))
-                    }
-                    DType::U64 => {
-                        let mut values = Vec::with_capacity(num_elements);
-                        for i in 0..elements_to_read {
-                            let mut bytes = [0u8; 8];
-                            bytes.copy_from_slice(
-                                &data_slice[i * element_size..(i + 1) * element_size],
-                            );
-                            values.push(u64::from_le_bytes(bytes));
-                        }
-                        values.resize(num_elements, 0);
-                        Ok(TensorData::new(values, shape_clone.clone()))
-                    }
-                    _ => {
-                        // For any remaining unsupported types, return an error
-                        Err(crate::TensorSnapshotError::DataError(format!(
-                            "Unsupported dtype for tensor data reading: {:?}",
-                            dtype
-                        )))
-                    }
-                }
-            } else {
-                // If no data file found, return zeros of the appropriate type
-                let num_elements = shape_clone.iter().product::<usize>().max(1);
-                match dtype {
-                    DType::F32 => Ok(TensorData::new(
-                        vec![0.0f32; num_elements],
-                        shape_clone.clone(),
-                    )),
-                    DType::F64 => Ok(TensorData::new(
-                        vec![0.0f64; num_elements],
-                        shape_clone.clone(),
-                    )),
-                    DType::F16 => Ok(TensorData::new(
-                        vec![f16::ZERO; num_elements],
-                        shape_clone.clone(),
-                    )),
-                    DType::BF16 => Ok(TensorData::new(
-                        vec![bf16::ZERO; num_elements],
-                        shape_clone.clone(),
-                    )),
-                    DType::I64 => Ok(TensorData::new(
-                        vec![0i64; num_elements],
-                        shape_clone.clone(),
-                    )),
-                    DType::I32 => Ok(TensorData::new(
-                        vec![0i32; num_elements],
-                        shape_clone.clone(),
-                    )),
-                    DType::I16 => Ok(TensorData::new(
-                        vec![0i16; num_elements],
-                        shape_clone.clone(),
-                    )),
-                    DType::I8 => Ok(TensorData::new(
-                        vec![0i8; num_elements],
-                        shape_clone.clone(),
-                    )),
-                    DType::U8 => Ok(TensorData::new(
-                        vec![0u8; num_elements],
-                        shape_clone.clone(),
-                    )),
-                    DType::U16 => Ok(TensorData::new(
-                        vec![0u16; num_elements],
-                        shape_clone.clone(),
-                    )),
-                    DType::U32 => Ok(TensorData::new(
-                        vec![0u32; num_elements],
-                        shape_clone.clone(),
-                    )),
-                    DType::U64 => Ok(TensorData::new(
-                        vec![0u64; num_elements],
-                        shape_clone.clone(),
-                    )),
-                    DType::Bool(BoolStore::Native) => Ok(TensorData::new(
-                        vec![false; num_elements],
-                        shape_clone.clone(),
-                    )),
-                    _ => {
-                        // For any remaining unsupported types, return an error
-                        Err(crate::TensorSnapshotError::DataError(format!(
-                            "Unsupported dtype for tensor data reading: {:?}",
-                            dtype
-                        )))
-                    }
-                }
+            let offset_bytes = storage_offset * element_size;
+            let end = offset_bytes + num_elements * element_size;
+            if offset_bytes > data.len() {
+                return Err(fail(format!("the tensor's offset ({storage_offset} elements, {offset_bytes} bytes) is past the storage's end ({} bytes)", data.len())));
             }
+            if end > data.len() {
+                return Err(fail(format!(
+                    "holds {} bytes, but the tensor needs {end} (offset {storage_offset}, {num_elements} elements of {element_size} bytes): the checkpoint is truncated or corrupt",
+                    data.len()
+                )));
+            }
+            decode(dtype, &data[offset_bytes..end], shape_clone.clone()).map_err(fail)
         }),
         dtype,
         shape.into(),
@@ -897,6 +707,44 @@ fn rebuild_tensor_impl(
         vec![],         // container_stack
         ParamId::new(), // tensor_id
     )))
+}
+
+/// hub patch: the largest strided view materialised beyond its storage's size (stride-0
+/// expansions); larger ones are refused rather than allocated.
+const MAX_EXPANDED_VIEW_BYTES: usize = 1 << 30;
+
+/// hub patch: little-endian `bytes` (exactly the tensor's) as a [`TensorData`] of `dtype`.
+fn decode(dtype: DType, bytes: &[u8], shape: Vec<usize>) -> core::result::Result<TensorData, String> {
+    macro_rules! le {
+        ($t:ty) => {{
+            const N: usize = core::mem::size_of::<$t>();
+            let values: Vec<$t> = bytes
+                .chunks_exact(N)
+                .map(|c| {
+                    let mut a = [0u8; N];
+                    a.copy_from_slice(c);
+                    <$t>::from_le_bytes(a)
+                })
+                .collect();
+            Ok(TensorData::new(values, shape))
+        }};
+    }
+    match dtype {
+        DType::F32 => le!(f32),
+        DType::F64 => le!(f64),
+        DType::F16 => le!(f16),
+        DType::BF16 => le!(bf16),
+        DType::I64 => le!(i64),
+        DType::I32 => le!(i32),
+        DType::I16 => le!(i16),
+        DType::I8 => le!(i8),
+        DType::U8 => Ok(TensorData::new(bytes.to_vec(), shape)),
+        DType::U16 => le!(u16),
+        DType::U32 => le!(u32),
+        DType::U64 => le!(u64),
+        DType::Bool(BoolStore::Native) => Ok(TensorData::new(bytes.iter().map(|&b| b != 0).collect::<Vec<bool>>(), shape)),
+        other => Err(format!("unsupported dtype for tensor data reading: {other:?}")),
+    }
 }
 
 pub struct Stack {

@@ -415,8 +415,8 @@ fn load_pytorch_file_with_metadata(
 
         for pickle_path in &possible_pickle_paths {
             if archive.by_name(pickle_path).is_ok() {
-                let mut pickle_file = archive.by_name(pickle_path)?;
-                pickle_file.read_to_end(&mut pickle_data)?;
+                let pickle_file = archive.by_name(pickle_path)?;
+                read_pickle_member(pickle_file, &mut pickle_data)?;
                 pickle_found = true;
                 break;
             }
@@ -430,8 +430,8 @@ fn load_pytorch_file_with_metadata(
                 drop(file); // Release the borrow
 
                 if name.ends_with("data.pkl") {
-                    let mut file = archive.by_index(i)?;
-                    file.read_to_end(&mut pickle_data)?;
+                    let file = archive.by_index(i)?;
+                    read_pickle_member(file, &mut pickle_data)?;
                     pickle_found = true;
                     break;
                 }
@@ -707,6 +707,23 @@ fn extract_tensors_recursive<'a>(
     }
 }
 
+/// hub patch: the largest `data.pkl` read (real ones are kilobytes to a few megabytes).
+const MAX_PICKLE_BYTES: u64 = 256 << 20;
+
+/// hub patch: reads a `data.pkl` member, refusing one over [`MAX_PICKLE_BYTES`] (declared or
+/// decompressed) instead of decompressing it without bound.
+fn read_pickle_member<R: Read>(file: zip::read::ZipFile<'_, R>, out: &mut Vec<u8>) -> Result<()> {
+    let name = file.name().to_string();
+    if file.size() > MAX_PICKLE_BYTES {
+        return Err(PytorchError::InvalidFormat(format!("{name} declares {} bytes, more than the {MAX_PICKLE_BYTES} accepted", file.size())));
+    }
+    file.take(MAX_PICKLE_BYTES + 1).read_to_end(out)?;
+    if out.len() as u64 > MAX_PICKLE_BYTES {
+        return Err(PytorchError::InvalidFormat(format!("{name} decompresses past the {MAX_PICKLE_BYTES} bytes accepted")));
+    }
+    Ok(())
+}
+
 /// Load a legacy PyTorch file with metadata
 fn load_legacy_pytorch_file_with_metadata(
     path: &Path,
@@ -792,6 +809,17 @@ fn load_legacy_pytorch_file_with_metadata(
     // Now re-read the main pickle with lazy data source
     reader.seek(SeekFrom::Start(main_pickle_pos))?;
     let main_obj = read_pickle_with_data(&mut reader, data_source.clone())?;
+
+    // hub patch: locate the storages from the element counts the file records (checked against
+    // the file's size and the tensors), not from the pickled sizes.
+    if let LazyDataSource::LegacyMultiStorage(ref source) = *data_source
+        && !storage_keys.is_empty()
+    {
+        let source = source
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        source.build_storage_map()?;
+    }
 
     // Extract tensors normally
     let tensors = extract_tensors_with_data(main_obj, top_level_key)?;
@@ -961,8 +989,8 @@ fn read_pickle_as_value(path: &Path, top_level_key: Option<&str>) -> Result<Pick
                 drop(file);
 
                 if name.ends_with("data.pkl") {
-                    let mut file = archive.by_index(i)?;
-                    file.read_to_end(&mut pickle_data)?;
+                    let file = archive.by_index(i)?;
+                    read_pickle_member(file, &mut pickle_data)?;
                     break;
                 }
             }

@@ -1,2 +1,3 @@
 pub mod reader;
 pub mod store;
+pub mod hostile;
