@@ -183,6 +183,10 @@ impl FromStr for RepoSpec {
             )));
         }
         let repo = repo.strip_suffix(".git").unwrap_or(repo);
+        if repo.ends_with(".git") {
+            // `x.git.git` would display as `x.git`, which parses as `x`: GitHub names never end in .git.
+            return Err(invalid(format!("{repo:?}.git: a GitHub repository name does not end in .git")));
+        }
         if !is_github_repo(repo) {
             return Err(invalid(format!(
                 "{repo:?} is not a valid GitHub repository name (letters, digits, '-', '_' and '.')"
@@ -353,6 +357,7 @@ mod tests {
             ("https:///x", "no host"),
             ("https://a b", "whitespace"),
             (":main", "owner and a repository"),
+            ("repo/.git.git", "does not end in .git"),
         ] {
             let err = s.parse::<RepoSpec>().expect_err(s).to_string();
             assert!(err.contains(needle), "{s:?}: {err}");
