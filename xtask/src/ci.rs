@@ -1,7 +1,8 @@
 //! `cargo xtask ci`: what CI runs (the README's test command).
 //!
 //! 1. `cargo xtask golden` — PyTorch references (creates the pinned venv once);
-//! 2. `cargo test --workspace` with `HUB_REQUIRE_GOLDEN=1`, so a missing reference fails;
+//! 2. `cargo test --workspace` with `HUB_REQUIRE_GOLDEN=1`, so a missing reference fails, then
+//!    the vision parity subset again with hub's kernels off (`HUB_KERNELS=off`);
 //! 3. `cargo check` of the `wgpu` and `cuda` features (compiled, not run: CI has no GPU);
 //! 4. `cargo doc` of the libraries with warnings denied (missing docs are errors);
 //! 5. the vision parity subset on wgpu, when a Vulkan driver is present (Mesa's lavapipe on
@@ -42,6 +43,9 @@ pub fn run(args: &CiArgs) -> Result<()> {
         cargo(&["xtask", "golden"], &[])?;
     }
     cargo(&["test", "--workspace", "--no-fail-fast"], &[("HUB_REQUIRE_GOLDEN", "1")])?;
+    // The same vision parity on burn's portable ops (hub's kernels off): both paths stay equal
+    // to PyTorch.
+    cargo(&["test", "-p", "hub-models", "--test", "parity_vision_a"], &[("HUB_REQUIRE_GOLDEN", "1"), ("HUB_KERNELS", "off")])?;
     cargo(&["doc", "--no-deps", "-p", "hub-core", "-p", "hub-models"], &[("RUSTDOCFLAGS", "-D warnings")])?;
     if !args.skip_gpu_check {
         cargo(&["check", "-p", "hub-cli", "--features", "wgpu,cuda"], &[])?;

@@ -18,6 +18,7 @@ pub mod error;
 pub mod gan;
 pub mod imagenet;
 pub mod import;
+pub mod kernels;
 pub mod load;
 pub mod preprocess;
 pub mod registry;

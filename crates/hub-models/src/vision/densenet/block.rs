@@ -5,7 +5,6 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{AvgPool2d, AvgPool2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::prelude::*;
-use burn::tensor::activation::relu;
 
 /// BN-ReLU-Conv(1×1) to `bn_size × growth` channels, then BN-ReLU-Conv(3×3) to `growth`
 /// channels (torchvision's `_DenseLayer`, memory-efficient checkpointing aside).
@@ -43,8 +42,10 @@ impl<B: Backend> DenseLayer<B> {
     /// - input: `[batch, in_channels, height, width]` (the concatenation so far)
     /// - output: `[batch, growth, height, width]`
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let x = self.conv1.forward(relu(crate::vision::batch_norm(&self.norm1, x)));
-        self.conv2.forward(relu(crate::vision::batch_norm(&self.norm2, x)))
+        use crate::kernels::{batch_norm, conv2d, Activation::{None as Linear, Relu}};
+        // norm1 + ReLU in one pass; conv1 with norm2 + ReLU fused; then conv2.
+        let x = conv2d(&self.conv1, Some(&self.norm2), batch_norm(&self.norm1, x, Relu), None, Relu);
+        conv2d(&self.conv2, None, x, None, Linear)
     }
 }
 
@@ -120,7 +121,8 @@ impl<B: Backend> Transition<B> {
     /// - input: `[batch, channels_in, height, width]`
     /// - output: `[batch, channels_out, height / 2, width / 2]`
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        self.pool
-            .forward(self.conv.forward(relu(crate::vision::batch_norm(&self.norm, x))))
+        use crate::kernels::{batch_norm, conv2d, Activation};
+        let x = batch_norm(&self.norm, x, Activation::Relu);
+        self.pool.forward(conv2d(&self.conv, None, x, None, Activation::None))
     }
 }

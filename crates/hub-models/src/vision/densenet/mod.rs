@@ -11,7 +11,6 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
-use burn::tensor::activation::relu;
 
 use block::{DenseBlock, Transition};
 
@@ -158,12 +157,13 @@ impl<B: Backend> DenseNet<B> {
     /// - output: `[batch, num_classes]`
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
         let f = &self.features;
-        let x = relu(crate::vision::batch_norm(&f.norm0, f.conv0.forward(x)));
+        use crate::kernels::{batch_norm, conv2d, Activation::Relu};
+        let x = conv2d(&f.conv0, Some(&f.norm0), x, None, Relu);
         let x = f.pool0.forward(x);
         let x = f.transition1.forward(f.denseblock1.forward(x));
         let x = f.transition2.forward(f.denseblock2.forward(x));
         let x = f.transition3.forward(f.denseblock3.forward(x));
-        let x = relu(crate::vision::batch_norm(&f.norm5, f.denseblock4.forward(x)));
+        let x = batch_norm(&f.norm5, f.denseblock4.forward(x), Relu);
         let x = self.avgpool.forward(x).flatten::<2>(1, 3);
         self.classifier.forward(x)
     }

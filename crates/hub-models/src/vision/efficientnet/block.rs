@@ -8,7 +8,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 
 use crate::vision::mobilenet::block::{
-    forward_layers, make_divisible, Activation, ConvNormActConfig, Layer, SqueezeExcitation,
+    forward_layers_add, make_divisible, Activation, ConvNormActConfig, Layer, SqueezeExcitation,
 };
 
 /// Kind of block in a stage.
@@ -126,12 +126,8 @@ impl<B: Backend> MbBlock<B> {
     /// - input: `[batch, input_channels, height, width]`
     /// - output: `[batch, out_channels, height / stride, width / stride]`
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let out = forward_layers(&self.block, x.clone());
-        if self.use_res_connect {
-            out + x
-        } else {
-            out
-        }
+        let residual = self.use_res_connect.then(|| x.clone());
+        forward_layers_add(&self.block, x, residual)
     }
 }
 

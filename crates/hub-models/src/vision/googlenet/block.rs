@@ -51,7 +51,7 @@ impl<B: Backend> BasicConv2d<B> {
     /// - input: `[batch, channels[0], height, width]`
     /// - output: `[batch, channels[1], height_out, width_out]`
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        relu(crate::vision::batch_norm(&self.bn, self.conv.forward(x)))
+        crate::kernels::conv2d(&self.conv, Some(&self.bn), x, None, crate::kernels::Activation::Relu)
     }
 }
 

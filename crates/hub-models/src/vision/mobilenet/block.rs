@@ -45,6 +45,20 @@ impl Activation {
             Activation::Silu => activation::silu(x),
         }
     }
+
+    /// The same activation for hub's fused kernels.
+    pub(crate) fn kernel(self) -> crate::kernels::Activation {
+        use crate::kernels::Activation as K;
+        match self {
+            Activation::Identity => K::None,
+            Activation::Relu => K::Relu,
+            Activation::Relu6 => K::Relu6,
+            Activation::HardSwish => K::HardSwish,
+            Activation::HardSigmoid => K::HardSigmoid,
+            Activation::Sigmoid => K::Sigmoid,
+            Activation::Silu => K::Silu,
+        }
+    }
 }
 
 /// Global average pooling (`nn.AdaptiveAvgPool2d(1)`).
@@ -156,7 +170,7 @@ impl<B: Backend> ConvNormAct<B> {
     /// - input: `[batch, in_channels, height, width]`
     /// - output: `[batch, out_channels, height / stride, width / stride]` (rounded as PyTorch)
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        self.act.forward(crate::vision::batch_norm(&self.bn, self.conv.forward(x)))
+        crate::kernels::conv2d(&self.conv, Some(&self.bn), x, None, self.act.kernel())
     }
 }
 
@@ -196,8 +210,8 @@ impl<B: Backend> SqueezeExcitation<B> {
     /// - output: `[batch, channels, height, width]`
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let scale = global_avg_pool(x.clone());
-        let scale = self.activation.forward(self.fc1.forward(scale));
-        let scale = self.scale_activation.forward(self.fc2.forward(scale));
+        let scale = crate::kernels::conv2d(&self.fc1, None, scale, None, self.activation.kernel());
+        let scale = crate::kernels::conv2d(&self.fc2, None, scale, None, self.scale_activation.kernel());
         crate::vision::scale_channels(x, scale)
     }
 }
@@ -231,7 +245,38 @@ impl<B: Backend> Layer<B> {
 
 /// Runs the layers of a sequential block in order.
 pub fn forward_layers<B: Backend>(layers: &[Layer<B>], x: Tensor<B, 4>) -> Tensor<B, 4> {
-    layers.iter().fold(x, |x, layer| layer.forward(x))
+    forward_layers_add(layers, x, None)
+}
+
+/// Runs the layers in order, then adds `residual`. A convolution and the BatchNorm after it run
+/// as one fused layer, and the residual joins the last one when nothing is applied after it.
+pub(crate) fn forward_layers_add<B: Backend>(layers: &[Layer<B>], mut x: Tensor<B, 4>, mut residual: Option<Tensor<B, 4>>) -> Tensor<B, 4> {
+    use crate::kernels::conv2d;
+    let mut i = 0;
+    while i < layers.len() {
+        let (step, last) = match (&layers[i], layers.get(i + 1)) {
+            (Layer::Conv(c), Some(Layer::Norm(bn))) => {
+                let r = if i + 2 == layers.len() { residual.take() } else { None };
+                x = conv2d(c, Some(bn), x, r, crate::kernels::Activation::None);
+                (2, None)
+            }
+            (Layer::ConvNormAct(m), _) => {
+                // act(y) + r is not act(y + r): only an activation-free last layer takes it.
+                let r = if i + 1 == layers.len() && m.act == Activation::Identity { residual.take() } else { None };
+                x = conv2d(&m.conv, Some(&m.bn), x, r, m.act.kernel());
+                (1, None)
+            }
+            (layer, _) => (1, Some(layer)),
+        };
+        if let Some(layer) = last {
+            x = layer.forward(x);
+        }
+        i += step;
+    }
+    match residual {
+        Some(r) => x + r,
+        None => x,
+    }
 }
 
 /// torchvision's `_make_divisible`: rounds `value` to the nearest multiple of `divisor` (at
@@ -295,12 +340,8 @@ impl<B: Backend> InvertedResidualV2<B> {
     /// - input: `[batch, in_channels, height, width]`
     /// - output: `[batch, out_channels, height / stride, width / stride]`
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let out = forward_layers(&self.conv, x.clone());
-        if self.use_res_connect {
-            x + out
-        } else {
-            out
-        }
+        let residual = self.use_res_connect.then(|| x.clone());
+        forward_layers_add(&self.conv, x, residual)
     }
 }
 
@@ -393,12 +434,8 @@ impl<B: Backend> InvertedResidualV3<B> {
     /// - input: `[batch, input_channels, height, width]`
     /// - output: `[batch, out_channels, height / stride, width / stride]`
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let out = forward_layers(&self.block, x.clone());
-        if self.use_res_connect {
-            out + x
-        } else {
-            out
-        }
+        let residual = self.use_res_connect.then(|| x.clone());
+        forward_layers_add(&self.block, x, residual)
     }
 }
 

@@ -4,7 +4,6 @@
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::prelude::*;
-use burn::tensor::activation::relu;
 
 /// A bias-free `k×k` convolution with "same" padding for odd `k` (torchvision's `conv3x3` /
 /// `conv1x1`).
@@ -58,7 +57,7 @@ impl<B: Backend> Downsample<B> {
     }
 
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        crate::vision::batch_norm(&self.bn, self.conv.forward(x))
+        crate::kernels::conv2d(&self.conv, Some(&self.bn), x, None, crate::kernels::Activation::None)
     }
 }
 
@@ -185,21 +184,26 @@ impl<B: Backend> ResidualBlock<B> {
     /// - input: `[batch, in_channels, height, width]`
     /// - output: `[batch, planes × expansion, height / stride, width / stride]`
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let (out, downsample) = match self {
-            Self::Basic(b) => {
-                let out = relu(crate::vision::batch_norm(&b.bn1, b.conv1.forward(x.clone())));
-                (crate::vision::batch_norm(&b.bn2, b.conv2.forward(out)), &b.downsample)
-            }
-            Self::Bottleneck(b) => {
-                let out = relu(crate::vision::batch_norm(&b.bn1, b.conv1.forward(x.clone())));
-                let out = relu(crate::vision::batch_norm(&b.bn2, b.conv2.forward(out)));
-                (crate::vision::batch_norm(&b.bn3, b.conv3.forward(out)), &b.downsample)
-            }
+        use crate::kernels::{conv2d, Activation::Relu};
+        // The shortcut first: the last convolution adds it and applies the ReLU in one pass.
+        let downsample = match self {
+            Self::Basic(b) => &b.downsample,
+            Self::Bottleneck(b) => &b.downsample,
         };
         let identity = match downsample {
-            Some(d) => d.forward(x),
-            None => x,
+            Some(d) => d.forward(x.clone()),
+            None => x.clone(),
         };
-        relu(out + identity)
+        match self {
+            Self::Basic(b) => {
+                let out = conv2d(&b.conv1, Some(&b.bn1), x, None, Relu);
+                conv2d(&b.conv2, Some(&b.bn2), out, Some(identity), Relu)
+            }
+            Self::Bottleneck(b) => {
+                let out = conv2d(&b.conv1, Some(&b.bn1), x, None, Relu);
+                let out = conv2d(&b.conv2, Some(&b.bn2), out, None, Relu);
+                conv2d(&b.conv3, Some(&b.bn3), out, Some(identity), Relu)
+            }
+        }
     }
 }

@@ -14,7 +14,6 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
-use burn::tensor::activation::relu;
 
 pub use block::BlockKind;
 use block::{BlockSpec, ResidualBlock};
@@ -286,7 +285,7 @@ fn forward_trunk<B: Backend>(
     stages: [&Vec<ResidualBlock<B>>; 4],
     x: Tensor<B, 4>,
 ) -> [Tensor<B, 4>; 4] {
-    let x = relu(crate::vision::batch_norm(bn1, conv1.forward(x)));
+    let x = crate::kernels::conv2d(conv1, Some(bn1), x, None, crate::kernels::Activation::Relu);
     let mut x = maxpool.forward(x);
     stages.map(|stage| {
         x = stage.iter().fold(x.clone(), |x, block| block.forward(x));

@@ -3,7 +3,7 @@
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
-use burn::tensor::activation::relu;
+use crate::kernels::{conv2d, Activation::{None as Linear, Relu}};
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 
@@ -118,8 +118,8 @@ impl<B: Backend> InvertedResidual<B> {
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let out = match &self.branch1 {
             Some(b1) => {
-                let left = crate::vision::batch_norm(&b1.dw_bn, b1.dw_conv.forward(x.clone()));
-                let left = relu(crate::vision::batch_norm(&b1.pw_bn, b1.pw_conv.forward(left)));
+                let left = conv2d(&b1.dw_conv, Some(&b1.dw_bn), x.clone(), None, Linear);
+                let left = conv2d(&b1.pw_conv, Some(&b1.pw_bn), left, None, Relu);
                 Tensor::cat(vec![left, self.forward_branch2(x)], 1)
             }
             None => {
@@ -135,9 +135,9 @@ impl<B: Backend> InvertedResidual<B> {
 
     fn forward_branch2(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let b = &self.branch2;
-        let x = relu(crate::vision::batch_norm(&b.pw1_bn, b.pw1_conv.forward(x)));
-        let x = crate::vision::batch_norm(&b.dw_bn, b.dw_conv.forward(x));
-        relu(crate::vision::batch_norm(&b.pw2_bn, b.pw2_conv.forward(x)))
+        let x = conv2d(&b.pw1_conv, Some(&b.pw1_bn), x, None, Relu);
+        let x = conv2d(&b.dw_conv, Some(&b.dw_bn), x, None, Linear);
+        conv2d(&b.pw2_conv, Some(&b.pw2_bn), x, None, Relu)
     }
 }
 
@@ -167,7 +167,7 @@ impl<B: Backend> ConvBnRelu<B> {
     /// - input: `[batch, in_channels, height, width]`
     /// - output: `[batch, out_channels, height / stride, width / stride]`
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        relu(crate::vision::batch_norm(&self.bn, self.conv.forward(x)))
+        conv2d(&self.conv, Some(&self.bn), x, None, Relu)
     }
 }
 

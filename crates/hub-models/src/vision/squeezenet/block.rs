@@ -41,9 +41,10 @@ impl<B: Backend> Fire<B> {
     /// - input: `[batch, in_channels, height, width]`
     /// - output: `[batch, expand1x1 + expand3x3, height, width]`
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let x = relu(self.squeeze.forward(x));
-        let a = relu(self.expand1x1.forward(x.clone()));
-        let b = relu(self.expand3x3.forward(x));
+        use crate::kernels::{conv2d, Activation::Relu};
+        let x = conv2d(&self.squeeze, None, x, None, Relu);
+        let a = conv2d(&self.expand1x1, None, x.clone(), None, Relu);
+        let b = conv2d(&self.expand3x3, None, x, None, Relu);
         Tensor::cat(vec![a, b], 1)
     }
 }
@@ -85,4 +86,21 @@ impl<B: Backend> SqueezeLayer<B> {
             Self::AdaptiveAvgPool(pool) => pool.forward(x),
         }
     }
+}
+
+/// Runs a SqueezeNet `nn.Sequential` in order; a convolution and the ReLU after it run fused.
+pub fn forward_layers<B: Backend>(layers: &[SqueezeLayer<B>], mut x: Tensor<B, 4>) -> Tensor<B, 4> {
+    let mut i = 0;
+    while i < layers.len() {
+        if let SqueezeLayer::Conv(conv) = &layers[i] {
+            let relu = matches!(layers.get(i + 1), Some(SqueezeLayer::Relu(_)));
+            let a = if relu { crate::kernels::Activation::Relu } else { crate::kernels::Activation::None };
+            x = crate::kernels::conv2d(conv, None, x, None, a);
+            i += 1 + usize::from(relu);
+        } else {
+            x = layers[i].forward(x);
+            i += 1;
+        }
+    }
+    x
 }

@@ -220,8 +220,8 @@ impl<B: Backend> SqueezeNet<B> {
     ///   least 21×21 for 1.0 and 17×17 for 1.1)
     /// - output: `[batch, num_classes]`
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        let x = self.features.iter().fold(x, |x, layer| layer.forward(x));
-        let x = self.classifier.iter().fold(x, |x, layer| layer.forward(x));
+        let x = block::forward_layers(&self.features, x);
+        let x = block::forward_layers(&self.classifier, x);
         x.flatten::<2>(1, 3)
     }
 }

@@ -68,15 +68,49 @@ impl<B: Backend> ClassifierLayer<B> {
     }
 }
 
-/// Runs a convolutional stack in order.
-pub fn forward_features<B: Backend>(layers: &[FeatureLayer<B>], x: Tensor<B, 4>) -> Tensor<B, 4> {
-    layers.iter().fold(x, |x, layer| layer.forward(x))
+/// Runs a convolutional stack in order; a convolution with the BatchNorm and ReLU after it
+/// runs as one fused layer.
+pub fn forward_features<B: Backend>(layers: &[FeatureLayer<B>], mut x: Tensor<B, 4>) -> Tensor<B, 4> {
+    use crate::kernels::Activation;
+    let mut i = 0;
+    while i < layers.len() {
+        if let FeatureLayer::Conv(conv) = &layers[i] {
+            let bn = match layers.get(i + 1) {
+                Some(FeatureLayer::BatchNorm(bn)) => Some(bn),
+                _ => None,
+            };
+            let next = i + 1 + usize::from(bn.is_some());
+            let relu = matches!(layers.get(next), Some(FeatureLayer::Relu(_)));
+            x = crate::kernels::conv2d(conv, bn, x, None, if relu { Activation::Relu } else { Activation::None });
+            i = next + usize::from(relu);
+        } else {
+            x = layers[i].forward(x);
+            i += 1;
+        }
+    }
+    x
 }
 
 /// Runs a fully connected stack in order.
 pub fn forward_classifier<B: Backend>(
     layers: &[ClassifierLayer<B>],
-    x: Tensor<B, 2>,
+    mut x: Tensor<B, 2>,
 ) -> Tensor<B, 2> {
-    layers.iter().fold(x, |x, layer| layer.forward(x))
+    // A linear layer and the ReLU after it (dropout, the identity, may sit between) run fused.
+    let mut i = 0;
+    while i < layers.len() {
+        match &layers[i] {
+            ClassifierLayer::Linear(linear) => {
+                let relu = matches!(layers.get(i + 1), Some(ClassifierLayer::Relu(_)));
+                let a = if relu { crate::kernels::Activation::Relu } else { crate::kernels::Activation::None };
+                x = crate::kernels::linear(linear, x, a);
+                i += 1 + usize::from(relu);
+            }
+            layer => {
+                x = layer.forward(x);
+                i += 1;
+            }
+        }
+    }
+    x
 }

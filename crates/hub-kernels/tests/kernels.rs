@@ -1,0 +1,347 @@
+//! Every kernel path against plain scalar loops, over random shapes: odd sizes, asymmetric
+//! padding, strides, dilations, groups, depthwise, every epilogue part and activation.
+
+use hub_kernels::act::{self, Activation};
+use hub_kernels::{conv2d, linear, Conv2dParams, Epilogue, WeightLayout};
+
+/// A small deterministic generator (xorshift64*), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn range(&mut self, lo: usize, hi: usize) -> usize {
+        lo + self.below(hi - lo + 1)
+    }
+    fn normal_vec(&mut self, n: usize) -> Vec<f32> {
+        (0..n).map(|_| ((self.next() >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 4.0).collect()
+    }
+}
+
+fn activate_f64(a: Activation, x: f64) -> f64 {
+    let erf = |x: f64| -> f64 {
+        let a = x.abs();
+        let v = if a <= 2.0 {
+            // Taylor series: the terms stay small for |x| ≤ 2.
+            let (mut sum, mut term, mut n) = (0.0, a, 0.0);
+            while n < 80.0 {
+                sum += term / (2.0 * n + 1.0);
+                n += 1.0;
+                term *= -a * a / n;
+            }
+            sum * 2.0 / std::f64::consts::PI.sqrt()
+        } else {
+            // erfc's continued fraction, evaluated from the tail.
+            let mut f = a;
+            for n in (1..=120).rev() {
+                f = a + (n as f64 / 2.0) / f;
+            }
+            1.0 - (-a * a).exp() / (std::f64::consts::PI.sqrt() * f)
+        };
+        v.copysign(x)
+    };
+    match a {
+        Activation::None => x,
+        Activation::Relu => x.max(0.0),
+        Activation::Relu6 => x.clamp(0.0, 6.0),
+        Activation::Silu => x / (1.0 + (-x).exp()),
+        Activation::HardSwish => x * (x + 3.0).clamp(0.0, 6.0) / 6.0,
+        Activation::HardSigmoid => (x + 3.0).clamp(0.0, 6.0) / 6.0,
+        Activation::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+        Activation::Gelu => 0.5 * x * (1.0 + erf(x / 2f64.sqrt())),
+        Activation::GeluTanh => 0.5 * x * (1.0 + ((2.0 / std::f64::consts::PI).sqrt() * (x + 0.044715 * x * x * x)).tanh()),
+        Activation::Tanh => x.tanh(),
+        _ => unreachable!("new activation without a reference"),
+    }
+}
+
+const ACTIVATIONS: [Activation; 10] = [
+    Activation::None,
+    Activation::Relu,
+    Activation::Relu6,
+    Activation::Silu,
+    Activation::HardSwish,
+    Activation::HardSigmoid,
+    Activation::Sigmoid,
+    Activation::Gelu,
+    Activation::GeluTanh,
+    Activation::Tanh,
+];
+
+#[test]
+fn activations_match_f64_within_a_few_ulp() {
+    let xs: Vec<f32> = (-60_000..=60_000).map(|i| i as f32 * 1e-4).chain([-80.0, -30.0, 30.0, 80.0, 1e-30, -1e-30, 0.0]).collect();
+    for a in ACTIVATIONS {
+        let mut ys = xs.clone();
+        act::apply(a, &mut ys);
+        let mut worst = 0.0f64;
+        for (&x, &y) in xs.iter().zip(&ys) {
+            let r = activate_f64(a, x as f64);
+            // Absolute error for values near 0, relative otherwise; erf-based GELU is limited by
+            // A&S 7.1.26's 1.5e-7 absolute error (as PyTorch's vectorised erf).
+            let err = (y as f64 - r).abs() / r.abs().max(1.0);
+            worst = worst.max(err);
+            assert!(y.is_finite(), "{a:?}({x}) = {y}");
+        }
+        let bound = if a == Activation::Gelu { 4e-7 } else { 2.5e-7 };
+        assert!(worst < bound, "{a:?}: worst error {worst:e}");
+        // The scalar entry point agrees with the vectorised one.
+        for &x in xs.iter().step_by(997) {
+            let mut one = [x];
+            act::apply(a, &mut one);
+            assert_eq!(one[0].to_bits(), act::activate(a, x).to_bits(), "{a:?}({x})");
+        }
+    }
+}
+
+#[test]
+fn exp_is_accurate_and_saturates() {
+    let mut worst = 0.0f64;
+    for i in -87_000..88_000 {
+        let x = i as f32 * 1e-3;
+        let r = (x as f64).exp();
+        worst = worst.max((act::exp(x) as f64 - r).abs() / r);
+    }
+    assert!(worst < 2.5e-7, "exp worst relative error {worst:e}");
+    assert!(act::exp(-1e4) >= 0.0 && act::exp(-1e4) < 1e-37);
+    assert!(act::exp(1e4).is_finite());
+    assert!(act::exp(f32::NAN).is_nan());
+}
+
+#[allow(clippy::too_many_arguments)]
+fn conv_reference(x: &[f32], xs: [usize; 4], w: &[f32], ws: [usize; 4], p: Conv2dParams, e: &Epilogue<'_>) -> (Vec<f64>, [usize; 4]) {
+    let [n, cin, h, wd] = xs;
+    let [cout, cig, kh, kw] = ws;
+    let [pt, pl, pb, pr] = p.padding;
+    let oh = (h + pt + pb - p.dilation[0] * (kh - 1) - 1) / p.stride[0] + 1;
+    let ow = (wd + pl + pr - p.dilation[1] * (kw - 1) - 1) / p.stride[1] + 1;
+    let mg = cout / p.groups;
+    let mut out = vec![0.0f64; n * cout * oh * ow];
+    for b in 0..n {
+        for co in 0..cout {
+            let g = co / mg;
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let mut acc = 0.0f64;
+                    for ci in 0..cig {
+                        for ky in 0..kh {
+                            for kx in 0..kw {
+                                let iy = (oy * p.stride[0] + ky * p.dilation[0]) as isize - pt as isize;
+                                let ix = (ox * p.stride[1] + kx * p.dilation[1]) as isize - pl as isize;
+                                if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize {
+                                    continue;
+                                }
+                                let xi = ((b * cin + g * cig + ci) * h + iy as usize) * wd + ix as usize;
+                                let wi = ((co * cig + ci) * kh + ky) * kw + kx;
+                                acc += x[xi] as f64 * w[wi] as f64;
+                            }
+                        }
+                    }
+                    let o = ((b * cout + co) * oh + oy) * ow + ox;
+                    if let Some(bias) = e.bias {
+                        acc += bias[co] as f64;
+                    }
+                    if let Some((s, t)) = e.affine {
+                        acc = acc * s[co] as f64 + t[co] as f64;
+                    }
+                    if let Some(r) = e.residual {
+                        acc += r[o] as f64;
+                    }
+                    out[o] = activate_f64(e.activation, acc);
+                }
+            }
+        }
+    }
+    (out, [n, cout, oh, ow])
+}
+
+fn assert_close(got: &[f32], want: &[f64], scale: f64, what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        let tol = 1e-5 * scale.max(1.0) + 1e-5 * w.abs();
+        assert!((g as f64 - w).abs() <= tol, "{what}: element {i}: {g} vs {w} (tolerance {tol:e})");
+    }
+}
+
+#[test]
+fn conv2d_matches_the_scalar_reference_over_random_shapes() {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for case in 0..300 {
+        let groups = [1, 1, 1, 2, 3, 4][rng.below(6)];
+        let depthwise = rng.below(4) == 0;
+        let cin = if depthwise { rng.range(1, 9) } else { groups * rng.range(1, 5) };
+        let (cout, groups) = if depthwise { (cin, cin) } else { (groups * rng.range(1, 6), groups) };
+        let (kh, kw) = if rng.below(3) == 0 { (1, 1) } else { (rng.range(1, 5), rng.range(1, 5)) };
+        let p = Conv2dParams {
+            stride: [rng.range(1, 3), rng.range(1, 3)],
+            padding: [rng.below(3), rng.below(3), rng.below(3), rng.below(3)],
+            dilation: [rng.range(1, 2), rng.range(1, 2)],
+            groups,
+        };
+        let n = rng.range(1, 3);
+        let h = rng.range(kh * p.dilation[0], 17);
+        let w = rng.range(kw * p.dilation[1], 19);
+        let xs = [n, cin, h, w];
+        let ws = [cout, cin / groups, kh, kw];
+        let x = rng.normal_vec(xs.iter().product());
+        let wt = rng.normal_vec(ws.iter().product());
+        let bias = rng.normal_vec(cout);
+        let scale = rng.normal_vec(cout);
+        let shift = rng.normal_vec(cout);
+        let (_, out_shape) = conv_reference(&x, xs, &wt, ws, p, &Epilogue::default());
+        let residual = rng.normal_vec(out_shape.iter().product());
+        let e = Epilogue {
+            bias: (rng.below(2) == 0).then_some(&bias[..]),
+            affine: (rng.below(2) == 0).then_some((&scale[..], &shift[..])),
+            residual: (rng.below(2) == 0).then_some(&residual[..]),
+            activation: ACTIVATIONS[rng.below(ACTIVATIONS.len())],
+        };
+        let (want, want_shape) = conv_reference(&x, xs, &wt, ws, p, &e);
+        let (got, got_shape) = conv2d(&x, xs, &wt, ws, p, &e).unwrap_or_else(|err| panic!("case {case}: {err}"));
+        assert_eq!(got_shape, want_shape, "case {case}");
+        let k = (cin / groups * kh * kw) as f64;
+        assert_close(&got, &want, 4.0 * k.sqrt() * 4.0, &format!("case {case}: x {xs:?} w {ws:?} {p:?} {:?}", e.activation));
+    }
+}
+
+#[test]
+fn conv2d_large_layers_split_into_tiles_agree() {
+    // Big enough that the GEMM path splits pixels and channels into several tiles and threads.
+    let mut rng = Rng(7);
+    for (xs, ws, p) in [
+        ([1, 64, 56, 56], [64, 64, 3, 3], Conv2dParams { padding: [1; 4], ..Default::default() }),
+        ([2, 256, 14, 14], [512, 256, 1, 1], Conv2dParams { stride: [2, 2], ..Default::default() }),
+        ([1, 512, 7, 7], [2048, 512, 1, 1], Conv2dParams::default()),
+        ([1, 128, 28, 28], [128, 4, 3, 3], Conv2dParams { padding: [1; 4], groups: 32, ..Default::default() }),
+        ([1, 3, 64, 64], [16, 3, 7, 7], Conv2dParams { stride: [2, 2], padding: [3; 4], ..Default::default() }),
+    ] {
+        let x = rng.normal_vec(xs.iter().product());
+        let wt = rng.normal_vec(ws.iter().product());
+        let e = Epilogue { activation: Activation::Relu, ..Default::default() };
+        let (want, _) = conv_reference(&x, xs, &wt, ws, p, &e);
+        let (got, _) = conv2d(&x, xs, &wt, ws, p, &e).unwrap();
+        let k = (ws[1] * ws[2] * ws[3]) as f64;
+        assert_close(&got, &want, 16.0 * k.sqrt(), &format!("{xs:?} {ws:?}"));
+    }
+}
+
+#[test]
+fn conv2d_refuses_what_does_not_fit() {
+    let x = vec![0.0; 2 * 3 * 5 * 5];
+    let w = vec![0.0; 4 * 3 * 3 * 3];
+    let p = Conv2dParams::default();
+    let e = Epilogue::default();
+    assert!(conv2d(&x, [2, 3, 5, 5], &w, [4, 3, 3, 3], p, &e).is_ok());
+    assert!(conv2d(&x[1..], [2, 3, 5, 5], &w, [4, 3, 3, 3], p, &e).is_err(), "short input");
+    assert!(conv2d(&x, [2, 3, 5, 5], &w, [4, 3, 3, 3], Conv2dParams { groups: 2, ..p }, &e).is_err(), "groups");
+    assert!(conv2d(&x, [2, 3, 5, 5], &w, [4, 3, 3, 3], Conv2dParams { stride: [0, 1], ..p }, &e).is_err(), "stride 0");
+    let big = vec![0.0; 4 * 3 * 7 * 7];
+    assert!(conv2d(&x, [2, 3, 5, 5], &big, [4, 3, 7, 7], p, &e).is_err(), "kernel larger than input");
+    let bias = [0.0; 3];
+    assert!(conv2d(&x, [2, 3, 5, 5], &w, [4, 3, 3, 3], p, &Epilogue { bias: Some(&bias), ..e }).is_err(), "bias length");
+    assert!(conv2d(&x, [usize::MAX, 3, 5, 5], &w, [4, 3, 3, 3], p, &e).is_err(), "overflow");
+}
+
+#[test]
+fn linear_matches_the_scalar_reference() {
+    let mut rng = Rng(11);
+    for case in 0..120 {
+        let rows = [1, 2, 3, 7, 33, 128][rng.below(6)];
+        let d_in = rng.range(1, 70);
+        let d_out = rng.range(1, 90);
+        let layout = if rng.below(2) == 0 { WeightLayout::InOut } else { WeightLayout::OutIn };
+        let x = rng.normal_vec(rows * d_in);
+        let w = rng.normal_vec(d_in * d_out);
+        let b = rng.normal_vec(d_out);
+        let bias = (rng.below(2) == 0).then_some(&b[..]);
+        let a = ACTIVATIONS[rng.below(ACTIVATIONS.len())];
+        let got = linear(&x, rows, d_in, &w, d_out, layout, bias, a).unwrap();
+        let mut want = vec![0.0f64; rows * d_out];
+        for r in 0..rows {
+            for j in 0..d_out {
+                let mut acc = 0.0f64;
+                for i in 0..d_in {
+                    let wv = match layout {
+                        WeightLayout::InOut => w[i * d_out + j],
+                        WeightLayout::OutIn => w[j * d_in + i],
+                    };
+                    acc += x[r * d_in + i] as f64 * wv as f64;
+                }
+                if let Some(b) = bias {
+                    acc += b[j] as f64;
+                }
+                want[r * d_out + j] = activate_f64(a, acc);
+            }
+        }
+        assert_close(&got, &want, 8.0 * (d_in as f64).sqrt(), &format!("case {case}: {rows}×{d_in}→{d_out} {layout:?} {a:?}"));
+    }
+    assert!(linear(&[0.0; 5], 2, 3, &[0.0; 6], 2, WeightLayout::InOut, None, Activation::None).is_err());
+}
+
+/// `unsafe` lives in one module of this crate only (DEVELOPERS.md): every other Rust file of the
+/// workspace is checked for the word.
+#[test]
+fn unsafe_only_in_the_raw_module() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut offenders = Vec::new();
+    let mut stack = vec![root.join("crates"), root.join("xtask")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("hub-kernels/src/raw.rs") && !path.ends_with("hub-kernels/tests/kernels.rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                if text.lines().any(|l| !l.trim_start().starts_with("//") && l.contains("unsafe ")) {
+                    offenders.push(path.display().to_string());
+                }
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "`unsafe` outside hub-kernels/src/raw.rs: {offenders:?}");
+}
+
+#[test]
+fn epilogue_nchw_matches_the_reference() {
+    let mut rng = Rng(5);
+    for case in 0..60 {
+        let (n, c, plane) = (rng.range(1, 3), rng.range(1, 20), [1, 3, 49, 1000, 20_000][rng.below(5)]);
+        let x = rng.normal_vec(n * c * plane);
+        let (s, t, b, r) = (rng.normal_vec(c), rng.normal_vec(c), rng.normal_vec(c), rng.normal_vec(x.len()));
+        let e = Epilogue {
+            bias: (rng.below(2) == 0).then_some(&b[..]),
+            affine: (rng.below(2) == 0).then_some((&s[..], &t[..])),
+            residual: (rng.below(2) == 0).then_some(&r[..]),
+            activation: ACTIVATIONS[rng.below(ACTIVATIONS.len())],
+        };
+        let mut got = x.clone();
+        act::epilogue_nchw(&mut got, c, plane, &e).unwrap();
+        let want: Vec<f64> = x
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| {
+                let ch = (i / plane) % c;
+                let mut v = v as f64;
+                if let Some(b) = e.bias {
+                    v += b[ch] as f64;
+                }
+                if let Some((s, t)) = e.affine {
+                    v = v * s[ch] as f64 + t[ch] as f64;
+                }
+                if let Some(r) = e.residual {
+                    v += r[i] as f64;
+                }
+                activate_f64(e.activation, v)
+            })
+            .collect();
+        assert_close(&got, &want, 16.0, &format!("case {case}"));
+    }
+    assert!(act::epilogue_nchw(&mut [0.0; 5], 2, 2, &Epilogue::default()).is_err());
+}

@@ -1,0 +1,268 @@
+//! The layers that take hub's own CPU kernels ([`hub_kernels`]) on burn's flex backend and burn's
+//! ops everywhere else (wgpu, cuda, autodiff, other dtypes): one interface for the models, two
+//! paths behind it, equal to parity tolerance (the parity suites run both).
+//!
+//! On flex the tensors' `f32` buffers are read in place (a safe `Any` downcast of the backend
+//! primitive), the kernel writes one new buffer and the result is wrapped without a copy.
+//! [`set_enabled`] (or `HUB_KERNELS=off`) forces the portable path; [`init_threads`] sets the
+//! thread count of both the kernels and flex.
+
+use std::any::Any;
+
+use burn::nn::conv::Conv2d;
+use burn::nn::{BatchNorm, Linear, PaddingConfig2d};
+use burn::prelude::*;
+use burn::tensor::activation as act;
+use burn::tensor::{Bytes, DType, TensorPrimitive};
+use burn_flex::{FlexTensor, Layout};
+
+pub use hub_kernels::{enabled, set_enabled, simd_level, Activation};
+
+/// Sets the thread count of hub's kernels and burn's flex backend for this process (`None`:
+/// `HUB_NUM_THREADS`, else one per physical core) and returns the count in use. Call it before
+/// the first forward pass; the count cannot change afterwards.
+///
+/// # Errors
+/// When the pool already runs with another count.
+pub fn init_threads(threads: Option<usize>) -> Result<usize, hub_kernels::KernelError> {
+    hub_kernels::threads::init(threads)
+}
+
+/// The contiguous `f32` flex tensor behind `t`, when `B` is flex (else `None`).
+fn flex_of<B: Backend, const D: usize>(t: &Tensor<B, D>) -> Option<FlexTensor> {
+    if !hub_kernels::enabled() {
+        return None;
+    }
+    let TensorPrimitive::Float(p) = t.clone().into_primitive() else { return None };
+    let f = (&p as &dyn Any).downcast_ref::<FlexTensor>()?;
+    (f.dtype() == DType::F32).then(|| f.to_contiguous())
+}
+
+/// Wraps a kernel's output as a `Tensor<B, D>` (only called when `B` is flex).
+fn from_vec<B: Backend, const D: usize>(data: Vec<f32>, shape: [usize; D]) -> Option<Tensor<B, D>> {
+    let f = FlexTensor::new(Bytes::from_elems(data), Layout::contiguous(Shape::from(shape.to_vec())), DType::F32);
+    let p = (Box::new(f) as Box<dyn Any>).downcast::<B::FloatTensorPrimitive>().ok()?;
+    Some(Tensor::from_primitive(TensorPrimitive::Float(*p)))
+}
+
+fn slice(f: &FlexTensor) -> Option<&[f32]> {
+    f.as_slice::<f32>()
+}
+
+/// `act` with burn's ops (the portable path).
+fn burn_activation<B: Backend, const D: usize>(x: Tensor<B, D>, a: Activation) -> Tensor<B, D> {
+    match a {
+        Activation::Relu => act::relu(x),
+        Activation::Relu6 => x.clamp(0.0, 6.0),
+        Activation::Silu => act::silu(x),
+        Activation::HardSwish => act::hard_swish(x),
+        Activation::HardSigmoid => (x + 3.0).clamp(0.0, 6.0) / 6.0,
+        Activation::Sigmoid => act::sigmoid(x),
+        Activation::Gelu => act::gelu(x),
+        Activation::GeluTanh => act::gelu_approximate(x),
+        Activation::Tanh => act::tanh(x),
+        // `None` and any later addition without a burn counterpart here.
+        _ => x,
+    }
+}
+
+/// `x` as an owned flex tensor when `B` is flex and the kernels are on (else `x` back).
+fn into_flex<B: Backend, const D: usize>(x: Tensor<B, D>) -> Result<FlexTensor, Tensor<B, D>> {
+    if !hub_kernels::enabled() {
+        return Err(x);
+    }
+    let TensorPrimitive::Float(p) = x.into_primitive() else { unreachable!("float tensors hold float primitives") };
+    match (Box::new(p) as Box<dyn Any>).downcast::<FlexTensor>() {
+        Ok(f) if f.dtype() == DType::F32 => Ok(*f),
+        Ok(f) => Err(back::<B, D>(*f)),
+        Err(p) => match p.downcast::<B::FloatTensorPrimitive>() {
+            Ok(p) => Err(Tensor::from_primitive(TensorPrimitive::Float(*p))),
+            Err(_) => unreachable!("the primitive was just boxed as B::FloatTensorPrimitive"),
+        },
+    }
+}
+
+/// A flex tensor back as `Tensor<B, D>` (only called when `B` is flex).
+fn back<B: Backend, const D: usize>(f: FlexTensor) -> Tensor<B, D> {
+    match (Box::new(f) as Box<dyn Any>).downcast::<B::FloatTensorPrimitive>() {
+        Ok(p) => Tensor::from_primitive(TensorPrimitive::Float(*p)),
+        Err(_) => unreachable!("only flex tensors come back"),
+    }
+}
+
+/// Runs `f` on the values of `x`, in place when `x` owns its whole contiguous buffer, else on
+/// a contiguous copy.
+fn map_values<B: Backend, const D: usize>(mut f: FlexTensor, op: impl FnOnce(&mut [f32]) -> Result<(), hub_kernels::KernelError>, dims: [usize; D]) -> Option<Tensor<B, D>> {
+    let n: usize = dims.iter().product();
+    let whole = f.is_contiguous() && f.layout().start_offset() == 0 && f.bytes().len() == n * 4;
+    if whole {
+        if let Some(values) = f.try_storage_mut::<f32>() {
+            op(values).ok()?;
+            return Some(back::<B, D>(f));
+        }
+    }
+    let mut values = f.to_contiguous().as_slice::<f32>()?.to_vec();
+    op(&mut values).ok()?;
+    from_vec::<B, D>(values, dims)
+}
+
+/// `act(x)` elementwise; on flex one vectorised pass (in place when `x` is not shared).
+///
+/// # Shapes
+/// - x: any; output: the same
+pub fn activation<B: Backend, const D: usize>(x: Tensor<B, D>, a: Activation) -> Tensor<B, D> {
+    if a == Activation::None {
+        return x;
+    }
+    let dims = x.dims();
+    match into_flex(x) {
+        Ok(f) => map_values(f, |v| {
+            hub_kernels::act::apply(a, v);
+            Ok(())
+        }, dims)
+        .unwrap_or_else(|| unreachable!("a contiguous f32 flex tensor maps in place or as a copy")),
+        Err(x) => burn_activation(x, a),
+    }
+}
+
+/// `act(bn(x))`: an inference BatchNorm and activation in one pass on flex (DenseNet's
+/// pre-activation layers); with burn's ops elsewhere.
+///
+/// # Shapes
+/// - x: `[batch, channels, ...]`; output: the same
+pub fn batch_norm<B: Backend, const D: usize>(bn: &BatchNorm<B>, x: Tensor<B, D>, a: Activation) -> Tensor<B, D> {
+    let dims = x.dims();
+    if D >= 2 {
+        if let Some((scale, shift)) = bn_affine(bn).filter(|(s, _)| s.len() == dims[1]) {
+            let plane: usize = dims[2..].iter().product();
+            let e = hub_kernels::Epilogue { affine: Some((&scale, &shift)), activation: a, ..Default::default() };
+            match into_flex(x) {
+                Ok(f) => {
+                    return map_values(f, |v| hub_kernels::act::epilogue_nchw(v, dims[1], plane, &e), dims)
+                        .unwrap_or_else(|| unreachable!("the channel count was checked"));
+                }
+                Err(x) => return burn_activation(crate::vision::batch_norm(bn, x), a),
+            }
+        }
+    }
+    burn_activation(crate::vision::batch_norm(bn, x), a)
+}
+
+/// Folds an inference BatchNorm into per-channel `(scale, shift)` in PyTorch's order
+/// (`scale = γ · 1/√(var+ε)`, `shift = β − mean·scale`).
+fn bn_affine<B: Backend>(bn: &BatchNorm<B>) -> Option<(Vec<f32>, Vec<f32>)> {
+    let get = |t: Tensor<B, 1>| flex_of(&t).and_then(|f| slice(&f).map(<[f32]>::to_vec));
+    let (gamma, beta) = (get(bn.gamma.val())?, get(bn.beta.val())?);
+    let (mean, var) = (get(bn.running_mean.value())?, get(bn.running_var.value())?);
+    let eps = bn.epsilon as f32;
+    let scale: Vec<f32> = var.iter().zip(&gamma).map(|(v, g)| (v + eps).sqrt().recip() * g).collect();
+    let shift = beta.iter().zip(&mean).zip(&scale).map(|((b, m), s)| b - m * s).collect();
+    Some((scale, shift))
+}
+
+/// `act(bn(conv(x)) + residual)`: a convolution with its inference BatchNorm, residual add and
+/// activation fused into one pass on flex; each step with burn's ops elsewhere (under autodiff
+/// the BatchNorm uses batch statistics, as burn's module does in training).
+///
+/// # Shapes
+/// - x: `[batch, c_in, h, w]`; residual: the output's shape
+/// - output: `[batch, c_out, h', w']` (the convolution's output)
+pub fn conv2d<B: Backend>(
+    conv: &Conv2d<B>,
+    bn: Option<&BatchNorm<B>>,
+    x: Tensor<B, 4>,
+    residual: Option<Tensor<B, 4>>,
+    a: Activation,
+) -> Tensor<B, 4> {
+    if let Some(y) = conv2d_flex(conv, bn, &x, residual.as_ref(), a) {
+        return y;
+    }
+    let mut y = conv.forward(x);
+    if let Some(bn) = bn {
+        y = crate::vision::batch_norm(bn, y);
+    }
+    if let Some(r) = residual {
+        y = y + r;
+    }
+    burn_activation(y, a)
+}
+
+fn conv2d_flex<B: Backend>(
+    conv: &Conv2d<B>,
+    bn: Option<&BatchNorm<B>>,
+    x: &Tensor<B, 4>,
+    residual: Option<&Tensor<B, 4>>,
+    a: Activation,
+) -> Option<Tensor<B, 4>> {
+    let padding = match conv.padding {
+        PaddingConfig2d::Valid => [0; 4],
+        PaddingConfig2d::Explicit(t, l, b, r) => [t, l, b, r],
+        // "Same" depends on the input size as burn computes it: leave it to burn.
+        PaddingConfig2d::Same => return None,
+    };
+    let xf = flex_of(x)?;
+    let weight = conv.weight.val();
+    let wf = flex_of(&weight)?;
+    let bias = match &conv.bias {
+        Some(b) => Some(flex_of(&b.val())?),
+        None => None,
+    };
+    let affine = match bn {
+        Some(bn) => Some(bn_affine(bn)?),
+        None => None,
+    };
+    let res = match residual {
+        Some(r) => Some(flex_of(r)?),
+        None => None,
+    };
+    let params = hub_kernels::Conv2dParams { stride: conv.stride, padding, dilation: conv.dilation, groups: conv.groups };
+    let epilogue = hub_kernels::Epilogue {
+        bias: match &bias {
+            Some(b) => Some(slice(b)?),
+            None => None,
+        },
+        affine: affine.as_ref().map(|(s, t)| (&s[..], &t[..])),
+        residual: match &res {
+            Some(r) => Some(slice(r)?),
+            None => None,
+        },
+        activation: a,
+    };
+    let (out, shape) = hub_kernels::conv2d(slice(&xf)?, x.dims(), slice(&wf)?, weight.dims(), params, &epilogue).ok()?;
+    from_vec::<B, 4>(out, shape)
+}
+
+/// `act(linear(x))`: a fully connected layer with its bias and activation fused on flex.
+///
+/// # Shapes
+/// - x: `[..., d_in]`; output: `[..., d_out]`
+pub fn linear<B: Backend, const D: usize>(layer: &Linear<B>, x: Tensor<B, D>, a: Activation) -> Tensor<B, D> {
+    if let Some(y) = linear_flex(layer, &x, a) {
+        return y;
+    }
+    burn_activation(layer.forward(x), a)
+}
+
+fn linear_flex<B: Backend, const D: usize>(layer: &Linear<B>, x: &Tensor<B, D>, a: Activation) -> Option<Tensor<B, D>> {
+    let xf = flex_of(x)?;
+    let weight = layer.weight.val();
+    let wf = flex_of(&weight)?;
+    let [d_in, d_out] = weight.dims();
+    let dims = x.dims();
+    if dims[D - 1] != d_in {
+        return None;
+    }
+    let bias = match &layer.bias {
+        Some(b) => Some(flex_of(&b.val())?),
+        None => None,
+    };
+    let rows = dims[..D - 1].iter().product();
+    let b = match &bias {
+        Some(b) => Some(slice(b)?),
+        None => None,
+    };
+    let out = hub_kernels::linear(slice(&xf)?, rows, d_in, slice(&wf)?, d_out, hub_kernels::WeightLayout::InOut, b, a).ok()?;
+    let mut shape = dims;
+    shape[D - 1] = d_out;
+    from_vec::<B, D>(out, shape)
+}
