@@ -32,6 +32,9 @@ struct Cli {
     /// Show the cause chain of errors.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    /// CPU threads for inference (default: one per physical core; also HUB_NUM_THREADS).
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    threads: Option<u16>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -88,6 +91,11 @@ fn main() -> ExitCode {
         default_hook(info);
     }));
     let cli = Cli::parse();
+    // Before any work: the kernels and burn's flex share this pool.
+    if let Err(e) = hub_models::kernels::init_threads(cli.threads.map(usize::from)) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     let global = Global { offline: cli.offline, force_reload: cli.force_reload, lockfile: cli.lockfile, locked: cli.locked };
     let result = match cli.command {
         Command::List(a) => commands::list::run(a, &global),
