@@ -46,7 +46,7 @@ pub fn run(args: &CiArgs) -> Result<()> {
     // The same vision parity on burn's portable ops (hub's kernels off): both paths stay equal
     // to PyTorch.
     cargo(&["test", "-p", "hub-models", "--test", "parity_vision_a"], &[("HUB_REQUIRE_GOLDEN", "1"), ("HUB_KERNELS", "off")])?;
-    cargo(&["doc", "--no-deps", "-p", "hub-core", "-p", "hub-models"], &[("RUSTDOCFLAGS", "-D warnings")])?;
+    cargo(&["doc", "--no-deps", "-p", "hub-core", "-p", "hub-kernels", "-p", "hub-models"], &[("RUSTDOCFLAGS", "-D warnings")])?;
     if !args.skip_gpu_check {
         cargo(&["check", "-p", "hub-cli", "--features", "wgpu,cuda"], &[])?;
         if vulkan_available() {

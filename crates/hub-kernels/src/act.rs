@@ -34,6 +34,8 @@ pub enum Activation {
 
 /// `e^x` for `x` in about `[-87.3, 88.3]` (outside it, the nearest end), to about 1 ulp: Cody–Waite
 /// range reduction by `ln 2` and a degree-5 minimax polynomial (Cephes' `expf`). NaN stays NaN.
+// Cephes' published coefficients, kept as written (f32 rounds the last digits).
+#[allow(clippy::excessive_precision)]
 #[inline(always)]
 pub fn exp(x: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
@@ -229,7 +231,7 @@ pub(crate) fn with_simd<R>(f: impl FnOnce() -> R) -> R {
 pub fn epilogue_nchw(x: &mut [f32], channels: usize, plane: usize, e: &Epilogue<'_>) -> Result<(), crate::KernelError> {
     use rayon::prelude::*;
     let image = channels.checked_mul(plane).filter(|&n| n > 0).ok_or_else(|| crate::KernelError::Shape(format!("{channels} channels of {plane} values")))?;
-    if x.len() % image != 0 {
+    if !x.len().is_multiple_of(image) {
         return Err(crate::KernelError::Shape(format!("{} values are not whole images of {channels}×{plane}", x.len())));
     }
     e.check(channels, x.len())?;

@@ -21,6 +21,7 @@ pub enum WeightLayout {
 ///
 /// # Errors
 /// [`KernelError::Shape`] when the lengths do not fit the shapes.
+#[allow(clippy::too_many_arguments)]
 pub fn linear(
     x: &[f32],
     rows: usize,

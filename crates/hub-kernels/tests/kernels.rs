@@ -115,7 +115,20 @@ fn exp_is_accurate_and_saturates() {
     assert!(act::exp(f32::NAN).is_nan());
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The epilogue in f64 for channel `c` and output element `i`.
+fn epilogue_f64(e: &Epilogue<'_>, c: usize, i: usize, mut v: f64) -> f64 {
+    if let Some(b) = e.bias {
+        v += b[c] as f64;
+    }
+    if let Some((s, t)) = e.affine {
+        v = v * s[c] as f64 + t[c] as f64;
+    }
+    if let Some(r) = e.residual {
+        v += r[i] as f64;
+    }
+    activate_f64(e.activation, v)
+}
+
 fn conv_reference(x: &[f32], xs: [usize; 4], w: &[f32], ws: [usize; 4], p: Conv2dParams, e: &Epilogue<'_>) -> (Vec<f64>, [usize; 4]) {
     let [n, cin, h, wd] = xs;
     let [cout, cig, kh, kw] = ws;
@@ -145,16 +158,7 @@ fn conv_reference(x: &[f32], xs: [usize; 4], w: &[f32], ws: [usize; 4], p: Conv2
                         }
                     }
                     let o = ((b * cout + co) * oh + oy) * ow + ox;
-                    if let Some(bias) = e.bias {
-                        acc += bias[co] as f64;
-                    }
-                    if let Some((s, t)) = e.affine {
-                        acc = acc * s[co] as f64 + t[co] as f64;
-                    }
-                    if let Some(r) = e.residual {
-                        acc += r[o] as f64;
-                    }
-                    out[o] = activate_f64(e.activation, acc);
+                    out[o] = epilogue_f64(e, co, o, acc);
                 }
             }
         }
@@ -327,18 +331,7 @@ fn epilogue_nchw_matches_the_reference() {
             .iter()
             .enumerate()
             .map(|(i, &v)| {
-                let ch = (i / plane) % c;
-                let mut v = v as f64;
-                if let Some(b) = e.bias {
-                    v += b[ch] as f64;
-                }
-                if let Some((s, t)) = e.affine {
-                    v = v * s[ch] as f64 + t[ch] as f64;
-                }
-                if let Some(r) = e.residual {
-                    v += r[i] as f64;
-                }
-                activate_f64(e.activation, v)
+                epilogue_f64(&e, (i / plane) % c, i, v as f64)
             })
             .collect();
         assert_close(&got, &want, 16.0, &format!("case {case}"));
