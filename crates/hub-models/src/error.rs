@@ -107,6 +107,50 @@ pub enum Error {
         /// The path.
         path: PathBuf,
     },
+
+    /// A checkpoint path given by the user names a directory or another non-file.
+    #[error("checkpoint {path} is {kind}, not a checkpoint file; give the .pth, .bin or .safetensors file itself")]
+    CheckpointNotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is (`a directory`, `not a regular file`).
+        kind: &'static str,
+    },
+
+    /// A size from a manifest, a `config.json` or an option is beyond what hub builds (checked
+    /// before anything is allocated).
+    #[error("{source_name}: {key} = {value} is larger than hub accepts ({limit}); {hint}")]
+    TooLarge {
+        /// Where the value comes from (entrypoint, `config.json` path, option).
+        source_name: String,
+        /// The key.
+        key: String,
+        /// The value asked for.
+        value: String,
+        /// The limit, in words.
+        limit: String,
+        /// What to do.
+        hint: String,
+    },
+
+    /// A model's `config.json` asks for something hub does not implement or accept.
+    #[error("{}: {source}", file.display())]
+    ModelConfig {
+        /// The `config.json`.
+        file: PathBuf,
+        /// What is wrong.
+        source: crate::text::ConfigError,
+    },
+
+    /// A converted burnpack (`hub convert`) does not match the record written with it: it was
+    /// damaged, truncated or replaced after conversion.
+    #[error("converted burnpack {path} is damaged: {reason}; it is not used. Run `hub cache verify --delete` to remove it and `hub convert` to write it again")]
+    BurnpackIntegrity {
+        /// The burnpack file.
+        path: PathBuf,
+        /// What does not match (size, sha256, missing record).
+        reason: String,
+    },
 }
 
 /// `Result` with hub-models' [`Error`].

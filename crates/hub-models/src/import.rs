@@ -287,6 +287,25 @@ pub enum ImportError {
         /// A guess at the fix (e.g. a top-level key to select), when one is evident.
         hint: Option<String>,
     },
+    /// The weights file could not be opened or read.
+    #[error("cannot read weights file {}", path.display())]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file's first bytes are those of no checkpoint format hub reads.
+    #[error("{} is not a checkpoint hub can read: it is not a PyTorch zip (starts with PK\\x03\\x04), a legacy PyTorch pickle (\\x80\\x02), a TAR archive, nor a safetensors file (an 8-byte length, then a JSON header); its {size} bytes start with {head}", path.display())]
+    UnknownFormat {
+        /// The file.
+        path: PathBuf,
+        /// Its size in bytes.
+        size: u64,
+        /// Its first bytes, escaped.
+        head: String,
+    },
     /// burn-store reported errors while applying tensors that had passed validation.
     #[error("applying {} failed: {}", path.display(), errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Apply {
@@ -330,8 +349,54 @@ fn format_mismatch(
     out
 }
 
+/// What a weights file is, from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CheckpointKind {
+    /// `torch.save`'s zip format (`PK\x03\x04`).
+    TorchZip,
+    /// The legacy (pre-1.6) `torch.save` format: pickles from the first byte (`\x80\x02`..`\x80\x05`).
+    LegacyPickle,
+    /// A TAR archive (the oldest `torch.save` format; `ustar` at offset 257).
+    Tar,
+    /// safetensors: an 8-byte little-endian header length, then a JSON object.
+    Safetensors,
+}
+
+/// Recognises a weights file by its content, not its name: PyTorch zip, legacy pickle, TAR or
+/// safetensors; anything else is [`ImportError::UnknownFormat`] naming the first bytes.
+pub fn sniff_checkpoint(path: &Path) -> Result<CheckpointKind, ImportError> {
+    use std::io::Read;
+    let open = |source| ImportError::Open { path: path.to_path_buf(), source };
+    let mut file = std::fs::File::open(path).map_err(open)?;
+    let size = file.metadata().map_err(open)?.len();
+    let mut head = Vec::with_capacity(512);
+    file.by_ref().take(512).read_to_end(&mut head).map_err(open)?;
+    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+        return Ok(CheckpointKind::TorchZip);
+    }
+    if head.len() >= 2 && head[0] == 0x80 && (2..=5).contains(&head[1]) {
+        return Ok(CheckpointKind::LegacyPickle);
+    }
+    if head.len() >= 262 && &head[257..262] == b"ustar" {
+        return Ok(CheckpointKind::Tar);
+    }
+    if head.len() >= 9 && head[8] == b'{' {
+        let mut len = [0u8; 8];
+        len.copy_from_slice(&head[..8]);
+        if u64::from_le_bytes(len) <= size.saturating_sub(8) {
+            return Ok(CheckpointKind::Safetensors);
+        }
+    }
+    let head: String = head.iter().take(16).flat_map(|b| std::ascii::escape_default(*b)).map(char::from).collect();
+    Err(ImportError::UnknownFormat { path: path.to_path_buf(), size, head: format!("b\"{head}\"") })
+}
+
 /// Loads a PyTorch checkpoint (zip or legacy pickle `.pth`/`.pt`, a state dict or a dictionary
 /// holding one under [`ImportOptions::top_level_key`]) into `model`.
+///
+/// The format is recognised by content ([`sniff_checkpoint`]): a safetensors file given here
+/// loads as safetensors (without a top-level key), whatever its name.
 ///
 /// Returns the loaded model and what was matched. With [`ImportOptions::strict`] any missing,
 /// unexpected or mismatched key is an [`ImportError::Mismatch`]; otherwise the matching tensors
@@ -346,6 +411,18 @@ where
     M: Module<B>,
 {
     let path = path.as_ref();
+    key_remapper(options)?; // a bad pattern is the caller's error, whatever the file holds
+    match sniff_checkpoint(path)? {
+        CheckpointKind::Safetensors => read_safetensors(model, path, options),
+        _ => read_pytorch(model, path, options),
+    }
+}
+
+fn read_pytorch<B, M>(model: M, path: &Path, options: &ImportOptions) -> Result<(M, ImportReport), ImportError>
+where
+    B: Backend,
+    M: Module<B>,
+{
     let remapper = key_remapper(options)?;
     let mut store = PytorchStore::from_file(path)
         .remap(remapper)
@@ -368,7 +445,8 @@ where
 /// `safetensors.torch.save_file` or the Hugging Face hub) into `model`.
 ///
 /// Same matching rules and result as [`load_pytorch`]; [`ImportOptions::top_level_key`] does not
-/// apply (safetensors files are flat).
+/// apply (safetensors files are flat). The format is recognised by content: a PyTorch checkpoint
+/// given here loads as one.
 pub fn load_safetensors<B, M>(
     model: M,
     path: impl AsRef<Path>,
@@ -379,6 +457,18 @@ where
     M: Module<B>,
 {
     let path = path.as_ref();
+    key_remapper(options)?; // a bad pattern is the caller's error, whatever the file holds
+    match sniff_checkpoint(path)? {
+        CheckpointKind::Safetensors => read_safetensors(model, path, options),
+        _ => read_pytorch(model, path, options),
+    }
+}
+
+fn read_safetensors<B, M>(model: M, path: &Path, options: &ImportOptions) -> Result<(M, ImportReport), ImportError>
+where
+    B: Backend,
+    M: Module<B>,
+{
     let remapper = key_remapper(options)?;
     let mut store = SafetensorsStore::from_file(path)
         .remap(remapper)
@@ -836,11 +926,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("absent.pth");
         let err = load_pytorch(tiny(2), &missing, &ImportOptions::new()).unwrap_err();
-        assert!(matches!(err, ImportError::ReadPytorch { ref path, .. } if path == &missing));
+        assert!(matches!(err, ImportError::Open { ref path, .. } if path == &missing));
 
         let garbage = dir.path().join("garbage.pth");
         std::fs::write(&garbage, b"not a checkpoint").unwrap();
         let err = load_pytorch(tiny(2), &garbage, &ImportOptions::new()).unwrap_err();
+        assert!(matches!(err, ImportError::UnknownFormat { size: 16, .. }), "{err}");
+        assert!(err.to_string().contains(r#"start with b"not a checkpoint""#), "{err}");
+        // A zip that is no checkpoint still gets burn-store's error.
+        let zip = dir.path().join("zip.pth");
+        std::fs::write(&zip, b"PK\x03\x04 broken").unwrap();
+        let err = load_pytorch(tiny(2), &zip, &ImportOptions::new()).unwrap_err();
         assert!(matches!(err, ImportError::ReadPytorch { .. }), "{err}");
 
         let options = ImportOptions::new().with_remaps([("(", "x")]);

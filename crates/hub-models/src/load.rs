@@ -215,10 +215,12 @@ pub fn load_with<B: Backend>(hub: &Hub, spec: &RepoSpec, entry: &str, options: &
     let mut report = None;
     let preprocessing = ep.preprocessing_for(weights.map(|(_, w)| w));
     if let Some(path) = &options.checkpoint {
-        if !path.is_file() {
-            return Err(Error::NoCheckpoint { path: path.clone() });
-        }
-        let format = if path.extension().is_some_and(|e| e == "safetensors") { WeightFormat::Safetensors } else { WeightFormat::Pytorch };
+        check_checkpoint(path)?;
+        // By content, not by name: a safetensors file called model.pth loads as safetensors.
+        let format = match crate::import::sniff_checkpoint(path)? {
+            crate::import::CheckpointKind::Safetensors => WeightFormat::Safetensors,
+            _ => WeightFormat::Pytorch,
+        };
         let (m, r) = load_file(model, &architecture, path, format, options.checkpoint_key.as_deref())?;
         model = m;
         report = Some(r);
@@ -229,10 +231,18 @@ pub fn load_with<B: Backend>(hub: &Hub, spec: &RepoSpec, entry: &str, options: &
             .map(|sha| crate::convert::converted_path(hub.cache().root(), sha, architecture.id))
             .filter(|p| p.is_file());
         if let (Some(bpk), Model::Classifier(_)) = (converted, &model) {
-            if let Model::Classifier(fresh) = architecture.build_model::<B>(name, &config, device)? {
-                if let Ok(m) = fresh.load_burnpack(&bpk) {
-                    return finish(spec, name, ep, weights, options, architecture, Model::Classifier(m), None, preprocessing.as_ref(), device);
+            // Only a burnpack that matches the size and sha256 recorded when it was written is
+            // used; a damaged one is reported and the checkpoint itself loads instead.
+            match crate::convert::verify_converted(&bpk) {
+                Ok(()) => {
+                    if let Model::Classifier(fresh) = architecture.build_model::<B>(name, &config, device)? {
+                        match fresh.load_burnpack(&bpk) {
+                            Ok(m) => return finish(spec, name, ep, weights, options, architecture, Model::Classifier(m), None, preprocessing.as_ref(), device),
+                            Err(e) => eprintln!("hub: warning: {e}; loading {} instead", path.display()),
+                        }
+                    }
                 }
+                Err(e) => eprintln!("hub: warning: {e}; loading {} instead", path.display()),
             }
         }
         let (m, r) = load_file(model, &architecture, &path, w.format, w.key.as_deref())?;
@@ -247,6 +257,7 @@ pub fn load_with<B: Backend>(hub: &Hub, spec: &RepoSpec, entry: &str, options: &
 #[serde(default)]
 struct HfHead {
     model_type: Option<String>,
+    vocab_size: Option<usize>,
     id2label: Option<std::collections::BTreeMap<String, String>>,
 }
 
@@ -304,14 +315,39 @@ fn load_text<B: Backend>(hub: &Hub, spec: &RepoSpec, name: &str, ep: &hub_core::
     let mut num_labels = None;
     for (key, value) in &options.config {
         match (key.as_str(), value.as_integer()) {
+            ("num_labels", Some(n)) if n as u64 > registry::limits::MAX_CLASSES as u64 => {
+                return Err(Error::TooLarge {
+                    source_name: name.to_owned(),
+                    key: key.clone(),
+                    value: n.to_string(),
+                    limit: format!("at most {}", registry::limits::MAX_CLASSES),
+                    hint: "check the value".into(),
+                })
+            }
             ("num_labels", Some(n)) if n > 0 => num_labels = Some(n as usize),
             _ => return Err(Error::Config { entry: name.to_owned(), key: key.clone(), message: format!("text models take only num_labels = N (a positive integer) as a config override, got {key} = {value}") }),
         }
     }
+    // A token id past the embedding matrix would fail inside the model: the tokenizer and the
+    // config must belong together.
+    if let (Some(vocab), Some(tok)) = (head.vocab_size, &loaded.tokenizer) {
+        if tok.vocab_size() > vocab {
+            return Err(Error::Config {
+                entry: name.to_owned(),
+                key: format!("{} vocab_size", config_json.display()),
+                message: format!(
+                    "the tokenizer has {} tokens but the model's vocab_size is {vocab}: ids past it have no embedding (the model id's tokenizer and config.json do not belong together)",
+                    tok.vocab_size()
+                ),
+            });
+        }
+    }
     let mut model = architecture.build_text::<B>(config_json, num_labels, device)?;
     let source = match &options.checkpoint {
-        Some(path) if !path.is_file() => return Err(Error::NoCheckpoint { path: path.clone() }),
-        Some(path) => Some(path.clone()),
+        Some(path) => {
+            check_checkpoint(path)?;
+            Some(path.clone())
+        }
         None => fetched.checkpoint.clone(),
     };
     if let Some(path) = source {
@@ -347,6 +383,13 @@ fn finish<B: Backend>(
     device: &B::Device,
 ) -> Result<Loaded<B>> {
     let preprocess = to_preprocess(name, preprocessing)?;
+    // The convolutions and poolings need a minimum input: refuse a smaller one here, not with a
+    // panic (or empty feature maps) inside the model.
+    match architecture.task {
+        registry::Task::ImageClassification => crate::preprocess::check_min_input(&architecture, "preprocessing.crop", preprocess.crop_size)?,
+        registry::Task::SemanticSegmentation => crate::preprocess::check_min_input(&architecture, "preprocessing.resize", preprocess.resize_size)?,
+        _ => {}
+    }
     let categories = match ep.categories_for(weights.map(|(_, w)| w)) {
         Some("imagenet-1k") => crate::imagenet::categories().into_iter().map(str::to_owned).collect(),
         Some("voc-21") => crate::segmentation::voc::CATEGORIES.iter().map(|c| c.to_string()).collect(),
@@ -365,6 +408,18 @@ fn finish<B: Backend>(
         tokenizer: None,
         device: device.clone(),
     })
+}
+
+/// An error unless `path` is a regular file (or a link to one): a missing path and a directory
+/// get their own messages.
+fn check_checkpoint(path: &Path) -> Result<()> {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::NoCheckpoint { path: path.to_path_buf() }),
+        Err(e) => Err(hub_core::Error::io("reading", path, e).into()),
+        Ok(m) if m.is_dir() => Err(Error::CheckpointNotAFile { path: path.to_path_buf(), kind: "a directory" }),
+        Ok(m) if !m.is_file() => Err(Error::CheckpointNotAFile { path: path.to_path_buf(), kind: "not a regular file" }),
+        Ok(_) => Ok(()),
+    }
 }
 
 fn load_file<B: Backend>(model: Model<B>, architecture: &Architecture, path: &Path, format: WeightFormat, key: Option<&str>) -> Result<(Model<B>, ImportReport)> {
@@ -388,11 +443,15 @@ pub fn to_preprocess(entry: &str, p: Option<&hub_core::Preprocessing>) -> Result
             }),
         }
     };
-    if let Some(r) = p.resize {
-        out.resize_size = r as usize;
-    }
-    if let Some(c) = p.crop {
-        out.crop_size = c as usize;
+    for (key, value, field) in [("preprocessing.resize", p.resize, &mut out.resize_size), ("preprocessing.crop", p.crop, &mut out.crop_size)] {
+        let Some(v) = value else { continue };
+        if v == 0 {
+            return Err(crate::preprocess::PreprocessError::ZeroSize(key).into());
+        }
+        if v as usize > crate::preprocess::MAX_PREPROCESS_SIZE {
+            return Err(crate::preprocess::PreprocessError::SizeTooLarge { key, value: v as usize, limit: crate::preprocess::MAX_PREPROCESS_SIZE }.into());
+        }
+        *field = v as usize;
     }
     out.interpolation = match p.interpolation {
         None | Some(hub_core::manifest::Interpolation::Bilinear) => Interpolation::Bilinear,
@@ -441,7 +500,10 @@ impl<B: Backend> Loaded<B> {
     /// - x: `[batch, 3, crop, crop]`
     /// - returns: `[batch, num_classes]`
     pub fn forward(&self, x: Tensor<B, 4>) -> Result<Tensor<B, 2>> {
-        Ok(self.classifier()?.forward(x))
+        let classifier = self.classifier()?;
+        let [_, _, h, w] = x.dims();
+        crate::preprocess::check_min_input(&self.architecture, "the input's height or width", h.min(w))?;
+        Ok(classifier.forward(x))
     }
 
     /// `n` images from seeded noise (generators): the GAN zoo's `test(buildNoiseData(n))`.
@@ -597,6 +659,13 @@ impl<B: Backend> Loaded<B> {
             mean: self.preprocess.mean,
             std: self.preprocess.std,
         };
+        crate::preprocess::check_min_input(&self.architecture, "the resize size", self.preprocess.resize_size)?;
+        if self.preprocess.resize_size > crate::preprocess::MAX_PREPROCESS_SIZE {
+            return Err(crate::preprocess::PreprocessError::SizeTooLarge { key: "resize_size", value: self.preprocess.resize_size, limit: crate::preprocess::MAX_PREPROCESS_SIZE }.into());
+        }
+        // Checked from the header before decoding: the resized image must fit the pixel limit.
+        let (w, h) = crate::preprocess::image_dimensions(path)?;
+        crate::preprocess::check_resized(path, w, h, self.preprocess.resize_size, crate::preprocess::max_image_pixels()?)?;
         let (x, resized) = transform.from_file::<B>(path, &self.device)?;
         let scores = m.forward(x).out;
         let mask = crate::segmentation::voc::masks(scores.clone()).remove(0);

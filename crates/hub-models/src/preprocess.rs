@@ -64,6 +64,139 @@ pub enum PreprocessError {
     /// A size in the [`Preprocess`] configuration is zero.
     #[error("invalid preprocessing configuration: {0} must be positive")]
     ZeroSize(&'static str),
+    /// A size in the [`Preprocess`] configuration (or a manifest's `preprocessing`) is larger
+    /// than hub accepts.
+    #[error("invalid preprocessing configuration: {key} = {value} is larger than hub accepts (at most {limit}); the models are trained at a few hundred pixels, use a smaller value")]
+    SizeTooLarge {
+        /// `resize_size` or `crop_size` (`preprocessing.resize` / `preprocessing.crop`).
+        key: &'static str,
+        /// The value asked for.
+        value: usize,
+        /// The largest accepted ([`MAX_PREPROCESS_SIZE`]).
+        limit: usize,
+    },
+    /// The input is smaller than the architecture can take (its convolutions and poolings would
+    /// run out of pixels).
+    #[error("{architecture} takes inputs of at least {min}x{min} pixels, but {key} is {value}; use a larger value (torchvision's min_size for this model)")]
+    TooSmall {
+        /// The architecture id.
+        architecture: String,
+        /// What is too small (`preprocessing.crop`, `the input`, ...).
+        key: String,
+        /// The size given.
+        value: usize,
+        /// The smallest the architecture takes.
+        min: usize,
+    },
+    /// The image file declares more pixels than hub decodes (checked from its header, before
+    /// any pixel is allocated).
+    #[error("image {path} is {width}x{height} = {pixels} pixels, more than hub decodes ({limit}); scale it down first, or raise the limit with HUB_MAX_IMAGE_PIXELS")]
+    TooManyPixels {
+        /// The image file.
+        path: PathBuf,
+        /// Width in pixels (from the header).
+        width: u32,
+        /// Height in pixels (from the header).
+        height: u32,
+        /// `width · height`.
+        pixels: u64,
+        /// The limit ([`max_image_pixels`]).
+        limit: u64,
+    },
+    /// Resizing the image's shorter side would make an image larger than hub allows (a very
+    /// elongated image, e.g. 60000x1 resized to 256 would be 15360000x256).
+    #[error("resizing {path} ({width}x{height}) to a shorter side of {size} would make a {resized_width}x{resized_height} image, more than {limit} pixels; crop the image to a less elongated shape first, or raise the limit with HUB_MAX_IMAGE_PIXELS")]
+    ResizedTooLarge {
+        /// The image file (or `<memory>`).
+        path: PathBuf,
+        /// Width before resizing.
+        width: u32,
+        /// Height before resizing.
+        height: u32,
+        /// The shorter side asked for.
+        size: usize,
+        /// Width after resizing.
+        resized_width: u64,
+        /// Height after resizing.
+        resized_height: u64,
+        /// The limit ([`max_image_pixels`]).
+        limit: u64,
+    },
+    /// `HUB_MAX_IMAGE_PIXELS` is not a positive integer.
+    #[error("HUB_MAX_IMAGE_PIXELS={value:?} is not a positive integer (pixels, e.g. 100000000)")]
+    BadLimit {
+        /// The variable's value.
+        value: String,
+    },
+}
+
+/// The largest `resize_size` and `crop_size` hub accepts (pixels). The published models run at
+/// 224 to 600; a 2048x2048 input already needs gigabytes of activations.
+pub const MAX_PREPROCESS_SIZE: usize = 2048;
+
+/// The default of [`max_image_pixels`]: 100 megapixels.
+pub const DEFAULT_MAX_IMAGE_PIXELS: u64 = 100_000_000;
+
+/// The most pixels an image may have, as decoded and after resizing:
+/// `HUB_MAX_IMAGE_PIXELS` when set, else [`DEFAULT_MAX_IMAGE_PIXELS`].
+pub fn max_image_pixels() -> Result<u64, PreprocessError> {
+    match std::env::var("HUB_MAX_IMAGE_PIXELS") {
+        Err(_) => Ok(DEFAULT_MAX_IMAGE_PIXELS),
+        Ok(v) => v.trim().parse::<u64>().ok().filter(|n| *n > 0).ok_or(PreprocessError::BadLimit { value: v }),
+    }
+}
+
+/// The smallest square input `architecture` takes: torchvision's `min_size` of its weights
+/// (below it PyTorch's own convolutions and poolings fail, and burn's either panic or pool
+/// empty feature maps into meaningless logits).
+pub fn min_input_size(architecture: &crate::registry::Architecture) -> usize {
+    use crate::registry::Family;
+    match architecture.family {
+        Family::AlexNet => 63,
+        Family::Vgg => 32,
+        Family::DenseNet => 29,
+        Family::SqueezeNet if architecture.id == "squeezenet1_0" => 21,
+        Family::SqueezeNet => 17,
+        Family::GoogLeNet => 15,
+        Family::InceptionV3 => 75,
+        Family::EfficientNet if architecture.id.starts_with("efficientnet_v2") => 33,
+        _ => 1,
+    }
+}
+
+/// An error unless `architecture` can take a `value`x`value` input (`key` says where the size
+/// comes from, for the message).
+pub fn check_min_input(architecture: &crate::registry::Architecture, key: &str, value: usize) -> Result<(), PreprocessError> {
+    let min = min_input_size(architecture);
+    if value < min {
+        return Err(PreprocessError::TooSmall { architecture: architecture.id.to_owned(), key: key.to_owned(), value, min });
+    }
+    Ok(())
+}
+
+/// An error unless resizing a `width`x`height` image to a shorter side of `size` stays within
+/// `limit` pixels.
+pub fn check_resized(path: &Path, width: u32, height: u32, size: usize, limit: u64) -> Result<(), PreprocessError> {
+    let (short, long) = (width.min(height) as u64, width.max(height) as u64);
+    if short == 0 {
+        return Err(PreprocessError::Empty { path: path.to_path_buf(), width, height });
+    }
+    let size = size as u64;
+    // As `resized_dims`: the longer side is `int(size · long / short)`.
+    let new_long = (size as f64 * long as f64 / short as f64) as u64;
+    let (resized_width, resized_height) = if width <= height { (size, new_long) } else { (new_long, size) };
+    if resized_width.saturating_mul(resized_height) > limit || resized_width > u32::MAX as u64 || resized_height > u32::MAX as u64 {
+        return Err(PreprocessError::ResizedTooLarge { path: path.to_path_buf(), width, height, size: size as usize, resized_width, resized_height, limit });
+    }
+    Ok(())
+}
+
+/// The width and height an image file declares in its header (nothing is decoded).
+pub fn image_dimensions(path: &Path) -> Result<(u32, u32), PreprocessError> {
+    let read = |source: image::ImageError| PreprocessError::Read { path: path.to_path_buf(), source };
+    let mut reader = image::ImageReader::open(path).map_err(|e| read(e.into()))?.with_guessed_format().map_err(|e| read(e.into()))?;
+    reader.no_limits();
+    reader.into_dimensions().map_err(read)
 }
 
 /// Resampling filter of the resize step (torchvision's `InterpolationMode`).
@@ -149,12 +282,15 @@ impl Preprocess {
         }
     }
 
-    fn validate(&self) -> Result<(), PreprocessError> {
-        if self.resize_size == 0 {
-            return Err(PreprocessError::ZeroSize("resize_size"));
-        }
-        if self.crop_size == 0 {
-            return Err(PreprocessError::ZeroSize("crop_size"));
+    /// Checks the sizes: positive and at most [`MAX_PREPROCESS_SIZE`].
+    pub fn validate(&self) -> Result<(), PreprocessError> {
+        for (key, value) in [("resize_size", self.resize_size), ("crop_size", self.crop_size)] {
+            if value == 0 {
+                return Err(PreprocessError::ZeroSize(key));
+            }
+            if value > MAX_PREPROCESS_SIZE {
+                return Err(PreprocessError::SizeTooLarge { key, value, limit: MAX_PREPROCESS_SIZE });
+            }
         }
         Ok(())
     }
@@ -169,6 +305,13 @@ impl Preprocess {
                 height: image.height(),
             });
         }
+        check_resized(
+            Path::new("<memory>"),
+            image.width(),
+            image.height(),
+            self.resize_size,
+            max_image_pixels()?,
+        )?;
         let resized = resize_shorter_side(
             image,
             self.resize_size,
@@ -201,6 +344,7 @@ impl Preprocess {
         if images.is_empty() {
             return Err(PreprocessError::EmptyBatch);
         }
+        self.validate()?;
         let mut values = Vec::with_capacity(images.len() * 3 * self.crop_size * self.crop_size);
         for image in images {
             values.extend(self.to_chw(image)?);
@@ -243,11 +387,35 @@ pub fn normalize_chw(image: &RgbImage, mean: [f32; 3], std: [f32; 3]) -> Vec<f32
 }
 
 /// Reads and decodes an image file as 8-bit RGB (grey images are replicated, alpha is dropped).
+///
+/// The dimensions are read from the file's header first: an image of more than
+/// [`max_image_pixels`] pixels is refused before anything is decoded.
 pub fn load_rgb8(path: &Path) -> Result<RgbImage, PreprocessError> {
-    let image = image::open(path).map_err(|source| PreprocessError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    load_rgb8_with_limit(path, max_image_pixels()?)
+}
+
+/// [`load_rgb8`] with an explicit pixel limit.
+pub fn load_rgb8_with_limit(path: &Path, max_pixels: u64) -> Result<RgbImage, PreprocessError> {
+    let read = |source: image::ImageError| PreprocessError::Read { path: path.to_path_buf(), source };
+    // The header alone, without the decoder's allocation limit (which would refuse a huge image
+    // with a less telling error): our own pixel limit first.
+    let (width, height) = image_dimensions(path)?;
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > max_pixels {
+        return Err(PreprocessError::TooManyPixels { path: path.to_path_buf(), width, height, pixels, limit: max_pixels });
+    }
+    let mut reader = image::ImageReader::open(path).map_err(|e| read(e.into()))?.with_guessed_format().map_err(|e| read(e.into()))?;
+    // The decoder's own allocation cap: the largest accepted image at 16 bits per RGBA channel.
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(max_pixels.saturating_mul(8).max(1 << 20));
+    reader.limits(limits);
+    let decoder = reader.into_decoder().map_err(read)?;
+    let (width, height) = image::ImageDecoder::dimensions(&decoder);
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > max_pixels {
+        return Err(PreprocessError::TooManyPixels { path: path.to_path_buf(), width, height, pixels, limit: max_pixels });
+    }
+    let image = image::DynamicImage::from_decoder(decoder).map_err(read)?;
     let image = image.to_rgb8();
     if image.width() == 0 || image.height() == 0 {
         return Err(PreprocessError::Empty {

@@ -357,7 +357,7 @@ impl Architecture {
                 for (key, value) in config {
                     let bad = |expected: &str| Error::Config { entry: entry.to_owned(), key: key.clone(), message: format!("expected {expected}, got {value}") };
                     match key.as_str() {
-                        "num_classes" => c.num_classes = value.as_integer().filter(|n| *n > 0).ok_or_else(|| bad("a positive integer"))? as usize,
+                        "num_classes" => c.num_classes = positive_at_most(entry, key, value, limits::MAX_CLASSES)?,
                         "aux_loss" => c.aux_loss = value.as_bool().ok_or_else(|| bad("true or false"))?,
                         _ => return Err(Error::Config { entry: entry.to_owned(), key: key.clone(), message: "unknown config key for segmentation (known: num_classes, aux_loss)".into() }),
                     }
@@ -369,7 +369,7 @@ impl Architecture {
                 for (key, value) in config {
                     let bad = |expected: &str| Error::Config { entry: entry.to_owned(), key: key.clone(), message: format!("expected {expected}, got {value}") };
                     match key.as_str() {
-                        "max_decoder_steps" => c.max_decoder_steps = value.as_integer().filter(|n| *n > 0).ok_or_else(|| bad("a positive integer"))? as usize,
+                        "max_decoder_steps" => c.max_decoder_steps = positive_at_most(entry, key, value, limits::MAX_DECODER_STEPS)?,
                         "gate_threshold" => c.gate_threshold = value.as_float().ok_or_else(|| bad("a number"))?,
                         _ => return Err(Error::Config { entry: entry.to_owned(), key: key.clone(), message: "unknown config key for Tacotron2 (known: max_decoder_steps, gate_threshold)".into() }),
                     }
@@ -412,19 +412,28 @@ impl Architecture {
         if self.family == Family::Tokenizer {
             return Ok(Model::Tokenizer);
         }
+        // `Unsupported` does not name the file: say which.
+        let in_file = |e: crate::text::ConfigError| match e {
+            e @ crate::text::ConfigError::Unsupported { .. } => Error::ModelConfig { file: config_json.to_path_buf(), source: e },
+            e => Error::TextConfig(e),
+        };
         let bert = || -> Result<BertConfig> {
-            let c = BertConfig::from_file(config_json)?;
-            Ok(match num_labels {
+            let c = BertConfig::from_file(config_json).map_err(in_file)?;
+            let c = match num_labels {
                 Some(n) => c.with_num_labels(n),
                 None => c,
-            })
+            };
+            c.validate().map_err(in_file)?;
+            Ok(c)
         };
         let gpt2 = || -> Result<Gpt2Config> {
-            let c = Gpt2Config::from_file(config_json)?;
-            Ok(match num_labels {
+            let c = Gpt2Config::from_file(config_json).map_err(in_file)?;
+            let c = match num_labels {
                 Some(n) => c.with_num_labels(n),
                 None => c,
-            })
+            };
+            c.validate().map_err(in_file)?;
+            Ok(c)
         };
         Ok(Model::Text(match self.id {
             "bert" => TextModel::Bert(Box::new(bert()?.init(device))),
@@ -458,6 +467,7 @@ impl Architecture {
     /// Builds an image classifier with random weights.
     pub fn build<B: Backend>(&self, config: &ClassifierConfig, device: &B::Device) -> Result<ImageClassifier<B>> {
         let id = self.id;
+        config.check(id)?;
         let missing = || Error::UnknownArchitecture { architecture: id.to_owned() };
         let n = config.num_classes;
         Ok(match self.family {
@@ -508,6 +518,66 @@ pub fn provides(dependency: &str) -> bool {
     find(dependency).is_some()
 }
 
+/// The largest sizes hub builds a model with, from a manifest's `config` tables, a
+/// `config.json` or an option: checked before anything is allocated (docs/security.md lists them).
+/// The published models stay far below every one; a hostile or mistyped value (a
+/// `num_hidden_layers` of 10^8) is an error naming the file and key instead of an allocation that
+/// aborts the process.
+pub mod limits {
+    /// Classes of an image classifier or a segmentation model (`num_classes`), labels of a text
+    /// head (`num_labels`, `id2label`).
+    pub const MAX_CLASSES: usize = 100_000;
+    /// Layers of a text model (`num_hidden_layers`, `n_layer`).
+    pub const MAX_LAYERS: usize = 1024;
+    /// Hidden width of a text model (`hidden_size`, `n_embd`).
+    pub const MAX_HIDDEN: usize = 65_536;
+    /// Feed-forward width of a text model (`intermediate_size`, `n_inner`).
+    pub const MAX_INTERMEDIATE: usize = 262_144;
+    /// Attention heads (`num_attention_heads`, `n_head`).
+    pub const MAX_HEADS: usize = 1024;
+    /// Vocabulary size (`vocab_size`, `type_vocab_size`).
+    pub const MAX_VOCAB: usize = 1 << 20;
+    /// Positions (`max_position_embeddings`, `n_positions`).
+    pub const MAX_POSITIONS: usize = 1 << 20;
+    /// Tacotron2's `max_decoder_steps` (the published default is 2000, ~23 s of speech).
+    pub const MAX_DECODER_STEPS: usize = 100_000;
+    /// The default of [`max_parameters`]: 4·10^9 (16 GB of f32 weights; GPT-2 XL has 1.6·10^9).
+    pub const DEFAULT_MAX_PARAMETERS: u64 = 4_000_000_000;
+
+    /// The most parameters a text model's `config.json` may ask for: `HUB_MAX_PARAMETERS` when
+    /// set to a positive integer, else [`DEFAULT_MAX_PARAMETERS`]. `Err` holds the variable's value
+    /// when it is not a positive integer.
+    pub fn max_parameters() -> Result<u64, String> {
+        match std::env::var("HUB_MAX_PARAMETERS") {
+            Err(_) => Ok(DEFAULT_MAX_PARAMETERS),
+            Ok(v) => v.trim().parse::<u64>().ok().filter(|n| *n > 0).ok_or(v),
+        }
+    }
+}
+
+fn too_large(entry: &str, key: &str, value: impl std::fmt::Display, limit: usize) -> Error {
+    Error::TooLarge {
+        source_name: entry.to_owned(),
+        key: key.to_owned(),
+        value: value.to_string(),
+        limit: format!("at most {limit}"),
+        hint: "the published models stay far below it: check the value".into(),
+    }
+}
+
+/// A positive integer config value of at most `max`; errors name the entrypoint and key.
+fn positive_at_most(entry: &str, key: &str, value: &toml::Value, max: usize) -> Result<usize> {
+    let n = value.as_integer().filter(|n| *n > 0).ok_or_else(|| Error::Config {
+        entry: entry.to_owned(),
+        key: key.to_owned(),
+        message: format!("expected a positive integer, got {value}"),
+    })?;
+    if n as u64 > max as u64 {
+        return Err(too_large(entry, key, n, max));
+    }
+    Ok(n as usize)
+}
+
 /// Config values of image classifiers, read from a manifest's `config` tables.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClassifierConfig {
@@ -532,9 +602,7 @@ impl ClassifierConfig {
         for (key, value) in table {
             let bad = |expected: &str| Error::Config { entry: entry.to_owned(), key: key.clone(), message: format!("expected {expected}, got {value}") };
             match key.as_str() {
-                "num_classes" => {
-                    c.num_classes = value.as_integer().filter(|n| *n > 0).ok_or_else(|| bad("a positive integer"))? as usize;
-                }
+                "num_classes" => c.num_classes = positive_at_most(entry, key, value, limits::MAX_CLASSES)?,
                 "aux_logits" => c.aux_logits = Some(value.as_bool().ok_or_else(|| bad("true or false"))?),
                 "transform_input" => c.transform_input = Some(value.as_bool().ok_or_else(|| bad("true or false"))?),
                 _ => {
@@ -547,6 +615,18 @@ impl ClassifierConfig {
             }
         }
         Ok(c)
+    }
+
+    /// An error unless the values are within [`limits`] (for configs not read by
+    /// [`from_table`](Self::from_table), e.g. `hub convert --num-classes`).
+    pub fn check(&self, entry: &str) -> Result<()> {
+        if self.num_classes == 0 {
+            return Err(Error::Config { entry: entry.to_owned(), key: "num_classes".into(), message: "expected a positive integer, got 0".into() });
+        }
+        if self.num_classes > limits::MAX_CLASSES {
+            return Err(too_large(entry, "num_classes", self.num_classes, limits::MAX_CLASSES));
+        }
+        Ok(())
     }
 }
 

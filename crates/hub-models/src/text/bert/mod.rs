@@ -151,6 +151,39 @@ impl Default for BertConfig {
     }
 }
 
+/// An error unless `value` is positive and at most `max` (a `config.json` size).
+pub(crate) fn check_size(field: &'static str, value: usize, max: usize) -> Result<(), ConfigError> {
+    if value == 0 {
+        return Err(ConfigError::Unsupported { field, value: "0".into(), reason: "must be positive" });
+    }
+    if value > max {
+        return Err(ConfigError::Unsupported {
+            field,
+            value: format!("{value}, more than hub builds (at most {max})"),
+            reason: "a size that large is refused before anything is allocated; the limits are listed in docs/security.md",
+        });
+    }
+    Ok(())
+}
+
+/// An error unless a `config.json` model of `params` parameters is within
+/// [`crate::registry::limits::max_parameters`].
+pub(crate) fn check_parameters(params: u128) -> Result<(), ConfigError> {
+    let max = crate::registry::limits::max_parameters().map_err(|value| ConfigError::Unsupported {
+        field: "HUB_MAX_PARAMETERS",
+        value,
+        reason: "must be a positive integer (a number of parameters)",
+    })?;
+    if params > max as u128 {
+        return Err(ConfigError::Unsupported {
+            field: "the model's size",
+            value: format!("{params} parameters, more than hub builds (at most {max})"),
+            reason: "the sizes multiply out to more weights than fit in memory; raise HUB_MAX_PARAMETERS if this is a real model",
+        });
+    }
+    Ok(())
+}
+
 impl BertConfig {
     /// Reads and checks a Hugging Face `config.json`.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
@@ -159,8 +192,37 @@ impl BertConfig {
         Ok(config)
     }
 
-    /// Checks that this port implements what the configuration asks for.
+    /// Checks that this port implements what the configuration asks for, and that every size
+    /// is within [`crate::registry::limits`] (before anything is allocated).
     pub fn validate(&self) -> Result<(), ConfigError> {
+        use crate::registry::limits;
+        let sizes: [(&'static str, usize, usize); 8] = [
+            ("vocab_size", self.vocab_size, limits::MAX_VOCAB),
+            ("hidden_size", self.hidden_size, limits::MAX_HIDDEN),
+            ("num_hidden_layers", self.num_hidden_layers.max(1), limits::MAX_LAYERS),
+            ("num_attention_heads", self.num_attention_heads, limits::MAX_HEADS),
+            ("intermediate_size", self.intermediate_size, limits::MAX_INTERMEDIATE),
+            ("max_position_embeddings", self.max_position_embeddings, limits::MAX_POSITIONS),
+            ("type_vocab_size", self.type_vocab_size, limits::MAX_VOCAB),
+            ("num_labels", self.labels(), limits::MAX_CLASSES),
+        ];
+        for (field, value, max) in sizes {
+            check_size(field, value, max)?;
+        }
+        let (v, h, i) = (self.vocab_size as u128, self.hidden_size as u128, self.intermediate_size as u128);
+        let extra = (self.max_position_embeddings + self.type_vocab_size + self.labels()) as u128;
+        let params = (v + extra) * h
+            + self.num_hidden_layers as u128 * (4 * h * h + 2 * h * i + 9 * h + i)
+            + 2 * h * h
+            + v;
+        check_parameters(params)?;
+        if self.pad_token_id as usize >= self.vocab_size {
+            return Err(ConfigError::Unsupported {
+                field: "pad_token_id",
+                value: self.pad_token_id.to_string(),
+                reason: "must be below vocab_size",
+            });
+        }
         if self.position_embedding_type != "absolute" {
             return Err(ConfigError::Unsupported {
                 field: "position_embedding_type",

@@ -182,6 +182,32 @@ impl Gpt2Config {
                 reason,
             })
         };
+        use crate::registry::limits;
+        use crate::text::bert::{check_parameters, check_size};
+        let sizes: [(&'static str, usize, usize); 6] = [
+            ("vocab_size", self.vocab_size, limits::MAX_VOCAB),
+            ("n_positions", self.n_positions, limits::MAX_POSITIONS),
+            ("n_embd", self.n_embd, limits::MAX_HIDDEN),
+            ("n_layer", self.n_layer.max(1), limits::MAX_LAYERS),
+            ("n_head", self.n_head, limits::MAX_HEADS),
+            ("num_labels", self.labels(), limits::MAX_CLASSES),
+        ];
+        for (field, value, max) in sizes {
+            check_size(field, value, max)?;
+        }
+        if let Some(inner) = self.n_inner {
+            check_size("n_inner", inner, limits::MAX_INTERMEDIATE)?;
+        }
+        let (v, h, i) = (self.vocab_size as u128, self.n_embd as u128, self.inner_size() as u128);
+        let extra = (self.n_positions + self.labels()) as u128;
+        let params = (v + extra) * h + self.n_layer as u128 * (4 * h * h + 2 * h * i + 9 * h + i) + h * h + 4 * h;
+        check_parameters(params)?;
+        let ids = [("bos_token_id", &self.bos_token_id[..]), ("eos_token_id", &self.eos_token_id[..]), ("pad_token_id", self.pad_token_id.as_slice())];
+        for (field, ids) in ids {
+            if let Some(id) = ids.iter().find(|&&id| id as usize >= self.vocab_size) {
+                return unsupported(field, id, "a token id must be below vocab_size");
+            }
+        }
         if self.n_head == 0 || !self.n_embd.is_multiple_of(self.n_head) {
             return unsupported("n_head", &self.n_head, "must divide n_embd");
         }
