@@ -127,6 +127,11 @@ fn main() -> ExitCode {
 /// (hash or size mismatch, corrupt cache), 6 offline miss, 7 lockfile violation.
 fn exit_code(e: &anyhow::Error) -> u8 {
     for cause in e.chain() {
+        match cause.downcast_ref::<hub_models::Error>() {
+            Some(hub_models::Error::BurnpackIntegrity { .. }) => return 5,
+            Some(hub_models::Error::NoCheckpoint { .. } | hub_models::Error::CheckpointNotAFile { .. }) => return 2,
+            _ => {}
+        }
         // hub-models wraps hub-core's errors transparently: look through it.
         let hub = cause.downcast_ref::<hub_core::Error>().or(match cause.downcast_ref::<hub_models::Error>() {
             Some(hub_models::Error::Hub(h)) => Some(h),
@@ -148,10 +153,17 @@ fn hub_exit_code(h: &hub_core::Error) -> u8 {
         H::InvalidSpec { .. } | H::InvalidModelId { .. } => 2,
         H::UnknownEntry { .. } | H::UnknownWeights { .. } | H::NoManifest { .. } | H::ModelFilesMissing { .. } => 3,
         H::HttpStatus { status: 404, .. } => 3,
-        H::HttpStatus { .. } | H::Network { .. } | H::Truncated { .. } => 4,
-        H::HashMismatch { .. } | H::SizeMismatch { .. } => 5,
+        // A stalled or too slow transfer and a refused redirect are network failures.
+        H::HttpStatus { .. } | H::Network { .. } | H::Truncated { .. } | H::TooSlow { .. } | H::Redirect { .. } => 4,
+        // What a server sent or a repo names cannot be trusted: more bytes than declared or
+        // allowed, a file changed while written, a remote manifest pointing at local files.
+        H::HashMismatch { .. } | H::SizeMismatch { .. } | H::TooLarge { .. } | H::ChangedOnDisk { .. } | H::LocalUrlInRemoteManifest { .. } => 5,
+        // Bad settings (config.toml, HUB_MIRRORS, HubOptions) are usage errors.
+        H::Config { .. } => 2,
         H::Offline { .. } => 6,
         H::Locked { .. } => 7,
+        // Another process holding a lock too long is neither the network's nor the data's fault.
+        H::LockTimeout { .. } => 1,
         _ => 1,
     }
 }

@@ -662,3 +662,125 @@ fn gpt2_models_follow_config_json_and_batch_prompts() {
         assert_eq!(batch[i]["generated"], alone["generated"], "prompt {p:?}");
     }
 }
+
+/// A local repo publishing one classifier's weights at `url`, with `extra` lines in its weights table.
+fn weights_repo(dir: &Path, url: &str, extra: &str) -> String {
+    let manifest = format!(
+        "format = 1\n[entrypoints.m]\narchitecture = \"squeezenet1_1\"\ntask = \"image-classification\"\n\n[entrypoints.m.weights.W]\nurl = \"{url}\"\n{extra}\n"
+    );
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("hubconf.toml"), manifest).unwrap();
+    dir.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn hostile_failures_map_to_the_documented_exit_codes() {
+    use std::time::Duration;
+    let server = Server::start();
+    let env = Env::new(format!("https://models.example.org/={}", server.url("/")));
+    let code = |o: &Output| o.status.code();
+
+    // A refused setting (config.toml) is a usage error: 2.
+    std::fs::write(env.home.path().join("config.toml"), "connect_timeout_secs = 0\n").unwrap();
+    let repo = weights_repo(&env.cwd.path().join("r0"), "https://models.example.org/w0.pth", "");
+    let out = env.hub(&["download", &repo, "m"]);
+    assert_eq!(code(&out), Some(2), "{}", stderr(&out));
+
+    // A declared size over max_download_mb: refused before any request, integrity: 5.
+    std::fs::write(env.home.path().join("config.toml"), "max_download_mb = 1\ndownload_deadline_secs = 2\nretries = 0\n").unwrap();
+    server.route("/big.pth", vec![0u8; 16], Behaviour::Ok);
+    let repo = weights_repo(&env.cwd.path().join("r1"), "https://models.example.org/big.pth", "size = 10485760");
+    let out = env.hub(&["download", &repo, "m"]);
+    assert_eq!(code(&out), Some(5), "{}", stderr(&out));
+    assert!(stderr(&out).contains("max_download_mb") && server.hits("/big.pth") == 0, "{}", stderr(&out));
+
+    // A redirect to a local file is refused: a network failure, 4.
+    server.route("/redirect.pth", Vec::new(), Behaviour::Raw(b"HTTP/1.1 302 Found\r\nLocation: file:///etc/passwd\r\nContent-Length: 0\r\n\r\n".to_vec()));
+    let repo = weights_repo(&env.cwd.path().join("r2"), "https://models.example.org/redirect.pth", "");
+    let out = env.hub(&["download", &repo, "m"]);
+    assert_eq!(code(&out), Some(4), "{}", stderr(&out));
+    assert!(stderr(&out).contains("file:///etc/passwd"), "{}", stderr(&out));
+
+    // A drip past the download deadline: 4.
+    server.route("/drip.pth", vec![7u8; 200], Behaviour::Drip(Duration::from_millis(100)));
+    let repo = weights_repo(&env.cwd.path().join("r3"), "https://models.example.org/drip.pth", "");
+    let out = env.hub(&["download", &repo, "m"]);
+    assert_eq!(code(&out), Some(4), "{}", stderr(&out));
+    assert!(stderr(&out).contains("download_deadline_secs"), "{}", stderr(&out));
+
+    // A remote manifest naming a local file: 5, and nothing is read.
+    let remote = "format = 1\n[entrypoints.m]\narchitecture = \"squeezenet1_1\"\ntask = \"image-classification\"\n[entrypoints.m.weights.W]\nurl = \"file:///etc/passwd\"\n";
+    server.route("/remote/hubconf.toml", remote.as_bytes().to_vec(), Behaviour::Ok);
+    let out = env.hub(&["download", &server.url("/remote/"), "m"]);
+    assert_eq!(code(&out), Some(5), "{}", stderr(&out));
+    assert!(stderr(&out).contains("file:///etc/passwd"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_checkpoint_directory_is_named_as_such() {
+    let env = Env::new(String::new());
+    let repo = weights_repo(&env.cwd.path().join("r"), "https://models.example.org/w.pth", "");
+    let image = env.cwd.path().join("x.png");
+    std::fs::write(&image, b"unused").unwrap();
+    let dir = env.cwd.path().join("ckpt");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = env.hub(&["run", &repo, "m", "--checkpoint", dir.to_str().unwrap(), "--image", image.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("is a directory, not a checkpoint file"), "{}", stderr(&out));
+    let out = env.hub(&["run", &repo, "m", "--checkpoint", dir.join("nope.pth").to_str().unwrap(), "--image", image.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("does not exist"), "{}", stderr(&out));
+    // Junk content says what it is not, whatever its name.
+    let junk = env.cwd.path().join("junk.safetensors");
+    std::fs::write(&junk, b"<html>404</html>").unwrap();
+    let out = env.hub(&["run", &repo, "m", "--checkpoint", junk.to_str().unwrap(), "--image", image.to_str().unwrap()]);
+    assert!(!out.status.success() && stderr(&out).contains("is not a checkpoint hub can read"), "{}", stderr(&out));
+}
+
+#[test]
+fn cache_ls_shows_leftovers_and_verify_checks_converted_burnpacks() {
+    use sha2::Digest;
+    let env = Env::new(String::new());
+    let home = env.home.path();
+    // A partial download left by an interrupted run.
+    std::fs::create_dir_all(home.join("tmp")).unwrap();
+    let partial = home.join("tmp").join("0123456789abcdef0123456789abcdef.partial");
+    std::fs::write(&partial, vec![1u8; 3000]).unwrap();
+    // A converted burnpack with its record.
+    let dir = home.join("converted").join("ab".repeat(32));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bpk = dir.join("resnet18.bpk");
+    let body: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&bpk, &body).unwrap();
+    let record = serde_json::json!({ "sha256": hex::encode(sha2::Sha256::digest(&body)), "size": body.len() });
+    std::fs::write(dir.join("resnet18.bpk.json"), record.to_string()).unwrap();
+
+    let out = ok(env.hub(&["cache", "ls"]));
+    let text = stdout(&out);
+    assert!(text.contains("LEFTOVER") && text.contains("partial download") && text.contains("`hub cache gc` would free 2.9 KiB"), "{text}");
+    assert!(text.contains("CONVERTED") && text.contains("resnet18.bpk"), "{text}");
+    let v: serde_json::Value = serde_json::from_str(&stdout(&ok(env.hub(&["cache", "ls", "--json"])))).unwrap();
+    assert_eq!(v["leftovers"][0]["kind"], "partial download", "{v}");
+    assert_eq!(v["leftovers"][0]["size"], 3000);
+    assert_eq!(v["leftovers"][0]["in_use"], false);
+    assert_eq!(v["converted"][0]["size"], 5000);
+
+    let out = ok(env.hub(&["cache", "verify"]));
+    assert!(stdout(&out).contains("ok") && stdout(&out).contains("resnet18.bpk"), "{}", stdout(&out));
+    let mut bad = body.clone();
+    bad[2500] ^= 1;
+    std::fs::write(&bpk, &bad).unwrap();
+    let out = env.hub(&["cache", "verify"]);
+    assert_eq!(out.status.code(), Some(5), "{}", stdout(&out));
+    assert!(stdout(&out).contains("CORRUPT") && stdout(&out).contains("sha256"), "{}", stdout(&out));
+    let out = env.hub(&["cache", "verify", "--delete"]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(!bpk.exists() && !dir.join("resnet18.bpk.json").exists());
+    ok(env.hub(&["cache", "verify"]));
+
+    // gc cleans what ls showed.
+    ok(env.hub(&["cache", "gc"]));
+    assert!(!partial.exists());
+    let v: serde_json::Value = serde_json::from_str(&stdout(&ok(env.hub(&["cache", "ls", "--json"])))).unwrap();
+    assert_eq!(v["leftovers"].as_array().map(Vec::len), Some(0), "{v}");
+}

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use hub_core::cache::Verified;
+use hub_core::cache::{Leftover, LeftoverKind, Verified};
 use serde_json::json;
 
 use super::Exit;
@@ -17,13 +17,13 @@ pub struct Args {
 
 #[derive(clap::Subcommand, Debug)]
 enum Command {
-    /// List cached files.
+    /// List cached files, converted burnpacks and what `cache gc` would clean.
     Ls {
         /// One JSON document on stdout.
         #[arg(long)]
         json: bool,
     },
-    /// Re-hash every cached file; exit 5 if any is corrupt.
+    /// Re-hash every cached file and converted burnpack; exit 5 if any is corrupt.
     Verify {
         /// Remove corrupt files.
         #[arg(long)]
@@ -48,9 +48,18 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         Command::Path => println!("{}", cache.root().display()),
         Command::Ls { json } => {
             let all = cache.artifacts()?;
+            let converted = hub_models::convert::converted_files(cache.root())?;
+            let converted: Vec<(std::path::PathBuf, u64)> =
+                converted.into_iter().map(|p| { let size = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0); (p, size) }).collect();
+            let leftovers = cache.leftovers()?;
             if json {
                 let items: Vec<_> = all.iter().map(|a| json!({ "path": a.path, "sha256": a.sha256, "size": a.size })).collect();
-                super::print_json(&json!({ "root": cache.root(), "artifacts": items }))?;
+                let conv: Vec<_> = converted.iter().map(|(p, size)| json!({ "path": p, "size": size })).collect();
+                let left: Vec<_> = leftovers
+                    .iter()
+                    .map(|l| json!({ "path": l.path, "size": l.size, "kind": leftover_kind(l), "in_use": l.in_use }))
+                    .collect();
+                super::print_json(&json!({ "root": cache.root(), "artifacts": items, "converted": conv, "leftovers": left }))?;
             } else {
                 let rows: Vec<Vec<String>> = all
                     .iter()
@@ -58,6 +67,21 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
                     .collect();
                 print!("{}", table(&["FILE", "SHA256", "SIZE"], &rows));
                 println!("{} files, {} in {}", all.len(), bytes(all.iter().map(|a| a.size).sum()), cache.root().display());
+                if !converted.is_empty() {
+                    let rows: Vec<Vec<String>> = converted.iter().map(|(p, size)| vec![relative(cache.root(), p), bytes(*size)]).collect();
+                    println!();
+                    print!("{}", table(&["CONVERTED", "SIZE"], &rows));
+                }
+                if !leftovers.is_empty() {
+                    let rows: Vec<Vec<String>> = leftovers
+                        .iter()
+                        .map(|l| vec![relative(cache.root(), &l.path), leftover_kind(l).to_owned(), bytes(l.size), if l.in_use { "in use (kept)" } else { "gc removes it" }.to_owned()])
+                        .collect();
+                    println!();
+                    print!("{}", table(&["LEFTOVER", "KIND", "SIZE", "STATE"], &rows));
+                    let freeable: u64 = leftovers.iter().filter(|l| !l.in_use).map(|l| l.size).sum();
+                    println!("{} leftovers; `hub cache gc` would free {}", leftovers.len(), bytes(freeable));
+                }
             }
         }
         Command::Verify { delete } => {
@@ -70,6 +94,20 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
                         println!("CORRUPT  {} (expected sha256 {}, got {actual})", artifact.path.display(), artifact.sha256);
                         if delete {
                             cache.remove(&artifact)?;
+                            println!("         removed");
+                        }
+                    }
+                }
+            }
+            // Converted burnpacks carry their own size and sha256 (written by `hub convert`).
+            for bpk in hub_models::convert::converted_files(cache.root())? {
+                match hub_models::convert::verify_converted(&bpk) {
+                    Ok(()) => println!("ok       {}", relative(cache.root(), &bpk)),
+                    Err(e) => {
+                        corrupt += 1;
+                        println!("CORRUPT  {}: {e}", bpk.display());
+                        if delete {
+                            hub_models::convert::remove_converted(&bpk)?;
                             println!("         removed");
                         }
                     }
@@ -107,6 +145,20 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn leftover_kind(l: &Leftover) -> &'static str {
+    match l.kind {
+        LeftoverKind::Partial => "partial download",
+        LeftoverKind::Staging => "extraction staging",
+        LeftoverKind::Temp => "temporary file",
+        _ => "other",
+    }
+}
+
+/// `p` relative to the cache root (whole when outside it).
+fn relative(root: &std::path::Path, p: &std::path::Path) -> String {
+    p.strip_prefix(root).unwrap_or(p).display().to_string()
 }
 
 fn file_name(p: &std::path::Path) -> String {

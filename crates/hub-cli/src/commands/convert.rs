@@ -59,7 +59,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             let out = converted_path(hub.cache().root(), sha, loaded.architecture.id);
             let config = ClassifierConfig::from_table(entry, &ep.config_for(Some(w)))?;
             if out.is_file() {
-                std::fs::remove_file(&out)?; // converting again replaces (and re-checks) it
+                hub_models::convert::remove_converted(&out)?; // converting again replaces (and re-checks) it
             }
             let hub_models::registry::Model::Classifier(model) = loaded.model else {
                 anyhow::bail!("{entry}: only image classifiers can be converted so far")
