@@ -327,6 +327,11 @@ impl Manifest {
     /// Parses and validates a manifest; `origin` names the file in errors.
     pub fn parse(src: &str, origin: &str) -> Result<Manifest> {
         let manifest: Manifest = toml::from_str(src).map_err(|e| {
+            // The checkpoint fields of a weights table are flattened into it, which loses the
+            // key of a wrong type (toml points at the table's header): find it again.
+            if let Some(better) = weights_field_error(src, origin, e.message().trim()) {
+                return better;
+            }
             let (line, column) = e.span().map(|s| line_col(src, s.start)).unwrap_or((0, 0));
             Error::Manifest { file: origin.to_owned(), line, column, message: e.message().trim().to_owned() }
         })?;
@@ -584,6 +589,43 @@ fn join_keys<V>(map: &BTreeMap<String, V>) -> String {
 }
 
 /// 1-based line and column of byte offset `at` in `src`.
+/// The first weights-table field of [`Artifact`] (flattened into [`Weights`]) with a wrong type,
+/// as an error at that key: `entrypoints.E.weights.W.size: expected ...`.
+fn weights_field_error(src: &str, origin: &str, toml_message: &str) -> Option<Error> {
+    #[derive(Deserialize)]
+    struct Probe {
+        #[serde(default)]
+        entrypoints: BTreeMap<String, ProbeEntry>,
+    }
+    #[derive(Deserialize)]
+    struct ProbeEntry {
+        #[serde(default)]
+        weights: BTreeMap<String, BTreeMap<String, toml::Spanned<toml::Value>>>,
+    }
+    let probe: Probe = toml::from_str(src).ok()?;
+    for (entry, e) in &probe.entrypoints {
+        for (name, table) in &e.weights {
+            for (key, value) in table {
+                let v = value.get_ref();
+                let expected = match key.as_str() {
+                    "url" | "sha256" if !v.is_str() => "a string",
+                    "mirrors" if !v.as_array().is_some_and(|a| a.iter().all(toml::Value::is_str)) => "an array of URL strings",
+                    "size" if !v.as_integer().is_some_and(|n| n >= 0) => "a size in bytes (a non-negative integer)",
+                    _ => continue,
+                };
+                let (line, column) = line_col(src, value.span().start);
+                return Some(Error::Manifest {
+                    file: origin.to_owned(),
+                    line,
+                    column,
+                    message: format!("entrypoints.{entry}.weights.{name}.{key}: {toml_message} (expected {expected})"),
+                });
+            }
+        }
+    }
+    None
+}
+
 fn line_col(src: &str, at: usize) -> (usize, usize) {
     let at = at.min(src.len());
     let before = &src[..at];
@@ -595,6 +637,26 @@ fn line_col(src: &str, at: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrong_types_in_a_weights_table_name_their_key() {
+        let head = "format = 1\n[entrypoints.m]\narchitecture = \"a\"\ntask = \"t\"\n[entrypoints.m.weights.W]\n";
+        for (body, key, at) in [
+            ("url = 5\n", "entrypoints.m.weights.W.url", (6, 7)),
+            ("url = \"https://x/y.pth\"\nsize = \"big\"\n", "entrypoints.m.weights.W.size", (7, 8)),
+            ("url = \"https://x/y.pth\"\nsize = -1\n", "entrypoints.m.weights.W.size", (7, 8)),
+            ("url = \"https://x/y.pth\"\nmirrors = \"https://z\"\n", "entrypoints.m.weights.W.mirrors", (7, 11)),
+            ("url = \"https://x/y.pth\"\nsha256 = 12\n", "entrypoints.m.weights.W.sha256", (7, 10)),
+        ] {
+            match Manifest::parse(&format!("{head}{body}"), "hubconf.toml") {
+                Err(Error::Manifest { line, column, message, .. }) => {
+                    assert!(message.starts_with(key) && message.contains("expected"), "{body}: {message}");
+                    assert_eq!((line, column), at, "{body}: {message}");
+                }
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+    }
 
     const GOOD: &str = r#"
 format = 1
