@@ -610,7 +610,7 @@ fn weights_field_error(src: &str, origin: &str, toml_message: &str) -> Option<Er
                 let expected = match key.as_str() {
                     "url" | "sha256" if !v.is_str() => "a string",
                     "mirrors" if !v.as_array().is_some_and(|a| a.iter().all(toml::Value::is_str)) => "an array of URL strings",
-                    "size" if !v.as_integer().is_some_and(|n| n >= 0) => "a size in bytes (a non-negative integer)",
+                    "size" if v.as_integer().is_none_or(|n| n < 0) => "a size in bytes (a non-negative integer)",
                     _ => continue,
                 };
                 let (line, column) = line_col(src, value.span().start);

@@ -199,7 +199,7 @@ fn preprocessing_sizes_beyond_the_limit_are_refused() {
             other => panic!("{resize}/{crop}: {other:?}"),
         }
         // batch_from_images checks before reserving `n·3·crop²` floats.
-        assert!(pre.batch_from_images::<B>(&[image.clone()], &Default::default()).is_err());
+        assert!(pre.batch_from_images::<B>(std::slice::from_ref(&image), &Default::default()).is_err());
     }
     // From a manifest: refused when loading, naming the manifest key.
     let dir = tempfile::tempdir().unwrap();
