@@ -88,7 +88,11 @@ fn main() -> ExitCode {
         if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
             std::process::exit(141);
         }
+        // Anything else is a bug in hub, never a bad input (those are typed errors): say so,
+        // with its own exit code, instead of the generic 101.
         default_hook(info);
+        eprintln!("error: internal error (a bug in hub, not in your input): please report it with the message above");
+        std::process::exit(70);
     }));
     let cli = Cli::parse();
     // Before any work: the kernels and burn's flex share this pool.
