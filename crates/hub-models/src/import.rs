@@ -456,12 +456,7 @@ where
     B: Backend,
     M: Module<B>,
 {
-    let path = path.as_ref();
-    key_remapper(options)?; // a bad pattern is the caller's error, whatever the file holds
-    match sniff_checkpoint(path)? {
-        CheckpointKind::Safetensors => read_safetensors(model, path, options),
-        _ => read_pytorch(model, path, options),
-    }
+    load_pytorch(model, path, options)
 }
 
 fn read_safetensors<B, M>(model: M, path: &Path, options: &ImportOptions) -> Result<(M, ImportReport), ImportError>
