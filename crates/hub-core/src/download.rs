@@ -303,15 +303,7 @@ impl Downloader {
         let deadline = Instant::now() + self.limits.download_deadline;
         if url.starts_with("file://") {
             let (from, path, len) = open_local(url)?;
-            if len > limit {
-                return Err(too_large(format!("the file has {len} bytes")));
-            }
-            let mut buf = Vec::new();
-            from.take(limit + 1).read_to_end(&mut buf).map_err(|e| Error::io("reading", path, e))?;
-            if buf.len() as u64 > limit {
-                return Err(too_large("the file grew while it was read".into()));
-            }
-            return Ok(buf);
+            return crate::bounded::read_file(from, &path, len, limit, too_large);
         }
         let mut attempt = 0;
         loop {
@@ -345,16 +337,17 @@ impl Downloader {
     fn open(&self, url: &str, range: Option<&str>, deadline: Instant) -> Result<ureq::Response> {
         let max = self.limits.max_redirects;
         let mut current = check_http_url(url).map_err(|reason| Error::InvalidUrl { url: url.to_owned(), reason })?;
+        let deadline_passed = |detail: String| Error::TooSlow {
+            url: url.to_owned(),
+            received: 0,
+            reason: format!("the deadline of {} s for one file passed{detail}", self.limits.download_deadline.as_secs()),
+            setting: "download_deadline_secs",
+            retry: false,
+        };
         for hop in 0..=max {
             let remaining = deadline.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
-                return Err(Error::TooSlow {
-                    url: url.to_owned(),
-                    received: 0,
-                    reason: format!("the deadline of {} s for one file passed", self.limits.download_deadline.as_secs()),
-                    setting: "download_deadline_secs",
-                    retry: false,
-                });
+                return Err(deadline_passed(String::new()));
             }
             // No ureq `timeout` here: it would replace the read timeout by the deadline; reads
             // block at most `read_timeout`, after which `pump` checks the deadline.
@@ -365,15 +358,7 @@ impl Downloader {
             let response = match request.call() {
                 Ok(r) => r,
                 Err(ureq::Error::Status(status, _)) => return Err(Error::HttpStatus { url: url.to_owned(), status }),
-                Err(ureq::Error::Transport(t)) if Instant::now() >= deadline => {
-                    return Err(Error::TooSlow {
-                        url: url.to_owned(),
-                        received: 0,
-                        reason: format!("the deadline of {} s for one file passed ({t})", self.limits.download_deadline.as_secs()),
-                        setting: "download_deadline_secs",
-                        retry: false,
-                    })
-                }
+                Err(ureq::Error::Transport(t)) if Instant::now() >= deadline => return Err(deadline_passed(format!(" ({t})"))),
                 Err(ureq::Error::Transport(t)) => {
                     return Err(Error::Network { url: url.to_owned(), message: t.to_string(), source: Some(Box::new(t)) })
                 }

@@ -355,7 +355,6 @@ impl Manifest {
 
     /// The text of a manifest file of at most `limit` bytes.
     pub(crate) fn read_source(path: &std::path::Path, limit: u64) -> Result<String> {
-        use std::io::Read;
         let too_large = |detail: String| Error::TooLarge {
             what: path.display().to_string(),
             limit: format!("{limit} bytes"),
@@ -364,14 +363,7 @@ impl Manifest {
         };
         let file = std::fs::File::open(path).map_err(|e| Error::io("reading", path, e))?;
         let len = file.metadata().map_err(|e| Error::io("reading", path, e))?.len();
-        if len > limit {
-            return Err(too_large(format!("the file has {len} bytes")));
-        }
-        let mut bytes = Vec::new();
-        file.take(limit + 1).read_to_end(&mut bytes).map_err(|e| Error::io("reading", path, e))?;
-        if bytes.len() as u64 > limit {
-            return Err(too_large("the file grew while it was read".into()));
-        }
+        let bytes = crate::bounded::read_file(file, path, len, limit, too_large)?;
         String::from_utf8(bytes)
             .map_err(|e| Error::Manifest { file: path.display().to_string(), line: 0, column: 0, message: format!("not UTF-8 text ({e})") })
     }
