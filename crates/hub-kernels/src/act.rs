@@ -104,7 +104,7 @@ pub fn activate(act: Activation, x: f32) -> f32 {
 }
 
 #[inline(always)]
-fn activate_slice(act: Activation, xs: &mut [f32]) {
+pub(crate) fn activate_slice(act: Activation, xs: &mut [f32]) {
     // One loop per activation, so each vectorises on its own.
     macro_rules! each {
         ($f:expr) => {
@@ -129,16 +129,11 @@ fn activate_slice(act: Activation, xs: &mut [f32]) {
 
 /// Applies `act` to every element of `xs` in place, with the widest SIMD the CPU has.
 pub fn apply(act: Activation, xs: &mut [f32]) {
-    struct Op<'a>(Activation, &'a mut [f32]);
-    impl WithSimd for Op<'_> {
-        type Output = ();
-        #[inline(always)]
-        fn with_simd<S: Simd>(self, _: S) {
-            activate_slice(self.0, self.1);
-        }
-    }
     if act != Activation::None {
-        Arch::new().dispatch(Op(act, xs));
+        with_simd(
+            #[inline(always)]
+            || activate_slice(act, xs),
+        );
     }
 }
 

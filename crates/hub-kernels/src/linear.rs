@@ -1,6 +1,6 @@
 //! Fully connected layers: `act(x · W + bias)` on gemm, tiles in parallel, epilogue fused.
 
-use crate::act::{epilogue_run, with_simd, Activation, Epilogue};
+use crate::act::{activate_slice, with_simd, Activation};
 use crate::raw::{par_tiles, MatRef, TileMut};
 use crate::KernelError;
 
@@ -44,9 +44,6 @@ pub fn linear(
         )));
     }
     let out_len = len(rows, d_out)?;
-    // The epilogue runs along output rows, whose "channel" varies per element: apply the bias as
-    // a row add and the activation after it.
-    let e = Epilogue { activation, ..Default::default() };
     if let Some(b) = bias {
         if b.len() != d_out {
             return Err(KernelError::Shape(format!("linear bias has {} values, expected {d_out}", b.len())));
@@ -79,10 +76,12 @@ pub fn linear(
             || {
                 for i in 0..r.len() {
                     let row = tile.row_mut(i);
+                    // Along an output row the bias changes per element (the channel epilogue does
+                    // not apply): a row add, then the activation.
                     if let Some(b) = bias {
                         row.iter_mut().zip(&b[c.clone()]).for_each(|(v, b)| *v += *b);
                     }
-                    epilogue_run(&e, 0, row, None);
+                    activate_slice(activation, row);
                 }
             },
         );

@@ -49,14 +49,14 @@ fn slice(f: &FlexTensor) -> Option<&[f32]> {
     f.as_slice::<f32>()
 }
 
-/// `act` with burn's ops (the portable path).
-fn burn_activation<B: Backend, const D: usize>(x: Tensor<B, D>, a: Activation) -> Tensor<B, D> {
+/// `act` with burn's ops (the portable path, and MobileNet's own activations).
+pub(crate) fn burn_activation<B: Backend, const D: usize>(x: Tensor<B, D>, a: Activation) -> Tensor<B, D> {
     match a {
         Activation::Relu => act::relu(x),
         Activation::Relu6 => x.clamp(0.0, 6.0),
         Activation::Silu => act::silu(x),
         Activation::HardSwish => act::hard_swish(x),
-        Activation::HardSigmoid => (x + 3.0).clamp(0.0, 6.0) / 6.0,
+        Activation::HardSigmoid => act::hard_sigmoid(x, 1.0 / 6.0, 0.5),
         Activation::Sigmoid => act::sigmoid(x),
         Activation::Gelu => act::gelu(x),
         Activation::GeluTanh => act::gelu_approximate(x),
@@ -130,19 +130,17 @@ pub fn activation<B: Backend, const D: usize>(x: Tensor<B, D>, a: Activation) ->
 ///
 /// # Shapes
 /// - x: `[batch, channels, ...]`; output: the same
-pub fn batch_norm<B: Backend, const D: usize>(bn: &BatchNorm<B>, x: Tensor<B, D>, a: Activation) -> Tensor<B, D> {
+pub fn batch_norm<B: Backend, const D: usize>(bn: &BatchNorm<B>, mut x: Tensor<B, D>, a: Activation) -> Tensor<B, D> {
     let dims = x.dims();
-    if D >= 2 {
-        if let Some((scale, shift)) = bn_affine(bn).filter(|(s, _)| s.len() == dims[1]) {
-            let plane: usize = dims[2..].iter().product();
-            let e = hub_kernels::Epilogue { affine: Some((&scale, &shift)), activation: a, ..Default::default() };
-            match into_flex(x) {
-                Ok(f) => {
-                    return map_values(f, |v| hub_kernels::act::epilogue_nchw(v, dims[1], plane, &e), dims)
-                        .unwrap_or_else(|| unreachable!("the channel count was checked"));
-                }
-                Err(x) => return burn_activation(crate::vision::batch_norm(bn, x), a),
+    if let Some((scale, shift)) = bn_affine(bn).filter(|(s, _)| D >= 2 && s.len() == dims[1]) {
+        let plane: usize = dims[2..].iter().product();
+        let e = hub_kernels::Epilogue { affine: Some((&scale, &shift)), activation: a, ..Default::default() };
+        match into_flex(x) {
+            Ok(f) => {
+                return map_values(f, |v| hub_kernels::act::epilogue_nchw(v, dims[1], plane, &e), dims)
+                    .unwrap_or_else(|| unreachable!("the channel count was checked"))
             }
+            Err(not_flex) => x = not_flex,
         }
     }
     burn_activation(crate::vision::batch_norm(bn, x), a)

@@ -9,7 +9,6 @@
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
-use burn::tensor::activation;
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 
@@ -35,15 +34,7 @@ pub enum Activation {
 impl Activation {
     /// Applies the activation element-wise (any shape).
     pub fn forward<B: Backend, const D: usize>(self, x: Tensor<B, D>) -> Tensor<B, D> {
-        match self {
-            Activation::Identity => x,
-            Activation::Relu => activation::relu(x),
-            Activation::Relu6 => x.clamp(0.0, 6.0),
-            Activation::HardSwish => activation::hard_swish(x),
-            Activation::HardSigmoid => activation::hard_sigmoid(x, 1.0 / 6.0, 0.5),
-            Activation::Sigmoid => activation::sigmoid(x),
-            Activation::Silu => activation::silu(x),
-        }
+        crate::kernels::burn_activation(x, self.kernel())
     }
 
     /// The same activation for hub's fused kernels.
