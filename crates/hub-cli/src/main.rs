@@ -33,7 +33,7 @@ struct Cli {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
     /// CPU threads for inference (default: one per physical core; also HUB_NUM_THREADS).
-    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=hub_models::kernels::MAX_THREADS as i64))]
     threads: Option<u16>,
 }
 

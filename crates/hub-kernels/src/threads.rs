@@ -11,11 +11,25 @@ use crate::KernelError;
 
 static CHOSEN: OnceLock<usize> = OnceLock::new();
 
+/// The most threads hub starts (a count from the environment or a caller above it is refused
+/// before any thread is spawned).
+pub const MAX_THREADS: usize = 1024;
+
 /// The default thread count: `HUB_NUM_THREADS`, else `RAYON_NUM_THREADS`, else the number of
 /// physical cores.
-pub fn default_threads() -> usize {
-    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.trim().parse::<usize>().ok()).filter(|&n| n > 0);
-    env("HUB_NUM_THREADS").or_else(|| env("RAYON_NUM_THREADS")).unwrap_or_else(num_cpus::get_physical).max(1)
+///
+/// # Errors
+/// When one of the variables is set but is not a count between 1 and [`MAX_THREADS`].
+pub fn default_threads() -> Result<usize, KernelError> {
+    for name in ["HUB_NUM_THREADS", "RAYON_NUM_THREADS"] {
+        if let Ok(v) = std::env::var(name) {
+            return match v.trim().parse::<usize>() {
+                Ok(n) if (1..=MAX_THREADS).contains(&n) => Ok(n),
+                _ => Err(KernelError::Threads(format!("{name}={v:?} is not a thread count from 1 to {MAX_THREADS}"))),
+            };
+        }
+    }
+    Ok(num_cpus::get_physical().clamp(1, MAX_THREADS))
 }
 
 /// Sets up the global pool with `threads` threads (the default when `None`) and returns the
@@ -23,9 +37,14 @@ pub fn default_threads() -> usize {
 /// returns [`KernelError::Threads`], one with the same count (or `None`) succeeds.
 ///
 /// # Errors
-/// When the pool already runs with another thread count, or cannot be started.
+/// When `threads` or the environment's count is not from 1 to [`MAX_THREADS`], or the pool
+/// already runs with another thread count.
 pub fn init(threads: Option<usize>) -> Result<usize, KernelError> {
-    let want = threads.filter(|&n| n > 0).unwrap_or_else(default_threads);
+    let want = match threads {
+        Some(n) if (1..=MAX_THREADS).contains(&n) => n,
+        Some(n) => return Err(KernelError::Threads(format!("{n} threads: choose from 1 to {MAX_THREADS}"))),
+        None => default_threads()?,
+    };
     if let Some(&have) = CHOSEN.get() {
         return if threads.is_none() || have == want {
             Ok(have)

@@ -16,6 +16,7 @@ use burn::tensor::activation as act;
 use burn::tensor::{Bytes, DType, TensorPrimitive};
 use burn_flex::{FlexTensor, Layout};
 
+pub use hub_kernels::threads::MAX_THREADS;
 pub use hub_kernels::{enabled, set_enabled, simd_level, Activation};
 
 /// Sets the thread count of hub's kernels and burn's flex backend for this process (`None`:
