@@ -20,9 +20,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::artifact::{Artifact, ExpectedHash};
 use crate::error::{Error, Result};
 use crate::hash::{sha256_bytes, sha256_file};
-use crate::manifest::{Artifact, ExpectedHash};
 use crate::spec::sanitize;
 
 /// The cache rooted at a directory. Cheap to clone; holds no open files.

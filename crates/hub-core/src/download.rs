@@ -11,9 +11,9 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::artifact::ExpectedHash;
 use crate::error::{Error, Result};
 use crate::hash::sha256_file;
-use crate::manifest::ExpectedHash;
 use crate::options::{HubOptions, Limits};
 
 /// Fetches bytes from URLs into files. Holds the HTTP agent (connection pool, proxy, timeouts).

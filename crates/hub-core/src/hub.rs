@@ -6,13 +6,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use crate::archive::extract_zip_within;
+use crate::artifact::{Artifact, ExpectedHash};
 use crate::cache::{copy_new, write_atomic, Cache};
 use crate::download::Downloader;
 use crate::error::{Error, Result};
 use crate::hash::{sha256_bytes, sha256_file};
 use crate::lock::FileLock;
 use crate::lockfile::{LockState, LockedArtifact, LockedRepo};
-use crate::manifest::{Artifact, ExpectedHash, Manifest, MANIFEST_FILE};
+use crate::manifest::{Manifest, MANIFEST_FILE};
 use crate::options::HubOptions;
 use crate::spec::{GitRef, RepoSpec};
 

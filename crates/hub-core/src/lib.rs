@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 pub mod archive;
+mod artifact;
 mod bounded;
 pub mod cache;
 pub mod download;

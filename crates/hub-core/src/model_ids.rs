@@ -17,7 +17,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::manifest::{Artifact, Entrypoint, WeightFormat, Weights};
+use crate::artifact::Artifact;
+use crate::manifest::{Entrypoint, WeightFormat, Weights};
 use crate::Hub;
 
 /// The `model_ids` table of an entrypoint: how a model id becomes file URLs.
