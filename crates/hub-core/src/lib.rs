@@ -28,7 +28,8 @@ pub mod spec;
 
 pub use cache::Cache;
 pub use error::{Error, Result};
-pub use hub::{Hub, RepoSource, ResolvedRepo};
+pub use hub::repos::{RepoSource, ResolvedRepo};
+pub use hub::Hub;
 pub use lockfile::Lockfile;
 pub use manifest::{Artifact, Entrypoint, ExpectedHash, Manifest, Preprocessing, WeightFormat, Weights};
 pub use mirrors::Mirrors;

@@ -1,20 +1,17 @@
-//! [`Hub`]: resolves repo specs to manifests and artifacts to verified files in the cache.
+//! Repo specs to manifests: built-in, local, under a base URL, or a GitHub snapshot (cached,
+//! or downloaded as a zipball), with the rule on `file://` URLs in remote manifests.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
+use super::{most_relevant, Builtin, Hub};
 use crate::archive::extract_zip_within;
-use crate::artifact::{Artifact, ExpectedHash};
-use crate::cache::{copy_new, write_atomic, Cache};
-use crate::download::Downloader;
+use crate::artifact::ExpectedHash;
+use crate::cache::{write_atomic, Cache};
 use crate::error::{Error, Result};
-use crate::hash::{sha256_bytes, sha256_file};
-use crate::lock::FileLock;
-use crate::lockfile::{LockState, LockedArtifact, LockedRepo};
+use crate::hash::sha256_bytes;
+use crate::lockfile::LockedRepo;
 use crate::manifest::{Manifest, MANIFEST_FILE};
-use crate::options::HubOptions;
 use crate::spec::{GitRef, RepoSpec};
 
 /// Where a resolved manifest came from.
@@ -45,74 +42,7 @@ pub struct ResolvedRepo {
     /// The manifest.
     pub manifest: Manifest,
 }
-
-struct Builtin {
-    spec: RepoSpec,
-    manifest: Manifest,
-}
-
-/// The hub: cache, network, mirrors, offline mode, lockfile and built-in manifests.
-///
-/// ```no_run
-/// use hub_core::{Hub, RepoSpec};
-/// let hub = Hub::from_env()?;
-/// let repo = hub.repo(&"owner/models:v1.0".parse::<RepoSpec>()?)?;
-/// let (_, entry) = repo.manifest.entry("resnet50")?;
-/// if let Some((_, weights)) = entry.weights("resnet50", None)? {
-///     let path = hub.fetch(&weights.artifact)?; // verified file in the cache
-///     println!("{}", path.display());
-/// }
-/// # Ok::<(), hub_core::Error>(())
-/// ```
-pub struct Hub {
-    options: HubOptions,
-    cache: Cache,
-    downloader: Downloader,
-    builtins: BTreeMap<String, Builtin>,
-    lock: Mutex<Option<LockState>>,
-}
-
-impl std::fmt::Debug for Hub {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Hub").field("options", &self.options).field("builtins", &self.builtins.keys().collect::<Vec<_>>()).finish()
-    }
-}
-
 impl Hub {
-    /// A hub with these options.
-    pub fn new(options: HubOptions) -> Result<Hub> {
-        options.validate("HubOptions")?;
-        let lock = match &options.lockfile {
-            Some(path) => Some(LockState::open(path.clone(), options.locked)?),
-            None if options.locked => {
-                return Err(Error::Locked { lockfile: PathBuf::from("hub.lock"), message: "--locked needs a lockfile".into() })
-            }
-            None => None,
-        };
-        Ok(Hub {
-            cache: Cache::new(&options.root),
-            downloader: Downloader::new(&options),
-            options,
-            builtins: BTreeMap::new(),
-            lock: Mutex::new(lock),
-        })
-    }
-
-    /// A hub configured from the environment (`HUB_HOME`, `HUB_OFFLINE`, `HUB_MIRRORS`, config file).
-    pub fn from_env() -> Result<Hub> {
-        Hub::new(HubOptions::from_env()?)
-    }
-
-    /// The options in use.
-    pub fn options(&self) -> &HubOptions {
-        &self.options
-    }
-
-    /// The cache.
-    pub fn cache(&self) -> &Cache {
-        &self.cache
-    }
-
     /// Registers a built-in manifest for a repo spec (e.g. `facebookresearch/pytorch_GAN_zoo:hub`).
     /// It answers for that repo with no network access.
     pub fn add_builtin(&mut self, spec: &str, src: &'static str) -> Result<()> {
@@ -338,155 +268,6 @@ impl Hub {
         })?;
         Ok((commit, dir))
     }
-
-    /// Returns a verified local file for `artifact`: from the cache (no network), from a torch.hub
-    /// cache by hash, or downloaded (mirrors first) under a cross-process lock.
-    pub fn fetch(&self, artifact: &Artifact) -> Result<PathBuf> {
-        let artifact = self.apply_lock(artifact)?;
-        let expected = artifact.expected_hash();
-        if !self.options.force_reload {
-            if let Some(hit) = self.cache.lookup(&artifact) {
-                self.record_artifact(&artifact.url, &hit.sha256, hit.size)?;
-                return Ok(hit.path);
-            }
-            if let Some(path) = self.reuse_torch_cache(&artifact, &expected)? {
-                return Ok(path);
-            }
-        }
-        let candidates = self.candidates(&artifact.url, &artifact.mirrors);
-        if candidates.is_empty() {
-            return Err(self.offline_error(&artifact.url, "fetch it once with network access (`hub download REPO ENTRY`), or add a file:// mirror"));
-        }
-        let _guard = self.lock(&artifact.url)?;
-        if !self.options.force_reload {
-            // Another process may have finished it while we waited for the lock.
-            if let Some(hit) = self.cache.lookup(&artifact) {
-                self.record_artifact(&artifact.url, &hit.sha256, hit.size)?;
-                return Ok(hit.path);
-            }
-        }
-        let partial = self.cache.partial_path(&artifact.url);
-        let mut errors = Vec::new();
-        for c in &candidates {
-            match self.downloader.download(c, &partial, &expected, artifact.size) {
-                Ok(d) => {
-                    let hit = self.cache.insert(&partial, &d.sha256, &artifact.url, artifact.file_name())?;
-                    self.record_artifact(&artifact.url, &d.sha256, d.size)?;
-                    return Ok(hit.path);
-                }
-                Err(e) => errors.push(e),
-            }
-        }
-        Err(most_relevant(errors))
-    }
-
-    /// Whether `artifact` is in the cache (no network, no hashing).
-    pub fn is_cached(&self, artifact: &Artifact) -> bool {
-        self.apply_lock(artifact).ok().and_then(|a| self.cache.lookup(&a)).is_some()
-    }
-
-    fn reuse_torch_cache(&self, artifact: &Artifact, expected: &ExpectedHash) -> Result<Option<PathBuf>> {
-        let Some(dir) = &self.options.torch_checkpoints else { return Ok(None) };
-        let candidate = dir.join(artifact.file_name());
-        if matches!(expected, ExpectedHash::None) || !candidate.is_file() {
-            return Ok(None);
-        }
-        let sha256 = sha256_file(&candidate)?;
-        if !expected.matches(&sha256) {
-            return Ok(None);
-        }
-        if artifact.size.is_some_and(|s| fs::metadata(&candidate).map(|m| m.len()).ok() != Some(s)) {
-            return Ok(None);
-        }
-        let _guard = self.lock(&artifact.url)?;
-        let tmp = self.cache.temp_path(&artifact.url, "torch");
-        if let Some(parent) = tmp.parent() {
-            fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
-        }
-        // A new file with the usual mode, not a copy of the source's permissions.
-        copy_new(&candidate, &tmp)?;
-        if sha256_file(&tmp)? != sha256 {
-            let _ = fs::remove_file(&tmp);
-            return Ok(None);
-        }
-        let hit = self.cache.insert(&tmp, &sha256, &artifact.url, artifact.file_name())?;
-        self.record_artifact(&artifact.url, &sha256, hit.size)?;
-        Ok(Some(hit.path))
-    }
-
-    /// The artifact as the lockfile pins it (full hash and size), or an error when locked and
-    /// the lockfile disagrees or lacks it.
-    fn apply_lock(&self, artifact: &Artifact) -> Result<Artifact> {
-        let locked = self.with_lock(|l| Ok(l.require_artifact(&artifact.url)?.cloned()))?;
-        let mut a = artifact.clone();
-        if let Some(locked) = locked {
-            if let Some(h) = &a.sha256 {
-                if !h.eq_ignore_ascii_case(&locked.sha256) && self.options.locked {
-                    return Err(Error::Locked {
-                        lockfile: self.options.lockfile.clone().unwrap_or_default(),
-                        message: format!("{} has sha256 {h} in the manifest but {} in the lockfile", a.url, locked.sha256),
-                    });
-                }
-            }
-            if self.options.locked || a.sha256.is_none() {
-                a.sha256 = Some(locked.sha256);
-                a.size = Some(locked.size);
-            }
-        }
-        Ok(a)
-    }
-
-    fn record_artifact(&self, url: &str, sha256: &str, size: u64) -> Result<()> {
-        self.with_lock(|l| {
-            l.record_artifact(url, LockedArtifact { sha256: sha256.to_owned(), size })?;
-            l.save()
-        })
-    }
-
-    fn with_lock<T: Default>(&self, f: impl FnOnce(&mut LockState) -> Result<T>) -> Result<T> {
-        let mut guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
-        match guard.as_mut() {
-            Some(l) => {
-                let out = f(l)?;
-                l.save()?;
-                Ok(out)
-            }
-            None => Ok(T::default()),
-        }
-    }
-
-    /// The URLs to try for `url` and its extra mirrors, rewritten by the mirror rules; offline,
-    /// only `file://` ones.
-    fn candidates(&self, url: &str, extra: &[String]) -> Vec<String> {
-        let mut all: Vec<String> = std::iter::once(url).chain(extra.iter().map(String::as_str)).flat_map(|u| self.options.mirrors.candidates(u)).collect();
-        let mut seen = std::collections::HashSet::new();
-        all.retain(|u| seen.insert(u.clone()));
-        if self.options.offline {
-            all.retain(|u| u.starts_with("file://"));
-        }
-        all
-    }
-
-    /// Takes the cross-process lock guarding `what`, waiting at most the lock timeout.
-    fn lock(&self, what: &str) -> Result<FileLock> {
-        FileLock::acquire(&self.cache.lock_path(what), self.options.limits.lock_timeout, self.options.progress.as_ref())
-    }
-
-    fn offline_error(&self, what: &str, hint: &str) -> Error {
-        Error::Offline { what: what.to_owned(), cache: self.cache.root().to_path_buf(), hint: hint.to_owned() }
-    }
-}
-
-/// Of the failures of several candidate URLs, the one to report: an integrity failure first (it
-/// is the one to act on), then an HTTP answer (a mirror said "not found"), else the first.
-fn most_relevant(mut errors: Vec<Error>) -> Error {
-    let rank = |e: &Error| match e {
-        Error::HashMismatch { .. } | Error::SizeMismatch { .. } => 0,
-        Error::HttpStatus { .. } => 1,
-        _ => 2,
-    };
-    let best = (0..errors.len()).min_by_key(|&i| rank(&errors[i])).expect("at least one candidate was tried");
-    errors.swap_remove(best)
 }
 
 /// Refuses every `file://` URL of a manifest that came from a remote source.
