@@ -8,18 +8,18 @@
 //! files is known in advance, so their hashes are trusted on first download and pinned by the
 //! lockfile (`hub lock`, `--locked`), as for any file a manifest publishes without a sha256; a
 //! commit revision makes the URLs themselves immutable.
+//!
+//! This module is the data: the template table and the parsed id. Which weights a name stands
+//! for is [`WeightsChoice`](crate::WeightsChoice) (`Entrypoint::choose_weights`), and fetching
+//! their files is [`Hub::fetch_weights`](crate::Hub::fetch_weights).
 
-use std::collections::BTreeMap;
 use std::fmt;
-use std::path::PathBuf;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
 use crate::artifact::Artifact;
-use crate::manifest::{Entrypoint, WeightFormat, Weights};
-use crate::Hub;
+use crate::error::{Error, Result};
 
 /// The `model_ids` table of an entrypoint: how a model id becomes file URLs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,176 +144,6 @@ impl fmt::Display for ModelRef {
         match &self.revision {
             Some(r) => write!(f, "{}@{r}", self.id),
             None => f.write_str(&self.id),
-        }
-    }
-}
-
-/// What a weights name of an entrypoint stands for.
-#[derive(Debug, Clone, PartialEq)]
-pub enum WeightsChoice<'a> {
-    /// Weights the manifest lists (with their URLs and hashes).
-    Listed(&'a str, &'a Weights),
-    /// A model id resolved through the entrypoint's [`ModelIds`] template.
-    Model(&'a ModelIds, ModelRef),
-}
-
-impl WeightsChoice<'_> {
-    /// The name to show: the listed name, or `id@revision`.
-    pub fn display_name(&self) -> String {
-        match self {
-            WeightsChoice::Listed(name, _) => (*name).to_owned(),
-            WeightsChoice::Model(ids, m) => format!("{}@{}", m.id, ids.revision_of(m)),
-        }
-    }
-
-    /// The listed weights' manifest entry, if any.
-    pub fn listed(&self) -> Option<&Weights> {
-        match self {
-            WeightsChoice::Listed(_, w) => Some(w),
-            WeightsChoice::Model(..) => None,
-        }
-    }
-}
-
-impl Entrypoint {
-    /// Resolves a weights name and an optional revision: listed weights by name (`None` or
-    /// `DEFAULT`: the default), otherwise, when the entrypoint has a [`ModelIds`] table, any
-    /// model id (`owner/name[@revision]`). A revision always goes through the template, since
-    /// listed URLs name one revision. `Ok(None)`: no weights published and none asked for.
-    pub fn choose_weights(&self, entry: &str, name: Option<&str>, revision: Option<&str>) -> Result<Option<WeightsChoice<'_>>> {
-        let name = match name {
-            None | Some("DEFAULT") | Some("default") => match (&self.default_weights, self.weights.keys().next()) {
-                (Some(d), _) => d.as_str(),
-                (None, Some(first)) => first.as_str(),
-                (None, None) if revision.is_some() => {
-                    return Err(Error::UnknownWeights { entry: entry.to_owned(), weights: "DEFAULT".into(), available: "none: name a model id".into() })
-                }
-                (None, None) => return Ok(None),
-            },
-            Some(n) => n,
-        };
-        if revision.is_none() {
-            if let Some((k, w)) = self.weights.get_key_value(name) {
-                return Ok(Some(WeightsChoice::Listed(k, w)));
-            }
-        }
-        let Some(ids) = &self.model_ids else {
-            if let Some(r) = revision {
-                return Err(Error::InvalidModelId {
-                    input: format!("{name}@{r}"),
-                    reason: format!("entrypoint {entry} publishes fixed files; a revision applies only to entrypoints that take model ids"),
-                });
-            }
-            return self.weights(entry, Some(name)).map(|w| w.map(|(k, w)| WeightsChoice::Listed(k, w)));
-        };
-        let mut model: ModelRef = name.parse()?;
-        if let Some(r) = revision {
-            if model.revision.as_deref().is_some_and(|own| own != r) {
-                return Err(Error::InvalidModelId { input: name.to_owned(), reason: format!("it names a revision and --revision {r} names another") });
-            }
-            model = model.at(r)?;
-        }
-        Ok(Some(WeightsChoice::Model(ids, model)))
-    }
-}
-
-/// The local files of a [`WeightsChoice`], verified and cached.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FetchedWeights {
-    /// [`WeightsChoice::display_name`].
-    pub name: String,
-    /// The checkpoint (`None` when it was not asked for).
-    pub checkpoint: Option<PathBuf>,
-    /// The checkpoint's format.
-    pub format: WeightFormat,
-    /// The other files by name (`config.json`, `tokenizer.json`, …).
-    pub files: BTreeMap<String, PathBuf>,
-}
-
-enum Probe {
-    Found(PathBuf),
-    Absent,
-    OfflineMiss(Error),
-}
-
-impl Hub {
-    fn probe(&self, artifact: &Artifact) -> Result<Probe> {
-        match self.fetch(artifact) {
-            Ok(path) => Ok(Probe::Found(path)),
-            Err(Error::HttpStatus { status: 404 | 410, .. }) => Ok(Probe::Absent),
-            Err(e @ Error::Offline { .. }) => Ok(Probe::OfflineMiss(e)),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Fetches the files of `choice`: the checkpoint when `checkpoint` is set, and every other
-    /// file (listed `files`, or the template's `files` and first complete `one_of` group).
-    pub fn fetch_weights(&self, choice: &WeightsChoice<'_>, checkpoint: bool) -> Result<FetchedWeights> {
-        let name = choice.display_name();
-        match choice {
-            WeightsChoice::Listed(_, w) => {
-                let mut files = BTreeMap::new();
-                for (file, a) in &w.files {
-                    files.insert(file.clone(), self.fetch(a)?);
-                }
-                let checkpoint = if checkpoint { Some(self.fetch(&w.artifact)?) } else { None };
-                Ok(FetchedWeights { name, checkpoint, format: w.format, files })
-            }
-            WeightsChoice::Model(ids, model) => {
-                let mut files = BTreeMap::new();
-                for file in &ids.files {
-                    files.insert(file.clone(), self.fetch(&ids.artifact(model, file))?);
-                }
-                let mut offline = None;
-                let missing = |what: String, offline: Option<Error>| {
-                    offline.unwrap_or_else(|| Error::ModelFilesMissing { model: name.clone(), files: what, url: ids.artifact(model, "").url })
-                };
-                if !ids.one_of.is_empty() {
-                    let mut chosen = None;
-                    'groups: for group in &ids.one_of {
-                        let mut found = BTreeMap::new();
-                        for file in group {
-                            match self.probe(&ids.artifact(model, file))? {
-                                Probe::Found(p) => {
-                                    found.insert(file.clone(), p);
-                                }
-                                Probe::Absent => continue 'groups,
-                                Probe::OfflineMiss(e) => {
-                                    offline.get_or_insert(e);
-                                    continue 'groups;
-                                }
-                            }
-                        }
-                        chosen = Some(found);
-                        break;
-                    }
-                    let groups: Vec<String> = ids.one_of.iter().map(|g| g.join(" + ")).collect();
-                    files.extend(chosen.ok_or_else(|| missing(format!("none of {}", groups.join(", or ")), offline.take()))?);
-                }
-                let mut found = None;
-                if checkpoint {
-                    for file in &ids.weights {
-                        match self.probe(&ids.artifact(model, file))? {
-                            Probe::Found(p) => {
-                                found = Some((p, file));
-                                break;
-                            }
-                            Probe::Absent => {}
-                            Probe::OfflineMiss(e) => {
-                                offline.get_or_insert(e);
-                            }
-                        }
-                    }
-                    if found.is_none() {
-                        return Err(missing(format!("no checkpoint ({})", ids.weights.join(", ")), offline));
-                    }
-                }
-                let format = match &found {
-                    Some((_, f)) if f.ends_with(".safetensors") => WeightFormat::Safetensors,
-                    _ => WeightFormat::Pytorch,
-                };
-                Ok(FetchedWeights { name, checkpoint: found.map(|(p, _)| p), format, files })
-            }
         }
     }
 }

@@ -1,15 +1,38 @@
 //! Artifacts to verified local files: from the cache (no network), from a torch.hub cache by
-//! hash, or downloaded (mirrors first) under a cross-process lock, as the lockfile pins them.
+//! hash, or downloaded (mirrors first) under a cross-process lock, as the lockfile pins them;
+//! and the files of a [`WeightsChoice`] (a model id's files found by probing its template).
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::PathBuf;
 
 use super::{most_relevant, Hub};
 use crate::artifact::{Artifact, ExpectedHash};
 use crate::cache::copy_new;
+use crate::choice::WeightsChoice;
 use crate::error::{Error, Result};
 use crate::hash::sha256_file;
 use crate::lockfile::LockedArtifact;
+use crate::manifest::WeightFormat;
+
+/// The local files of a [`WeightsChoice`], verified and cached.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FetchedWeights {
+    /// [`WeightsChoice::display_name`].
+    pub name: String,
+    /// The checkpoint (`None` when it was not asked for).
+    pub checkpoint: Option<PathBuf>,
+    /// The checkpoint's format.
+    pub format: WeightFormat,
+    /// The other files by name (`config.json`, `tokenizer.json`, …).
+    pub files: BTreeMap<String, PathBuf>,
+}
+
+enum Probe {
+    Found(PathBuf),
+    Absent,
+    OfflineMiss(Error),
+}
 
 impl Hub {
     /// Returns a verified local file for `artifact`: from the cache (no network), from a torch.hub
@@ -114,5 +137,85 @@ impl Hub {
             l.record_artifact(url, LockedArtifact { sha256: sha256.to_owned(), size })?;
             l.save()
         })
+    }
+
+    fn probe(&self, artifact: &Artifact) -> Result<Probe> {
+        match self.fetch(artifact) {
+            Ok(path) => Ok(Probe::Found(path)),
+            Err(Error::HttpStatus { status: 404 | 410, .. }) => Ok(Probe::Absent),
+            Err(e @ Error::Offline { .. }) => Ok(Probe::OfflineMiss(e)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Fetches the files of `choice`: the checkpoint when `checkpoint` is set, and every other
+    /// file (listed `files`, or the template's `files` and first complete `one_of` group).
+    pub fn fetch_weights(&self, choice: &WeightsChoice<'_>, checkpoint: bool) -> Result<FetchedWeights> {
+        let name = choice.display_name();
+        match choice {
+            WeightsChoice::Listed(_, w) => {
+                let mut files = BTreeMap::new();
+                for (file, a) in &w.files {
+                    files.insert(file.clone(), self.fetch(a)?);
+                }
+                let checkpoint = if checkpoint { Some(self.fetch(&w.artifact)?) } else { None };
+                Ok(FetchedWeights { name, checkpoint, format: w.format, files })
+            }
+            WeightsChoice::Model(ids, model) => {
+                let mut files = BTreeMap::new();
+                for file in &ids.files {
+                    files.insert(file.clone(), self.fetch(&ids.artifact(model, file))?);
+                }
+                let mut offline = None;
+                let missing = |what: String, offline: Option<Error>| {
+                    offline.unwrap_or_else(|| Error::ModelFilesMissing { model: name.clone(), files: what, url: ids.artifact(model, "").url })
+                };
+                if !ids.one_of.is_empty() {
+                    let mut chosen = None;
+                    'groups: for group in &ids.one_of {
+                        let mut found = BTreeMap::new();
+                        for file in group {
+                            match self.probe(&ids.artifact(model, file))? {
+                                Probe::Found(p) => {
+                                    found.insert(file.clone(), p);
+                                }
+                                Probe::Absent => continue 'groups,
+                                Probe::OfflineMiss(e) => {
+                                    offline.get_or_insert(e);
+                                    continue 'groups;
+                                }
+                            }
+                        }
+                        chosen = Some(found);
+                        break;
+                    }
+                    let groups: Vec<String> = ids.one_of.iter().map(|g| g.join(" + ")).collect();
+                    files.extend(chosen.ok_or_else(|| missing(format!("none of {}", groups.join(", or ")), offline.take()))?);
+                }
+                let mut found = None;
+                if checkpoint {
+                    for file in &ids.weights {
+                        match self.probe(&ids.artifact(model, file))? {
+                            Probe::Found(p) => {
+                                found = Some((p, file));
+                                break;
+                            }
+                            Probe::Absent => {}
+                            Probe::OfflineMiss(e) => {
+                                offline.get_or_insert(e);
+                            }
+                        }
+                    }
+                    if found.is_none() {
+                        return Err(missing(format!("no checkpoint ({})", ids.weights.join(", ")), offline));
+                    }
+                }
+                let format = match &found {
+                    Some((_, f)) if f.ends_with(".safetensors") => WeightFormat::Safetensors,
+                    _ => WeightFormat::Pytorch,
+                };
+                Ok(FetchedWeights { name, checkpoint: found.map(|(p, _)| p), format, files })
+            }
+        }
     }
 }

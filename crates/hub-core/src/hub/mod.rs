@@ -17,7 +17,7 @@ use crate::manifest::Manifest;
 use crate::options::HubOptions;
 use crate::spec::RepoSpec;
 
-mod fetch;
+pub(crate) mod fetch;
 pub(crate) mod repos;
 
 /// A built-in manifest and the spec it answers for.
