@@ -5,7 +5,10 @@
 //!   micro-kernels), weights in PyTorch's layout, im2col one L2-sized block at a time, depthwise
 //!   direct, and a fused epilogue ([`Epilogue`]: bias, inference BatchNorm, residual,
 //!   [`Activation`]);
-//! - [`linear::linear`]: fully connected layers with the same epilogue;
+//! - [`linear::linear`], [`linear::linear_fused`]: fully connected layers with bias, residual
+//!   and activation fused, several projections in one call;
+//! - [`attention::attention`]: scaled dot-product attention over heads, read from strided views
+//!   (a fused QKV projection, a key/value cache), heads merged on output;
 //! - [`act`]: vectorised activations (polynomial `exp`, `erf`, `tanh`);
 //! - [`threads`]: how many threads every kernel (and burn's flex) uses.
 //!
@@ -15,6 +18,7 @@
 #![warn(missing_docs)]
 
 pub mod act;
+pub mod attention;
 pub mod conv;
 pub mod linear;
 mod raw;
@@ -22,7 +26,8 @@ pub mod threads;
 
 pub use act::{Activation, Epilogue};
 pub use conv::{conv2d, Conv2dParams};
-pub use linear::{linear, WeightLayout};
+pub use attention::{attention, Heads, Mask};
+pub use linear::{linear, linear_fused, LinearPart, WeightLayout};
 
 use std::sync::atomic::{AtomicU8, Ordering};
 

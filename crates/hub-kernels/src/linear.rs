@@ -1,7 +1,11 @@
-//! Fully connected layers: `act(x · W + bias)` on gemm, tiles in parallel, epilogue fused.
+//! Fully connected layers: `act(x · W + bias + residual)` on gemm, tiles in parallel, epilogue
+//! fused; several weight matrices side by side in one call (a transformer's query, key and
+//! value projections as one).
+
+use std::ops::Range;
 
 use crate::act::{activate_slice, with_simd, Activation};
-use crate::raw::{par_tiles, MatRef, TileMut};
+use crate::raw::{par_grid, MatRef, TileMut};
 use crate::KernelError;
 
 /// How the weight matrix is laid out.
@@ -11,6 +15,19 @@ pub enum WeightLayout {
     InOut,
     /// `[out, in]` (PyTorch's `nn.Linear`).
     OutIn,
+}
+
+/// One weight matrix of a linear layer and its bias.
+#[derive(Clone, Copy, Debug)]
+pub struct LinearPart<'a> {
+    /// `[d_in, d_out]` or `[d_out, d_in]` by `layout`.
+    pub weight: &'a [f32],
+    /// Its output width.
+    pub d_out: usize,
+    /// How `weight` is laid out.
+    pub layout: WeightLayout,
+    /// `[d_out]`.
+    pub bias: Option<&'a [f32]>,
 }
 
 /// `act(x · W + bias)` for `rows` input rows of `d_in` values.
@@ -32,43 +49,80 @@ pub fn linear(
     bias: Option<&[f32]>,
     activation: Activation,
 ) -> Result<Vec<f32>, KernelError> {
-    if rows == 0 || d_in == 0 || d_out == 0 {
-        return Err(KernelError::Shape(format!("empty linear layer: {rows} rows, {d_in} → {d_out}")));
-    }
+    linear_fused(x, rows, d_in, &[LinearPart { weight, d_out, layout, bias }], None, activation)
+}
+
+/// `act([x·W₁ + b₁ | x·W₂ + b₂ | …] + residual)`: the parts' outputs side by side in one
+/// `[rows, Σ d_out]` matrix (one pass over `x` for several projections), then an optional
+/// residual of that shape, then the activation (PyTorch's order: bias, residual, activation).
+///
+/// # Shapes
+/// - x: `[rows, d_in]` (contiguous); each part's weight `[d_in, d_out]` or `[d_out, d_in]`
+/// - residual: `[rows, Σ d_out]`; output: `[rows, Σ d_out]`
+///
+/// # Errors
+/// [`KernelError::Shape`] when the lengths do not fit the shapes.
+pub fn linear_fused(
+    x: &[f32],
+    rows: usize,
+    d_in: usize,
+    parts: &[LinearPart<'_>],
+    residual: Option<&[f32]>,
+    activation: Activation,
+) -> Result<Vec<f32>, KernelError> {
+    let shape = |m: String| Err(KernelError::Shape(m));
     let len = |a: usize, b: usize| a.checked_mul(b).ok_or_else(|| KernelError::Shape(format!("{a}×{b} overflows")));
-    if x.len() != len(rows, d_in)? || weight.len() != len(d_in, d_out)? {
-        return Err(KernelError::Shape(format!(
-            "linear layer: input has {} values for {rows}×{d_in}, weight {} for {d_in}×{d_out}",
-            x.len(),
-            weight.len()
-        )));
+    let d_total = parts.iter().try_fold(0usize, |t, p| t.checked_add(p.d_out)).unwrap_or(0);
+    if rows == 0 || d_in == 0 || d_total == 0 || parts.iter().any(|p| p.d_out == 0) {
+        return shape(format!("empty linear layer: {rows} rows, {d_in} → {d_total}"));
     }
-    let out_len = len(rows, d_out)?;
-    if let Some(b) = bias {
-        if b.len() != d_out {
-            return Err(KernelError::Shape(format!("linear bias has {} values, expected {d_out}", b.len())));
+    if x.len() != len(rows, d_in)? {
+        return shape(format!("linear layer: input has {} values for {rows}×{d_in}", x.len()));
+    }
+    for p in parts {
+        if p.weight.len() != len(d_in, p.d_out)? {
+            return shape(format!("linear layer: weight has {} values for {d_in}×{}", p.weight.len(), p.d_out));
         }
+        if p.bias.is_some_and(|b| b.len() != p.d_out) {
+            return shape(format!("linear bias has {} values, expected {}", p.bias.map_or(0, <[f32]>::len), p.d_out));
+        }
+    }
+    let out_len = len(rows, d_total)?;
+    if residual.is_some_and(|r| r.len() != out_len) {
+        return shape(format!("linear residual has {} values, expected {rows}×{d_total}", residual.map_or(0, <[f32]>::len)));
     }
     let mut out = vec![0.0f32; out_len];
     let threads = rayon::current_num_threads().max(1);
     // Row blocks of the input; with few rows (one token, one image) split the outputs instead.
     let row_step = rows.div_ceil(2 * threads).max(16).min(rows);
     let row_ranges: Vec<_> = (0..rows).step_by(row_step).map(|r| r..(r + row_step).min(rows)).collect();
-    let col_block = if row_ranges.len() >= 2 * threads { d_out } else { d_out.div_ceil(2 * threads).next_multiple_of(16).min(d_out) };
-    let (w_rs, w_cs) = match layout {
-        WeightLayout::InOut => (d_out, 1),
-        WeightLayout::OutIn => (1, d_in),
-    };
-    par_tiles(&mut out, rows, d_out, &row_ranges, col_block, |mut tile: TileMut<'_>| {
+    let split = row_ranges.len() < 2 * threads;
+    // Column blocks never straddle two parts: each tile reads one weight matrix.
+    let mut col_ranges: Vec<Range<usize>> = Vec::new();
+    let mut owner = Vec::new();
+    let mut c0 = 0;
+    for (i, p) in parts.iter().enumerate() {
+        let block = if split { (d_total.div_ceil(2 * threads)).next_multiple_of(16).min(p.d_out) } else { p.d_out };
+        for c in (0..p.d_out).step_by(block) {
+            col_ranges.push(c0 + c..c0 + (c + block).min(p.d_out));
+            owner.push((i, c0));
+        }
+        c0 += p.d_out;
+    }
+    par_grid(&mut out, rows, d_total, &row_ranges, &col_ranges, |mut tile: TileMut<'_>| {
         let (r, c) = (tile.rows(), tile.cols());
+        let block = col_ranges.partition_point(|cr| cr.start < c.start);
+        let (part, start) = owner[block];
+        let p = &parts[part];
+        let lc = c.start - start..c.end - start;
         let lhs = MatRef::new(&x[r.start * d_in..r.end * d_in], r.len(), d_in, d_in, 1);
-        let w0 = match layout {
-            WeightLayout::InOut => c.start,
-            WeightLayout::OutIn => c.start * d_in,
+        let (w0, w_rs, w_cs) = match p.layout {
+            WeightLayout::InOut => (lc.start, p.d_out, 1),
+            WeightLayout::OutIn => (lc.start * d_in, 1, d_in),
         };
-        let rhs = MatRef::new(&weight[w0..], d_in, c.len(), w_rs, w_cs);
+        let rhs = MatRef::new(&p.weight[w0..], d_in, c.len(), w_rs, w_cs);
         tile.gemm(lhs, rhs);
-        if bias.is_none() && activation == Activation::None {
+        if p.bias.is_none() && residual.is_none() && activation == Activation::None {
             return;
         }
         with_simd(
@@ -77,9 +131,13 @@ pub fn linear(
                 for i in 0..r.len() {
                     let row = tile.row_mut(i);
                     // Along an output row the bias changes per element (the channel epilogue does
-                    // not apply): a row add, then the activation.
-                    if let Some(b) = bias {
-                        row.iter_mut().zip(&b[c.clone()]).for_each(|(v, b)| *v += *b);
+                    // not apply): a row add, the residual, then the activation.
+                    if let Some(b) = p.bias {
+                        row.iter_mut().zip(&b[lc.clone()]).for_each(|(v, b)| *v += *b);
+                    }
+                    if let Some(res) = residual {
+                        let at = (r.start + i) * d_total;
+                        row.iter_mut().zip(&res[at + c.start..at + c.end]).for_each(|(v, r)| *v += *r);
                     }
                     activate_slice(activation, row);
                 }

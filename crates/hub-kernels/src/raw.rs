@@ -135,30 +135,56 @@ impl TileMut<'_> {
 /// row range of `row_ranges` and column block of width `col_block`.
 ///
 /// # Panics
-/// When `out.len() != rows·cols`, or the row ranges are empty, unsorted, overlapping or past
-/// `rows` (bugs in the caller).
+/// As [`par_grid`].
 pub(crate) fn par_tiles<F>(out: &mut [f32], rows: usize, cols: usize, row_ranges: &[Range<usize>], col_block: usize, f: F)
 where
     F: Fn(TileMut<'_>) + Sync,
 {
-    assert_eq!(out.len(), rows.checked_mul(cols).expect("output size"), "output length");
     assert!(col_block > 0 && cols > 0);
-    let mut end = 0;
-    for r in row_ranges {
-        assert!(r.start >= end && r.start < r.end && r.end <= rows, "row ranges must be sorted, disjoint, non-empty");
-        end = r.end;
+    let col_ranges: Vec<_> = (0..cols).step_by(col_block).map(|c| c..(c + col_block).min(cols)).collect();
+    par_grid(out, rows, cols, row_ranges, &col_ranges, f);
+}
+
+/// Runs `f` on every tile of `out` (a row-major `rows × cols` matrix) in parallel: one tile per
+/// pair of a row range of `row_ranges` and a column range of `col_ranges`.
+///
+/// # Panics
+/// When `out.len() != rows·cols`, or the ranges are empty, unsorted, overlapping or past the
+/// matrix (bugs in the caller).
+pub(crate) fn par_grid<F>(out: &mut [f32], rows: usize, cols: usize, row_ranges: &[Range<usize>], col_ranges: &[Range<usize>], f: F)
+where
+    F: Fn(TileMut<'_>) + Sync,
+{
+    assert_eq!(out.len(), rows.checked_mul(cols).expect("output size"), "output length");
+    for (ranges, len) in [(row_ranges, rows), (col_ranges, cols)] {
+        let mut end = 0;
+        for r in ranges {
+            assert!(r.start >= end && r.start < r.end && r.end <= len, "tile ranges must be sorted, disjoint, non-empty");
+            end = r.end;
+        }
     }
     let grid = Grid { ptr: out.as_mut_ptr(), len: out.len(), cols };
-    let col_blocks = cols.div_ceil(col_block);
+    let col_blocks = col_ranges.len();
     let tasks = row_ranges.len() * col_blocks;
     let run = |t: usize| {
         let r = row_ranges[t / col_blocks].clone();
-        let c0 = (t % col_blocks) * col_block;
-        f(TileMut { grid: &grid, rows: r, cols: c0..(c0 + col_block).min(cols), _out: PhantomData });
+        let c = col_ranges[t % col_blocks].clone();
+        f(TileMut { grid: &grid, rows: r, cols: c, _out: PhantomData });
     };
     if tasks == 1 {
         run(0);
     } else {
         (0..tasks).into_par_iter().for_each(run);
     }
+}
+
+/// `out = lhs · rhs` on the calling thread, `out` a contiguous row-major `lhs.rows × rhs.cols`
+/// matrix (a task's scratch buffer).
+///
+/// # Panics
+/// When the shapes do not fit together or `out` has another length (bugs in the caller).
+pub(crate) fn gemm_into(out: &mut [f32], lhs: MatRef<'_>, rhs: MatRef<'_>) {
+    let (m, n) = (lhs.rows, rhs.cols);
+    let (rows, cols) = (0..m, 0..n);
+    par_grid(out, m, n, std::slice::from_ref(&rows), std::slice::from_ref(&cols), |mut tile| tile.gemm(lhs, rhs));
 }

@@ -2,7 +2,7 @@
 //! padding, strides, dilations, groups, depthwise, every epilogue part and activation.
 
 use hub_kernels::act::{self, Activation};
-use hub_kernels::{conv2d, linear, Conv2dParams, Epilogue, WeightLayout};
+use hub_kernels::{attention, conv2d, linear, linear_fused, Conv2dParams, Epilogue, Heads, LinearPart, Mask, WeightLayout};
 
 /// A small deterministic generator (xorshift64*), so failures reproduce.
 struct Rng(u64);
@@ -287,6 +287,134 @@ fn linear_matches_the_scalar_reference() {
         assert_close(&got, &want, 8.0 * (d_in as f64).sqrt(), &format!("case {case}: {rows}×{d_in}→{d_out} {layout:?} {a:?}"));
     }
     assert!(linear(&[0.0; 5], 2, 3, &[0.0; 6], 2, WeightLayout::InOut, None, Activation::None).is_err());
+}
+
+#[test]
+fn linear_fused_parts_and_residual_match_the_reference() {
+    let mut rng = Rng(23);
+    for case in 0..80 {
+        let rows = [1, 2, 5, 17, 64, 130][rng.below(6)];
+        let d_in = rng.range(1, 50);
+        let n_parts = rng.range(1, 3);
+        let widths: Vec<usize> = (0..n_parts).map(|_| rng.range(1, 70)).collect();
+        let d_total: usize = widths.iter().sum();
+        let x = rng.normal_vec(rows * d_in);
+        let layouts: Vec<WeightLayout> = widths.iter().map(|_| if rng.below(2) == 0 { WeightLayout::InOut } else { WeightLayout::OutIn }).collect();
+        let weights: Vec<Vec<f32>> = widths.iter().map(|&w| rng.normal_vec(d_in * w)).collect();
+        let biases: Vec<Option<Vec<f32>>> = widths.iter().map(|&w| (rng.below(2) == 0).then(|| rng.normal_vec(w))).collect();
+        let res = rng.normal_vec(rows * d_total);
+        let residual = (rng.below(2) == 0).then_some(&res[..]);
+        let a = ACTIVATIONS[rng.below(ACTIVATIONS.len())];
+        let parts: Vec<LinearPart<'_>> = (0..n_parts)
+            .map(|p| LinearPart { weight: &weights[p], d_out: widths[p], layout: layouts[p], bias: biases[p].as_deref() })
+            .collect();
+        let got = linear_fused(&x, rows, d_in, &parts, residual, a).unwrap();
+        let mut want = vec![0.0f64; rows * d_total];
+        for r in 0..rows {
+            let mut col = 0;
+            for p in 0..n_parts {
+                let d_out = widths[p];
+                for j in 0..d_out {
+                    let mut acc = 0.0f64;
+                    for i in 0..d_in {
+                        let wv = match layouts[p] {
+                            WeightLayout::InOut => weights[p][i * d_out + j],
+                            WeightLayout::OutIn => weights[p][j * d_in + i],
+                        };
+                        acc += x[r * d_in + i] as f64 * wv as f64;
+                    }
+                    acc += biases[p].as_ref().map_or(0.0, |b| b[j] as f64);
+                    acc += residual.map_or(0.0, |res| res[r * d_total + col + j] as f64);
+                    want[r * d_total + col + j] = activate_f64(a, acc);
+                }
+                col += d_out;
+            }
+        }
+        assert_close(&got, &want, 8.0 * (d_in as f64).sqrt(), &format!("case {case}: {rows}×{d_in}→{widths:?} {a:?}"));
+    }
+    let w = [0.0; 6];
+    let part = LinearPart { weight: &w, d_out: 2, layout: WeightLayout::InOut, bias: None };
+    assert!(linear_fused(&[0.0; 6], 2, 3, &[part], Some(&[0.0; 3]), Activation::None).is_err(), "residual length");
+    assert!(linear_fused(&[0.0; 6], 2, 3, &[], None, Activation::None).is_err(), "no parts");
+}
+
+/// Attention in f64 from plain nested loops over `[b, h, i, j]` arrays.
+#[allow(clippy::too_many_arguments)]
+fn attention_reference(q: &[f32], k: &[f32], v: &[f32], [batch, heads, q_len, hd]: [usize; 4], k_len: usize, mask: Option<&[bool]>, mask_q: usize, scale: f64) -> Vec<f64> {
+    let mut out = vec![0.0f64; batch * q_len * heads * hd];
+    for b in 0..batch {
+        for h in 0..heads {
+            for i in 0..q_len {
+                let mut s: Vec<f64> = (0..k_len)
+                    .map(|j| {
+                        let dot: f64 = (0..hd).map(|t| q[((b * heads + h) * q_len + i) * hd + t] as f64 * k[((b * heads + h) * k_len + j) * hd + t] as f64).sum();
+                        let masked = mask.is_some_and(|m| m[(b * mask_q + if mask_q == 1 { 0 } else { i }) * k_len + j]);
+                        if masked { f32::MIN as f64 } else { dot * scale }
+                    })
+                    .collect();
+                let max = s.iter().cloned().fold(f64::MIN, f64::max);
+                s.iter_mut().for_each(|x| *x = (*x - max).exp());
+                let sum: f64 = s.iter().sum();
+                for t in 0..hd {
+                    let acc: f64 = (0..k_len).map(|j| s[j] / sum * v[((b * heads + h) * k_len + j) * hd + t] as f64).sum();
+                    out[(b * q_len + i) * heads * hd + h * hd + t] = acc;
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn attention_matches_the_reference_over_layouts_and_masks() {
+    let mut rng = Rng(31);
+    for case in 0..60 {
+        let (batch, heads, hd) = (rng.range(1, 3), rng.range(1, 4), rng.range(1, 20));
+        let q_len = [1, 2, 7, 19][rng.below(4)];
+        let k_len = q_len + [0, 0, 3][rng.below(3)];
+        let d = heads * hd;
+        // Contiguous [b, h, len, hd] references, and the views the kernel reads.
+        let (q, k, v) = (rng.normal_vec(batch * heads * q_len * hd), rng.normal_vec(batch * heads * k_len * hd), rng.normal_vec(batch * heads * k_len * hd));
+        let contiguous = |len: usize| [heads * len * hd, len * hd, hd, 1];
+        let fused = rng.below(2) == 0 && q_len == k_len;
+        // As a fused [batch·len, 3·d] projection: q | k | v side by side.
+        let mut qkv = vec![0.0f32; batch * q_len * 3 * d];
+        if fused {
+            for b in 0..batch {
+                for h in 0..heads {
+                    for i in 0..q_len {
+                        for t in 0..hd {
+                            let src = ((b * heads + h) * q_len + i) * hd + t;
+                            let row = (b * q_len + i) * 3 * d;
+                            qkv[row + h * hd + t] = q[src];
+                            qkv[row + d + h * hd + t] = k[src];
+                            qkv[row + 2 * d + h * hd + t] = v[src];
+                        }
+                    }
+                }
+            }
+        }
+        let view = |data, len| Heads { data, offset: 0, dims: [batch, heads, len, hd], strides: contiguous(len) };
+        let (qv, kv, vv) = if fused {
+            (Heads::of_rows(&qkv, 0, 3 * d, batch, q_len, heads, hd), Heads::of_rows(&qkv, d, 3 * d, batch, k_len, heads, hd), Heads::of_rows(&qkv, 2 * d, 3 * d, batch, k_len, heads, hd))
+        } else {
+            (view(&q[..], q_len), view(&k[..], k_len), view(&v[..], k_len))
+        };
+        let mask_q = if rng.below(2) == 0 { 1 } else { q_len };
+        let m: Vec<bool> = (0..batch * mask_q * k_len).map(|_| rng.below(4) == 0).collect();
+        let with_mask = rng.below(3) != 0;
+        let mask = with_mask.then(|| Mask { data: &m, dims: [batch, mask_q, k_len] });
+        let scale = 1.0 / (hd as f32).sqrt();
+        let got = attention(&qv, &kv, &vv, mask.as_ref(), scale).unwrap();
+        let want = attention_reference(&q, &k, &v, [batch, heads, q_len, hd], k_len, with_mask.then_some(&m[..]), mask_q, scale as f64);
+        assert_close(&got, &want, 4.0, &format!("case {case}: b{batch} h{heads} q{q_len} k{k_len} hd{hd} fused {fused} mask {with_mask}"));
+    }
+    let x = [0.0f32; 8];
+    let h = Heads { data: &x, offset: 0, dims: [1, 1, 2, 4], strides: [8, 8, 4, 1] };
+    let past = Heads { offset: 1, ..h };
+    assert!(attention(&past, &h, &h, None, 1.0).is_err(), "view past its buffer");
+    let bad_mask = Mask { data: &[false; 3], dims: [1, 1, 3] };
+    assert!(attention(&h, &h, &h, Some(&bad_mask), 1.0).is_err(), "mask of another key count");
 }
 
 /// `unsafe` lives in one module of this crate only (DEVELOPERS.md): every other Rust file of the

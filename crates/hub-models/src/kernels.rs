@@ -13,7 +13,7 @@ use burn::nn::conv::Conv2d;
 use burn::nn::{BatchNorm, Linear, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation as act;
-use burn::tensor::{Bytes, DType, TensorPrimitive};
+use burn::tensor::{Bool, Bytes, DType, TensorPrimitive};
 use burn_flex::{FlexTensor, Layout};
 
 pub use hub_kernels::threads::MAX_THREADS;
@@ -236,32 +236,153 @@ fn conv2d_flex<B: Backend>(
 /// # Shapes
 /// - x: `[..., d_in]`; output: `[..., d_out]`
 pub fn linear<B: Backend, const D: usize>(layer: &Linear<B>, x: Tensor<B, D>, a: Activation) -> Tensor<B, D> {
-    if let Some(y) = linear_flex(layer, &x, a) {
-        return y;
-    }
-    burn_activation(layer.forward(x), a)
+    dense(&[Dense::of(layer)], x, None, a)
 }
 
-fn linear_flex<B: Backend, const D: usize>(layer: &Linear<B>, x: &Tensor<B, D>, a: Activation) -> Option<Tensor<B, D>> {
-    let xf = flex_of(x)?;
-    let weight = layer.weight.val();
-    let wf = flex_of(&weight)?;
-    let [d_in, d_out] = weight.dims();
-    let dims = x.dims();
-    if dims[D - 1] != d_in {
-        return None;
+/// One projection `x · weight + bias` of [`dense`]: a burn [`Linear`], or any weight stored
+/// `[in, out]` (GPT-2's `Conv1D`).
+#[derive(Debug, Clone)]
+pub struct Dense<B: Backend> {
+    /// `[d_in, d_out]`.
+    pub weight: Tensor<B, 2>,
+    /// `[d_out]`.
+    pub bias: Option<Tensor<B, 1>>,
+}
+
+impl<B: Backend> Dense<B> {
+    /// The weight and bias of a burn `Linear` (stored `[in, out]`).
+    pub fn of(layer: &Linear<B>) -> Self {
+        Self { weight: layer.weight.val(), bias: layer.bias.as_ref().map(|b| b.val()) }
     }
-    let bias = match &layer.bias {
-        Some(b) => Some(flex_of(&b.val())?),
+}
+
+/// `act([x·W₁ + b₁ | x·W₂ + b₂ | …] + residual)`: several projections of the same input side by
+/// side (a transformer's query, key and value as one), then the residual and the activation,
+/// in one pass on flex; burn's `linear`, `cat`, add and activation elsewhere.
+///
+/// # Shapes
+/// - x: `[..., d_in]`; each weight `[d_in, d_k]`; residual: the output's shape
+/// - output: `[..., Σ d_k]`
+pub fn dense<B: Backend, const D: usize>(parts: &[Dense<B>], x: Tensor<B, D>, residual: Option<Tensor<B, D>>, a: Activation) -> Tensor<B, D> {
+    if let Some(y) = dense_flex(parts, &x, residual.as_ref(), a) {
+        return y;
+    }
+    let mut ys: Vec<Tensor<B, D>> = parts.iter().map(|p| burn::tensor::module::linear(x.clone(), p.weight.clone(), p.bias.clone())).collect();
+    let mut y = if ys.len() == 1 { ys.remove(0) } else { Tensor::cat(ys, D - 1) };
+    if let Some(r) = residual {
+        y = y + r;
+    }
+    burn_activation(y, a)
+}
+
+fn dense_flex<B: Backend, const D: usize>(parts: &[Dense<B>], x: &Tensor<B, D>, residual: Option<&Tensor<B, D>>, a: Activation) -> Option<Tensor<B, D>> {
+    let xf = flex_of(x)?;
+    let dims = x.dims();
+    let d_in = dims[D - 1];
+    let weights: Vec<FlexTensor> = parts.iter().map(|p| flex_of(&p.weight)).collect::<Option<_>>()?;
+    let biases: Vec<Option<FlexTensor>> = parts
+        .iter()
+        .map(|p| match &p.bias {
+            Some(b) => flex_of(b).map(Some),
+            None => Some(None),
+        })
+        .collect::<Option<_>>()?;
+    let mut kparts = Vec::with_capacity(parts.len());
+    for ((p, w), b) in parts.iter().zip(&weights).zip(&biases) {
+        let [w_in, d_out] = p.weight.dims();
+        if w_in != d_in {
+            return None;
+        }
+        let bias = match b {
+            Some(b) => Some(slice(b)?),
+            None => None,
+        };
+        kparts.push(hub_kernels::LinearPart { weight: slice(w)?, d_out, layout: hub_kernels::WeightLayout::InOut, bias });
+    }
+    let res = match residual {
+        Some(r) => Some(flex_of(r)?),
+        None => None,
+    };
+    let res_slice = match &res {
+        Some(r) => Some(slice(r)?),
         None => None,
     };
     let rows = dims[..D - 1].iter().product();
-    let b = match &bias {
-        Some(b) => Some(slice(b)?),
+    let out = hub_kernels::linear_fused(slice(&xf)?, rows, d_in, &kparts, res_slice, a).ok()?;
+    let mut shape = dims;
+    shape[D - 1] = kparts.iter().map(|p| p.d_out).sum();
+    from_vec::<B, D>(out, shape)
+}
+
+/// `x · weightᵀ` for a weight stored `[out, in]` (a tied embedding matrix), read in place on
+/// flex; burn's `matmul` of the transpose elsewhere.
+///
+/// # Shapes
+/// - x: `[..., in]`, weight: `[out, in]`; output: `[..., out]`
+pub fn matmul_transposed<B: Backend, const D: usize>(x: Tensor<B, D>, weight: Tensor<B, 2>) -> Tensor<B, D> {
+    let [d_out, d_in] = weight.dims();
+    let dims = x.dims();
+    if let (Some(xf), Some(wf)) = (flex_of(&x), flex_of(&weight)) {
+        let rows = dims[..D - 1].iter().product();
+        let out = slice(&xf).zip(slice(&wf)).filter(|_| dims[D - 1] == d_in).and_then(|(xs, ws)| {
+            hub_kernels::linear(xs, rows, d_in, ws, d_out, hub_kernels::WeightLayout::OutIn, None, Activation::None).ok()
+        });
+        let mut shape = dims;
+        shape[D - 1] = d_out;
+        if let Some(y) = out.and_then(|o| from_vec::<B, D>(o, shape)) {
+            return y;
+        }
+    }
+    burn::tensor::module::linear(x, weight.transpose(), None)
+}
+
+/// `softmax(q·kᵀ/√head_dim, masked)·v` with the heads merged: on flex one kernel that reads `q`,
+/// `k` and `v` in place whatever their strides (heads split from a fused projection, a key/value
+/// cache) with masked scores at `f32::MIN` as `transformers` sets them; burn's ops elsewhere.
+///
+/// # Shapes
+/// - q: `[batch, heads, q_len, head_dim]`, k and v: `[batch, heads, k_len, head_dim]`
+/// - mask: `[batch, 1, q_len or 1, k_len]`, `true` where attention is *not* allowed
+/// - output: `[batch, q_len, heads·head_dim]`
+pub fn attention<B: Backend>(q: Tensor<B, 4>, k: Tensor<B, 4>, v: Tensor<B, 4>, mask: Option<Tensor<B, 4, Bool>>) -> Tensor<B, 3> {
+    if let Some(y) = attention_flex(&q, &k, &v, mask.as_ref()) {
+        return y;
+    }
+    crate::text::merge_heads(crate::text::attention(q, k, v, mask))
+}
+
+/// The flex tensor behind `t` as it is (any strides), when `B` is flex and `f32`.
+fn flex_strided<B: Backend, const D: usize>(t: &Tensor<B, D>) -> Option<FlexTensor> {
+    if !hub_kernels::enabled() {
+        return None;
+    }
+    let TensorPrimitive::Float(p) = t.clone().into_primitive() else { return None };
+    let f = (&p as &dyn Any).downcast_ref::<FlexTensor>()?;
+    (f.dtype() == DType::F32).then(|| f.clone())
+}
+
+fn heads_of(f: &FlexTensor) -> Option<hub_kernels::Heads<'_>> {
+    let l = f.layout();
+    let dims: [usize; 4] = l.shape().to_vec().try_into().ok()?;
+    let strides: Vec<usize> = l.strides().iter().map(|&s| usize::try_from(s).ok()).collect::<Option<_>>()?;
+    Some(hub_kernels::Heads { data: f.storage::<f32>(), offset: l.start_offset(), dims, strides: strides.try_into().ok()? })
+}
+
+fn attention_flex<B: Backend>(q: &Tensor<B, 4>, k: &Tensor<B, 4>, v: &Tensor<B, 4>, mask: Option<&Tensor<B, 4, Bool>>) -> Option<Tensor<B, 3>> {
+    let (qf, kf, vf) = (flex_strided(q)?, flex_strided(k)?, flex_strided(v)?);
+    let [batch, heads, q_len, hd] = q.dims();
+    let m = match mask {
+        Some(m) => {
+            let [mb, mh, mq, mk] = m.dims();
+            if mh != 1 {
+                return None;
+            }
+            Some((m.clone().into_data().to_vec::<bool>().ok()?, [mb, mq, mk]))
+        }
         None => None,
     };
-    let out = hub_kernels::linear(slice(&xf)?, rows, d_in, slice(&wf)?, d_out, hub_kernels::WeightLayout::InOut, b, a).ok()?;
-    let mut shape = dims;
-    shape[D - 1] = d_out;
-    from_vec::<B, D>(out, shape)
+    let kmask = m.as_ref().map(|(data, dims)| hub_kernels::Mask { data, dims: *dims });
+    let scale = 1.0 / (hd as f32).sqrt();
+    let out = hub_kernels::attention(&heads_of(&qf)?, &heads_of(&kf)?, &heads_of(&vf)?, kmask.as_ref(), scale).ok()?;
+    from_vec::<B, 3>(out, [batch, q_len, heads * hd])
 }

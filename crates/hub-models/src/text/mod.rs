@@ -63,6 +63,37 @@ impl Activation {
     }
 }
 
+impl Activation {
+    /// The same function among hub's kernel activations, when it is one.
+    fn kernel(self) -> Option<crate::kernels::Activation> {
+        use crate::kernels::Activation as K;
+        match self {
+            Self::Gelu => Some(K::Gelu),
+            Self::GeluNew => Some(K::GeluTanh),
+            Self::Relu => Some(K::Relu),
+            Self::Silu => Some(K::Silu),
+            Self::Tanh => Some(K::Tanh),
+            Self::QuickGelu => None,
+        }
+    }
+
+    /// `act(layer(x))` with the activation fused into the layer where the kernels have it.
+    ///
+    /// # Shapes
+    /// - x: `[..., d_in]`; output: `[..., d_out]`
+    pub(crate) fn dense<B: Backend, const D: usize>(self, layer: &burn::nn::Linear<B>, x: Tensor<B, D>) -> Tensor<B, D> {
+        self.dense_parts(crate::kernels::Dense::of(layer), x)
+    }
+
+    /// [`Self::dense`] for a weight stored `[in, out]` and its bias.
+    pub(crate) fn dense_parts<B: Backend, const D: usize>(self, part: crate::kernels::Dense<B>, x: Tensor<B, D>) -> Tensor<B, D> {
+        match self.kernel() {
+            Some(a) => crate::kernels::dense(&[part], x, None, a),
+            None => self.forward(crate::kernels::dense(&[part], x, None, crate::kernels::Activation::None)),
+        }
+    }
+}
+
 /// Errors reading a Hugging Face `config.json`.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -150,11 +181,7 @@ pub(crate) fn is_safetensors(path: &Path) -> bool {
 /// - x: `[batch, seq, in]`, weight: `[out, in]`
 /// - output: `[batch, seq, out]`
 pub(crate) fn project_tied<B: Backend>(x: Tensor<B, 3>, weight: Tensor<B, 2>) -> Tensor<B, 3> {
-    let [batch, seq, d] = x.dims();
-    let out = weight.dims()[0];
-    x.reshape([batch * seq, d])
-        .matmul(weight.transpose())
-        .reshape([batch, seq, out])
+    crate::kernels::matmul_transposed(x, weight)
 }
 
 /// Scaled dot-product attention over heads, `softmax(q·kᵀ/√head_dim)·v`, with a boolean mask.

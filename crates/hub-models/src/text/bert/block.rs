@@ -12,7 +12,8 @@ use burn::prelude::*;
 use burn::tensor::activation;
 
 use super::BertConfig;
-use crate::text::{attention, merge_heads, padding_mask, split_heads, Activation};
+use crate::kernels::{self, Dense};
+use crate::text::{padding_mask, split_heads, Activation};
 
 /// The weight initialisation of `transformers`' BERT (`initializer_range`, 0.02): normal
 /// weights, zero biases. Only visible before weights are loaded.
@@ -107,7 +108,8 @@ impl<B: Backend> BertResidualOutput<B> {
     /// - x: `[batch, seq, d_in]`, residual: `[batch, seq, hidden]`
     /// - output: `[batch, seq, hidden]`
     pub fn forward(&self, x: Tensor<B, 3>, residual: Tensor<B, 3>) -> Tensor<B, 3> {
-        self.layer_norm.forward(self.dense.forward(x) + residual)
+        let y = kernels::dense(&[Dense::of(&self.dense)], x, Some(residual), kernels::Activation::None);
+        self.layer_norm.forward(y)
     }
 }
 
@@ -171,15 +173,20 @@ impl<B: Backend> BertLayer<B> {
     pub fn forward(&self, x: Tensor<B, 3>, mask: Option<Tensor<B, 4, Bool>>) -> Tensor<B, 3> {
         let attn = &self.attention.self_attention;
         let heads = attn.num_heads;
-        let q = split_heads(attn.query.forward(x.clone()), heads);
-        let k = split_heads(attn.key.forward(x.clone()), heads);
-        let v = split_heads(attn.value.forward(x.clone()), heads);
-        let context = merge_heads(attention(q, k, v, mask));
+        let h = x.dims()[2];
+        // Query, key and value as one projection: [q | k | v] along the last dimension.
+        let qkv = kernels::dense(
+            &[Dense::of(&attn.query), Dense::of(&attn.key), Dense::of(&attn.value)],
+            x.clone(),
+            None,
+            kernels::Activation::None,
+        );
+        let q = split_heads(qkv.clone().narrow(2, 0, h), heads);
+        let k = split_heads(qkv.clone().narrow(2, h, h), heads);
+        let v = split_heads(qkv.narrow(2, 2 * h, h), heads);
+        let context = kernels::attention(q, k, v, mask);
         let x = self.attention.output.forward(context, x);
-        let hidden = self
-            .intermediate
-            .activation
-            .forward(self.intermediate.dense.forward(x.clone()));
+        let hidden = self.intermediate.activation.dense(&self.intermediate.dense, x.clone());
         self.output.forward(hidden, x)
     }
 }

@@ -9,7 +9,8 @@ use burn::nn::{LayerNorm, LayerNormConfig};
 use burn::prelude::*;
 
 use super::Gpt2Config;
-use crate::text::{attention, merge_heads, split_heads, Activation};
+use crate::kernels::{self, Dense};
+use crate::text::{split_heads, Activation};
 
 /// GPT-2's `Conv1D`: a fully connected layer whose weight is stored `[in, out]` (the transpose
 /// of `nn.Linear`'s), i.e. already in burn's `Linear` layout.
@@ -37,11 +38,20 @@ impl<B: Backend> Conv1D<B> {
     /// - x: `[batch, seq, in]`
     /// - output: `[batch, seq, out]`
     pub fn forward(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
-        let [batch, seq, d_in] = x.dims();
-        let d_out = self.bias.dims()[0];
-        let y = x.reshape([batch * seq, d_in]).matmul(self.weight.val())
-            + self.bias.val().reshape([1, d_out]);
-        y.reshape([batch, seq, d_out])
+        self.forward_add(x, None)
+    }
+
+    /// `x · weight + bias + residual` (the residual add fused on flex).
+    ///
+    /// # Shapes
+    /// - x: `[batch, seq, in]`; residual: `[batch, seq, out]`
+    /// - output: `[batch, seq, out]`
+    pub fn forward_add(&self, x: Tensor<B, 3>, residual: Option<Tensor<B, 3>>) -> Tensor<B, 3> {
+        kernels::dense(&[self.dense()], x, residual, kernels::Activation::None)
+    }
+
+    fn dense(&self) -> Dense<B> {
+        Dense { weight: self.weight.val(), bias: Some(self.bias.val()) }
     }
 }
 
@@ -110,6 +120,20 @@ impl<B: Backend> Gpt2Attention<B> {
         mask: Tensor<B, 4, Bool>,
         cache: Option<(&mut KvCache<B>, usize)>,
     ) -> Tensor<B, 3> {
+        self.forward_add(x, mask, cache, None)
+    }
+
+    /// [`Self::forward`] with `residual` added to the output (fused into the projection on flex).
+    ///
+    /// # Shapes
+    /// - as [`Self::forward`]; residual: `[batch, seq, n_embd]`
+    pub fn forward_add(
+        &self,
+        x: Tensor<B, 3>,
+        mask: Tensor<B, 4, Bool>,
+        cache: Option<(&mut KvCache<B>, usize)>,
+        residual: Option<Tensor<B, 3>>,
+    ) -> Tensor<B, 3> {
         let d = x.dims()[2];
         // The fused projection's output is [q | k | v] along the last dimension.
         let qkv = self.c_attn.forward(x);
@@ -119,8 +143,7 @@ impl<B: Backend> Gpt2Attention<B> {
         if let Some((cache, layer)) = cache {
             (k, v) = cache.extend(layer, k, v);
         }
-        self.c_proj
-            .forward(merge_heads(attention(q, k, v, Some(mask))))
+        self.c_proj.forward_add(kernels::attention(q, k, v, Some(mask)), residual)
     }
 }
 
@@ -184,8 +207,8 @@ impl<B: Backend> Gpt2Block<B> {
         mask: Tensor<B, 4, Bool>,
         cache: Option<(&mut KvCache<B>, usize)>,
     ) -> Tensor<B, 3> {
-        let x = x.clone() + self.attn.forward(self.ln_1.forward(x), mask, cache);
-        let h = self.mlp.c_fc.forward(self.ln_2.forward(x.clone()));
-        x + self.mlp.c_proj.forward(self.mlp.activation.forward(h))
+        let x = self.attn.forward_add(self.ln_1.forward(x.clone()), mask, cache, Some(x));
+        let h = self.mlp.activation.dense_parts(self.mlp.c_fc.dense(), self.ln_2.forward(x.clone()));
+        self.mlp.c_proj.forward_add(h, Some(x))
     }
 }
