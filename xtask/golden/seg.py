@@ -33,21 +33,16 @@ perturbed). Outputs are checked to be finite, O(1) and different across the batc
 model.pth is loaded back (strict) into a fresh model and must reproduce them.
 """
 
-import argparse
-import json
-import os
 import sys
-import time
 from pathlib import Path
 
 import torch
 import torchvision
 from PIL import Image
-from safetensors.torch import load_file
 from torch import nn
 
 import common
-from vision import calibrate, randomise_batchnorm
+from vision import calibrate, make_input, randomise_batchnorm
 
 # Bump when the way references are generated changes: older entries are then regenerated.
 GENERATOR_VERSION = 1
@@ -66,15 +61,7 @@ ENTRIES = [
 BATCH = 2
 CALIBRATION_BATCH = 4
 HEIGHT, WIDTH = 160, 200
-
-
-def make_input(gen: torch.Generator, batch: int) -> torch.Tensor:
-    """Image-like random input: smooth structure + pixel noise + a per-image colour offset."""
-    coarse = torch.randn(batch, 3, 8, 10, generator=gen)
-    smooth = nn.functional.interpolate(coarse, size=(HEIGHT, WIDTH), mode="bicubic", align_corners=False)
-    noise = torch.randn(batch, 3, HEIGHT, WIDTH, generator=gen)
-    offset = torch.randn(batch, 3, 1, 1, generator=gen) * 0.5
-    return smooth + 0.5 * noise + offset
+COARSE = (8, 10)  # the inputs' smooth structure: vision.make_input
 
 
 def build(entry: str, kwargs: dict) -> nn.Module:
@@ -82,44 +69,8 @@ def build(entry: str, kwargs: dict) -> nn.Module:
     return torchvision.models.get_model(entry, weights=None, weights_backbone=None, **kwargs)
 
 
-def check_output(name: str, out: torch.Tensor) -> dict:
-    out = out.detach().double()
-    if not torch.isfinite(out).all():
-        raise SystemExit(f"{name}: output has NaN or inf")
-    amax = out.abs().max().item()
-    if not (1e-2 < amax < 1e3):
-        raise SystemExit(f"{name}: output max |x| = {amax:.3g} is not well scaled")
-    spread = out.std(dim=1).mean().item()
-    if spread < 0.02 * amax:
-        raise SystemExit(f"{name}: scores are nearly constant over classes (std {spread:.3g}, max {amax:.3g})")
-    diff = (out[0] - out[-1]).abs().max().item()
-    if diff < 0.05 * amax:
-        raise SystemExit(f"{name}: the batch items give nearly the same scores (max diff {diff:.3g})")
-    return {"max_abs": amax, "mean_class_std": spread, "batch_diff": diff}
-
-
 def is_complete(out_dir: Path, entry: str) -> bool:
-    d = out_dir / entry
-    if not all((d / f).is_file() for f in ["model.pth", "io.safetensors", "meta.json"]):
-        return False
-    try:
-        meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return meta.get("generator_version") == GENERATOR_VERSION
-
-
-def reload_and_check(path: Path, entry: str, kwargs: dict, x: torch.Tensor, expected: dict) -> None:
-    with torch.device("meta"):
-        model = build(entry, kwargs).eval()
-    state = torch.load(str(path), map_location="cpu", weights_only=True)
-    model.load_state_dict(state, strict=True, assign=True)
-    with torch.no_grad():
-        y = model(x)
-    for key, value in expected.items():
-        err = (y[key] - value).abs().max().item()
-        if err > 1e-6 * value.abs().max().item():
-            raise SystemExit(f"{path}: reloading and recomputing `{key}` differs by {err:.3g}")
+    return common.is_complete(out_dir / entry, ["model.pth", "io.safetensors"], GENERATOR_VERSION)
 
 
 def generate(out_dir: Path, entry: str, kwargs: dict) -> dict:
@@ -129,19 +80,16 @@ def generate(out_dir: Path, entry: str, kwargs: dict) -> dict:
     with torch.no_grad():
         model = build(entry, kwargs).eval()
         randomise_batchnorm(model, gen)
-        x = make_input(gen, BATCH)
-        calibrate(model, torch.cat([x, make_input(gen, CALIBRATION_BATCH - BATCH)]), gen)
+        x = make_input(gen, BATCH, HEIGHT, WIDTH, coarse=COARSE)
+        calibrate(model, torch.cat([x, make_input(gen, CALIBRATION_BATCH - BATCH, HEIGHT, WIDTH, coarse=COARSE)]), gen)
         y = model(x)
     outputs = {k: v.float() for k, v in y.items()}
-    stats = {k: check_output(f"{entry}[{k}]", v) for k, v in outputs.items()}
+    stats = {k: common.check_output(f"{entry}[{k}]", v, over_classes="mean") for k, v in outputs.items()}
 
     d = out_dir / entry
     common.save_state_dict(d / "model.pth", model.state_dict())
-    reload_and_check(d / "model.pth", entry, kwargs, x, outputs)
-    common.save_tensors(d / "io.safetensors", {"input": x.float(), **outputs})
-    back = load_file(str(d / "io.safetensors"))
-    if not all(torch.equal(back[k], v) for k, v in outputs.items()):
-        raise SystemExit(f"{entry}: io.safetensors does not read back")
+    common.reload_and_check(d / "model.pth", lambda: build(entry, kwargs), x, outputs)
+    common.save_tensors(d / "io.safetensors", {"input": x.float(), **outputs}, read_back=True)
     meta = {
         "entry": entry,
         "builder": entry,
@@ -192,60 +140,30 @@ def generate_interpolate(out_dir: Path) -> None:
     print("seg: _interpolate", flush=True)
 
 
+def generate_references(out_dir: Path, force: bool) -> None:
+    if force or not (out_dir / "_preprocess" / "expected.safetensors").is_file():
+        generate_preprocess(out_dir)
+    if force or not (out_dir / "_interpolate" / "io.safetensors").is_file():
+        generate_interpolate(out_dir)
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, required=True, help="output folder (target/golden/seg)")
-    parser.add_argument("--force", action="store_true", help="regenerate entries that already exist")
-    parser.add_argument("--entries", default="", help="comma-separated subset of entries (default: all)")
-    parser.add_argument("--list", action="store_true", help="print the entry names and exit")
-    args = parser.parse_args()
+    table = dict(ENTRIES)
 
-    names = [e[0] for e in ENTRIES]
-    if args.list:
-        print("\n".join(names))
-        return 0
-    wanted = [n for n in args.entries.split(",") if n] or names
-    unknown = sorted(set(wanted) - set(names))
-    if unknown:
-        print(f"unknown seg entries: {', '.join(unknown)}; known: {', '.join(names)}", file=sys.stderr)
-        return 2
-
-    torch.set_num_threads(os.cpu_count() or 1)
-    args.out.mkdir(parents=True, exist_ok=True)
-    made = skipped = 0
-    start = time.monotonic()
-    for entry, kwargs in ENTRIES:
-        if entry not in wanted:
-            continue
-        if not args.force and is_complete(args.out, entry):
-            skipped += 1
-            continue
-        t = time.monotonic()
-        meta = generate(args.out, entry, kwargs)
-        made += 1
+    def describe(meta: dict) -> str:
         amax = ", ".join(f"{k} {v:.3g}" for k, v in meta["output_max_abs"].items())
-        print(
-            f"seg: {entry:<30} {time.monotonic() - t:6.1f} s  params {meta['num_parameters']:>11,}  max|y| {amax}",
-            flush=True,
-        )
-    if args.force or not (args.out / "_preprocess" / "expected.safetensors").is_file():
-        generate_preprocess(args.out)
-    if args.force or not (args.out / "_interpolate" / "io.safetensors").is_file():
-        generate_interpolate(args.out)
-    present = [n for n in names if is_complete(args.out, n)]
-    index = args.out / "index.json"
-    try:
-        unchanged = json.loads(index.read_text(encoding="utf-8")) == present
-    except (OSError, ValueError):
-        unchanged = False
-    if not unchanged:
-        common.write_json(index, present)
-    print(
-        f"seg: {made} generated, {skipped} up to date, {len(present)}/{len(names)} in index.json "
-        f"({time.monotonic() - start:.0f} s)",
-        flush=True,
+        return f"params {meta['num_parameters']:>11,}  max|y| {amax}"
+
+    return common.run_entries(
+        __doc__,
+        "seg",
+        list(table),
+        is_complete,
+        lambda out, name: generate(out, name, table[name]),
+        describe,
+        width=30,
+        then=generate_references,
     )
-    return 0
 
 
 if __name__ == "__main__":

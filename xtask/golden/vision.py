@@ -27,17 +27,12 @@ How the weights are made meaningful for a 1e-4 relative tolerance:
     reproduce it.
 """
 
-import argparse
-import json
 import math
-import os
 import sys
-import time
 from pathlib import Path
 
 import torch
 import torchvision
-from safetensors.torch import load_file
 from torch import nn
 
 import common
@@ -79,16 +74,17 @@ BATCH = 2
 CALIBRATION_BATCH = 4
 
 
-def make_input(gen: torch.Generator, batch: int, size: int) -> torch.Tensor:
-    """Image-like random input: smooth structure + pixel noise + a per-image colour offset.
+def make_input(gen: torch.Generator, batch: int, height: int, width: int, coarse=(8, 8)) -> torch.Tensor:
+    """Image-like random input: smooth structure (bicubic upsampling of `coarse` random values)
+    + pixel noise + a per-image colour offset.
 
     Plain white noise is a poor probe: after global average pooling every image of the batch
     looks the same (squeezenet's logits then barely depend on the input). Low-frequency content
     and per-image offsets keep the images, and so the logits, distinct.
     """
-    coarse = torch.randn(batch, 3, 8, 8, generator=gen)
-    smooth = nn.functional.interpolate(coarse, size=(size, size), mode="bicubic", align_corners=False)
-    noise = torch.randn(batch, 3, size, size, generator=gen)
+    coarse = torch.randn(batch, 3, *coarse, generator=gen)
+    smooth = nn.functional.interpolate(coarse, size=(height, width), mode="bicubic", align_corners=False)
+    noise = torch.randn(batch, 3, height, width, generator=gen)
     offset = torch.randn(batch, 3, 1, 1, generator=gen) * 0.5
     return smooth + 0.5 * noise + offset
 
@@ -154,34 +150,14 @@ def calibrate(model: nn.Module, x: torch.Tensor, gen: torch.Generator) -> None:
 
 
 def entry_files(entry: str) -> list[str]:
-    files = ["model.pth", "io.safetensors", "meta.json"]
+    files = ["model.pth", "io.safetensors"]
     if entry in LEGACY:
         files.append("model_legacy.pth")
     return files
 
 
 def is_complete(out_dir: Path, entry: str) -> bool:
-    d = out_dir / entry
-    if not all((d / f).is_file() for f in entry_files(entry)):
-        return False
-    try:
-        meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return meta.get("generator_version") == GENERATOR_VERSION
-
-
-def reload_and_check(path: Path, builder: str, kwargs: dict, source: str, x: torch.Tensor, expected: torch.Tensor):
-    """Load the written checkpoint into a freshly built model (strict) and recompute the output."""
-    with torch.device("meta"):  # no time spent initialising weights that are replaced anyway
-        model = build(builder, kwargs, source).eval()
-    state = torch.load(str(path), map_location="cpu", weights_only=True)
-    model.load_state_dict(state, strict=True, assign=True)
-    with torch.no_grad():
-        y = model(x)
-    err = (y - expected).abs().max().item()
-    if err > 1e-6 * expected.abs().max().item():
-        raise SystemExit(f"{path}: reloading and recomputing differs by {err:.3g}")
+    return common.is_complete(out_dir / entry, entry_files(entry), GENERATOR_VERSION)
 
 
 def generate(out_dir: Path, entry: str, builder: str, kwargs: dict, size: int, source: str) -> dict:
@@ -191,11 +167,11 @@ def generate(out_dir: Path, entry: str, builder: str, kwargs: dict, size: int, s
     with torch.no_grad():
         model = build(builder, kwargs, source).eval()
         randomise_batchnorm(model, gen)
-        x = make_input(gen, BATCH, size)
+        x = make_input(gen, BATCH, size, size)
         # The calibration batch contains the test images: statistics estimated from a few
         # images fit those images, while unseen ones drift layer after layer (x100 by the
         # end of EfficientNet-B0). The weights stay what they are: random, not fitted.
-        calibrate(model, torch.cat([x, make_input(gen, CALIBRATION_BATCH - BATCH, size)]), gen)
+        calibrate(model, torch.cat([x, make_input(gen, CALIBRATION_BATCH - BATCH, size, size)]), gen)
         y = model(x)
     if not isinstance(y, torch.Tensor):
         raise SystemExit(f"{entry}: eval forward returned {type(y).__name__}, expected logits")
@@ -203,16 +179,14 @@ def generate(out_dir: Path, entry: str, builder: str, kwargs: dict, size: int, s
 
     d = out_dir / entry
     state = model.state_dict()
+    rebuild = lambda: build(builder, kwargs, source)  # noqa: E731
     common.save_state_dict(d / "model.pth", state)
-    reload_and_check(d / "model.pth", builder, kwargs, source, x, y)
+    common.reload_and_check(d / "model.pth", rebuild, x, y)
     legacy = entry in LEGACY
     if legacy:
         common.save_state_dict(d / "model_legacy.pth", state, legacy=True)
-        reload_and_check(d / "model_legacy.pth", builder, kwargs, source, x, y)
-    common.save_tensors(d / "io.safetensors", {"input": x.float(), "output": y.float()})
-    back = load_file(str(d / "io.safetensors"))
-    if not torch.equal(back["output"], y.float()):
-        raise SystemExit(f"{entry}: io.safetensors does not read back")
+        common.reload_and_check(d / "model_legacy.pth", rebuild, x, y)
+    common.save_tensors(d / "io.safetensors", {"input": x.float(), "output": y.float()}, read_back=True)
     meta = {
         "entry": entry,
         "builder": builder,
@@ -234,56 +208,17 @@ def generate(out_dir: Path, entry: str, builder: str, kwargs: dict, size: int, s
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, required=True, help="output folder (target/golden/vision)")
-    parser.add_argument("--force", action="store_true", help="regenerate entries that already exist")
-    parser.add_argument("--entries", default="", help="comma-separated subset of entries (default: all)")
-    parser.add_argument("--list", action="store_true", help="print the entry names and exit")
-    args = parser.parse_args()
-
-    names = [e[0] for e in ENTRIES]
-    if args.list:
-        print("\n".join(names))
-        return 0
-    wanted = [n for n in args.entries.split(",") if n] or names
-    unknown = sorted(set(wanted) - set(names))
-    if unknown:
-        print(f"unknown vision entries: {', '.join(unknown)}; known: {', '.join(names)}", file=sys.stderr)
-        return 2
-
-    torch.set_num_threads(os.cpu_count() or 1)
-    args.out.mkdir(parents=True, exist_ok=True)
-    made = skipped = 0
-    start = time.monotonic()
-    for entry, builder, kwargs, size, source in ENTRIES:
-        if entry not in wanted:
-            continue
-        if not args.force and is_complete(args.out, entry):
-            skipped += 1
-            continue
-        t = time.monotonic()
-        meta = generate(args.out, entry, builder, kwargs, size, source)
-        made += 1
-        print(
-            f"vision: {entry:<20} {time.monotonic() - t:6.1f} s  "
-            f"params {meta['num_parameters']:>11,}  max|y| {meta['output_max_abs']:.3g}  "
-            f"batch diff {meta['output_batch_diff']:.3g}",
-            flush=True,
-        )
-    present = [n for n in names if is_complete(args.out, n)]
-    index = args.out / "index.json"
-    try:
-        unchanged = json.loads(index.read_text(encoding="utf-8")) == present
-    except (OSError, ValueError):
-        unchanged = False
-    if not unchanged:
-        common.write_json(index, present)
-    print(
-        f"vision: {made} generated, {skipped} up to date, {len(present)}/{len(names)} in index.json "
-        f"({time.monotonic() - start:.0f} s)",
-        flush=True,
+    table = {e[0]: e for e in ENTRIES}
+    return common.run_entries(
+        __doc__,
+        "vision",
+        list(table),
+        is_complete,
+        lambda out, name: generate(out, *table[name]),
+        lambda meta: f"params {meta['num_parameters']:>11,}  max|y| {meta['output_max_abs']:.3g}  "
+        f"batch diff {meta['output_batch_diff']:.3g}",
+        width=20,
     )
-    return 0
 
 
 if __name__ == "__main__":
