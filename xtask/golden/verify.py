@@ -10,7 +10,6 @@ file carries non-trivial statistics. For target/golden/real it reloads the Lite0
 recomputes the logits and the top-5 from the stored input, and redoes the preprocessing.
 """
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file
 
+import common
 import vision
 
 
@@ -81,7 +81,7 @@ def check_real(folder: Path) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = common.parser(__doc__)
     parser.add_argument("--golden", type=Path, default=Path("target/golden"))
     parser.add_argument("entries", nargs="*")
     args = parser.parse_args()
