@@ -93,16 +93,18 @@ pub fn linear_fused(
     }
     let mut out = vec![0.0f32; out_len];
     let threads = rayon::current_num_threads().max(1);
-    // Row blocks of the input; with few rows (one token, one image) split the outputs instead.
-    let row_step = rows.div_ceil(2 * threads).max(16).min(rows);
+    // Every tile packs the weight columns it reads, and a short row block leaves gemm's
+    // micro-kernel half empty: keep whole row blocks of at least 256 rows (all rows, for a
+    // transformer's sequence or one image) and split the output columns among the threads.
+    let row_step = if rows >= 512 { rows.div_ceil(2 * threads).max(256) } else { rows };
     let row_ranges: Vec<_> = (0..rows).step_by(row_step).map(|r| r..(r + row_step).min(rows)).collect();
-    let split = row_ranges.len() < 2 * threads;
+    let col_tasks = (2 * threads).div_ceil(row_ranges.len());
     // Column blocks never straddle two parts: each tile reads one weight matrix.
     let mut col_ranges: Vec<Range<usize>> = Vec::new();
     let mut owner = Vec::new();
     let mut c0 = 0;
     for (i, p) in parts.iter().enumerate() {
-        let block = if split { (d_total.div_ceil(2 * threads)).next_multiple_of(16).min(p.d_out) } else { p.d_out };
+        let block = (d_total.div_ceil(col_tasks)).next_multiple_of(16).min(p.d_out);
         for c in (0..p.d_out).step_by(block) {
             col_ranges.push(c0 + c..c0 + (c + block).min(p.d_out));
             owner.push((i, c0));
