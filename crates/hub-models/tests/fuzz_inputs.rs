@@ -5,6 +5,8 @@
 //! whole test binary). The count per target is bounded (`HUB_FUZZ_CASES`, default 40); the seed
 //! is printed so a failure reproduces.
 
+mod common;
+
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -94,12 +96,10 @@ fn run_cases(name: &str, original: &[u8], dir: &Path, f: impl Fn(&Path) -> bool)
 
 #[test]
 fn mutated_pytorch_checkpoints_never_panic() {
-    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/golden/vision/squeezenet1_1/model.pth");
-    let Ok(original) = std::fs::read(&golden) else {
-        assert!(std::env::var("HUB_REQUIRE_GOLDEN").is_err(), "{} is missing (run `cargo xtask golden`)", golden.display());
-        eprintln!("skipping: {} is missing", golden.display());
+    let Some(golden) = common::VISION.entry("mutated checkpoints", "squeezenet1_1", &["model.pth"]) else {
         return;
     };
+    let original = std::fs::read(golden.join("model.pth")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     run_cases("model.pth", &original, dir.path(), |p| squeezenet().load_pytorch(p, &options()).is_ok());
 }

@@ -8,23 +8,11 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 use hub_models::registry::{self, ClassifierConfig};
 
 const DEFAULT_ENTRIES: &[&str] = &["resnet18", "squeezenet1_1", "mobilenet_v3_small", "shufflenet_v2_x1_0"];
-
-fn golden() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/golden/vision");
-    if dir.join("index.json").is_file() {
-        return Some(dir);
-    }
-    assert!(std::env::var("HUB_REQUIRE_GOLDEN").is_err(), "{} is missing: run `cargo xtask golden`", dir.display());
-    eprintln!("SKIPPED: {} is missing; run `cargo xtask golden`", dir.display());
-    None
-}
 
 fn entries(dir: &std::path::Path) -> Vec<String> {
     match std::env::var("HUB_BACKEND_ENTRIES").ok().as_deref() {
@@ -41,7 +29,7 @@ fn io(path: &std::path::Path) -> (TensorData, TensorData) {
 }
 
 fn run_suite<B: Backend>(name: &str, device: &B::Device) {
-    let Some(dir) = golden() else { return };
+    let Some(dir) = common::VISION.require(&format!("parity[{name}]"), common::VISION.dir(), &["index.json"]) else { return };
     let mut failures = Vec::new();
     for entry in entries(&dir) {
         let meta: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join(&entry).join("meta.json")).unwrap()).unwrap();

@@ -43,26 +43,9 @@ const ENTRIES: &[&str] = &[
     "dcgan_faces",
 ];
 
-fn golden_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("HUB_GOLDEN_GAN_DIR") {
-        return Some(PathBuf::from(dir));
-    }
-    // The repository's target/, or the one CARGO_TARGET_DIR points to.
-    [
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/golden/gan"),
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join("../golden/gan"),
-    ]
-    .into_iter()
-    .find(|dir| dir.join("index.json").is_file())
-}
-
-fn require_golden() -> bool {
-    std::env::var("HUB_REQUIRE_GOLDEN").is_ok_and(|v| v == "1")
-}
-
-fn skip(message: String) {
-    assert!(!require_golden(), "{message} and HUB_REQUIRE_GOLDEN=1");
-    println!("{message}");
+/// The golden folder, or `None` (after printing why) without the index the script writes.
+fn golden_root(test: &str) -> Option<PathBuf> {
+    common::GAN.require(test, common::GAN.dir(), &["index.json"])
 }
 
 fn read_meta(dir: &Path) -> Value {
@@ -302,20 +285,14 @@ fn check_pgan(entry: &str, dir: &Path, meta: &Value) -> bool {
 
 #[test]
 fn gan_generators_match_pytorch() {
-    let Some(root) = golden_dir() else {
-        skip("parity gan: SKIPPED, no golden data in target/golden/gan (run `python xtask/golden/gan.py --out target/golden/gan`)".to_string());
+    let Some(root) = golden_root("parity gan") else {
         return;
     };
     let mut failed = Vec::new();
     for &entry in ENTRIES {
-        let dir = root.join(entry);
-        if !dir.join("meta.json").is_file() {
-            skip(format!(
-                "parity {entry}: SKIPPED, no golden data in {}",
-                dir.display()
-            ));
+        let Some(dir) = common::GAN.require(&format!("parity {entry}"), root.join(entry), &["meta.json"]) else {
             continue;
-        }
+        };
         let meta = read_meta(&dir);
         let ok = match meta["kind"].as_str() {
             Some("dcgan") => check_dcgan(entry, &dir, &meta),
@@ -331,18 +308,12 @@ fn gan_generators_match_pytorch() {
 
 #[test]
 fn real_faces_weights_load_strictly_through_the_variant_table() {
-    let Some(root) = golden_dir() else {
-        skip("parity dcgan_faces: SKIPPED, no golden data".to_string());
+    let Some(root) = golden_root("parity dcgan_faces") else {
         return;
     };
-    let dir = root.join("dcgan_faces");
-    if !dir.join("model.pth").is_file() {
-        skip(format!(
-            "parity dcgan_faces: SKIPPED, no {}",
-            dir.join("model.pth").display()
-        ));
+    let Some(dir) = common::GAN.require("parity dcgan_faces", root.join("dcgan_faces"), &["model.pth"]) else {
         return;
-    }
+    };
     let device = Default::default();
     let model = dcgan::config("dcgan_faces").unwrap().init::<B>(&device);
     let weights = dcgan::weights::weights("dcgan_faces").unwrap();

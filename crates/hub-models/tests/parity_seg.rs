@@ -28,30 +28,9 @@ type B = Flex;
 /// Relative tolerance of the data contract.
 const TOLERANCE: f32 = 1e-4;
 
-fn golden_dir() -> PathBuf {
-    match std::env::var_os("HUB_GOLDEN_SEG_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/golden/seg"),
-    }
-}
-
-fn require_golden() -> bool {
-    std::env::var("HUB_REQUIRE_GOLDEN").is_ok_and(|v| v == "1")
-}
-
-/// `golden_dir()/name` if all `files` are there, or `None` (after printing why).
+/// The golden folder `name` if all `files` are there, or `None` (after printing why).
 fn golden(name: &str, files: &[&str]) -> Option<PathBuf> {
-    let dir = golden_dir().join(name);
-    if files.iter().all(|f| dir.join(f).is_file()) {
-        return Some(dir);
-    }
-    let message = format!(
-        "parity {name}: SKIPPED, no golden data in {} (run `python xtask/golden/seg.py --out target/golden/seg` in target/golden-venv)",
-        dir.display()
-    );
-    assert!(!require_golden(), "{message} and HUB_REQUIRE_GOLDEN=1");
-    println!("{message}");
-    None
+    common::SEG.entry(&format!("parity {name}"), name, files)
 }
 
 fn read_tensor(path: &Path, name: &str) -> Option<TensorData> {
@@ -105,7 +84,7 @@ fn forward_f64(
 }
 
 fn check(entry: &str) {
-    let Some(dir) = golden(entry, &["model.pth", "io.safetensors", "meta.json"]) else {
+    let Some(dir) = golden(entry, common::ENTRY_FILES) else {
         return;
     };
     let device = Default::default();

@@ -33,27 +33,9 @@ type B = Flex;
 /// Relative tolerance of the data contract.
 const TOLERANCE: f32 = 1e-4;
 
-fn golden_dir() -> PathBuf {
-    match std::env::var_os("HUB_GOLDEN_TEXT_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/golden/text"),
-    }
-}
-
 /// The directory of one golden section, or `None` (after printing why) when files are absent.
 fn section(name: &str, files: &[&str]) -> Option<PathBuf> {
-    let dir = golden_dir().join(name);
-    if files.iter().all(|f| dir.join(f).is_file()) {
-        return Some(dir);
-    }
-    let message = format!(
-        "parity_text {name}: SKIPPED, no golden data in {} (run `python xtask/golden/text.py --out target/golden/text` in target/golden-venv)",
-        dir.display()
-    );
-    let required = std::env::var("HUB_REQUIRE_GOLDEN").is_ok_and(|v| v == "1");
-    assert!(!required, "{message} and HUB_REQUIRE_GOLDEN=1");
-    println!("{message}");
-    None
+    common::TEXT.entry(&format!("parity_text {name}"), name, files)
 }
 
 fn read_tensor(path: &Path, name: &str) -> TensorData {

@@ -9,11 +9,12 @@
 //! Without golden data the test prints why it is skipped and passes, unless
 //! `HUB_REQUIRE_GOLDEN=1`. `HUB_GOLDEN_TTS_DIR` overrides the directory.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use burn::backend::Flex;
 use burn::prelude::*;
-use burn_store::{ModuleStore, SafetensorsStore};
 use hub_models::import::{load_pytorch, ImportOptions};
 use hub_models::tts::tacotron2::{self, DropoutMasks, Tacotron2Config};
 use hub_models::tts::waveglow::{self, GaussianNoise, WaveGlowConfig, WnConfig};
@@ -23,28 +24,10 @@ type B = Flex;
 
 const TOLERANCE: f32 = 1e-4;
 
-fn golden_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("HUB_GOLDEN_TTS_DIR") {
-        return Some(PathBuf::from(dir));
-    }
-    [
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/golden/tts"),
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join("../golden/tts"),
-    ]
-    .into_iter()
-    .find(|dir| dir.join("index.json").is_file())
-}
-
+/// The golden folder of `entry`, or `None` (after printing why) without the index the script
+/// writes; once the index is there, the entry must be too.
 fn golden_or_skip(entry: &str) -> Option<PathBuf> {
-    let Some(dir) = golden_dir() else {
-        let message = "target/golden/tts not found: run `python xtask/golden/tts.py --out target/golden/tts`; skipping";
-        assert!(
-            !std::env::var("HUB_REQUIRE_GOLDEN").is_ok_and(|v| v == "1"),
-            "{message} and HUB_REQUIRE_GOLDEN=1"
-        );
-        println!("{message}");
-        return None;
-    };
+    let dir = common::TTS.require(&format!("parity {entry}"), common::TTS.dir(), &["index.json"])?;
     let dir = dir.join(entry);
     assert!(dir.join("meta.json").is_file(), "{} missing", dir.display());
     Some(dir)
@@ -55,10 +38,7 @@ fn meta(dir: &Path) -> Value {
 }
 
 fn read(dir: &Path, name: &str) -> Option<TensorData> {
-    let path = dir.join("io.safetensors");
-    let mut store = SafetensorsStore::from_file(&path);
-    let snapshot = store.get_snapshot(name).unwrap()?;
-    Some(snapshot.to_data().unwrap())
+    common::safetensor(&dir.join("io.safetensors"), name)
 }
 
 fn tensor<const D: usize>(dir: &Path, name: &str) -> Tensor<B, D> {

@@ -26,33 +26,9 @@ type B = Flex;
 /// Relative tolerance of the data contract.
 const TOLERANCE: f32 = 1e-4;
 
-fn golden_dir() -> PathBuf {
-    match std::env::var_os("HUB_GOLDEN_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/golden/vision"),
-    }
-}
-
-fn require_golden() -> bool {
-    std::env::var("HUB_REQUIRE_GOLDEN").is_ok_and(|v| v == "1")
-}
-
 /// The golden files of one entry, or `None` (after printing why) when they are absent.
 fn entry_dir(entry: &str) -> Option<PathBuf> {
-    let dir = golden_dir().join(entry);
-    let complete = ["model.pth", "io.safetensors", "meta.json"]
-        .iter()
-        .all(|f| dir.join(f).is_file());
-    if complete {
-        return Some(dir);
-    }
-    let message = format!(
-        "parity {entry}: SKIPPED, no golden data in {} (run `cargo xtask golden`)",
-        dir.display()
-    );
-    assert!(!require_golden(), "{message} and HUB_REQUIRE_GOLDEN=1");
-    println!("{message}");
-    None
+    common::VISION.entry(&format!("parity {entry}"), entry, common::ENTRY_FILES)
 }
 
 /// `meta.json`'s builder kwargs.

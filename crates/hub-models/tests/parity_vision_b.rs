@@ -31,38 +31,9 @@ type B = Flex;
 /// Relative tolerance of the data contract.
 const TOLERANCE: f32 = 1e-4;
 
-fn golden_root() -> PathBuf {
-    match std::env::var_os("HUB_GOLDEN_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/golden/vision"),
-    }
-}
-
-fn require_golden() -> bool {
-    std::env::var("HUB_REQUIRE_GOLDEN").is_ok_and(|v| v == "1")
-}
-
-/// Prints why a test is skipped, or fails when golden data is required.
-fn skip(message: String) {
-    assert!(!require_golden(), "{message} and HUB_REQUIRE_GOLDEN=1");
-    println!("{message}");
-}
-
 /// The golden files of one entry, or `None` (after printing why) when they are absent.
 fn entry_dir(entry: &str) -> Option<PathBuf> {
-    let dir = golden_root().join(entry);
-    let complete = ["model.pth", "io.safetensors", "meta.json"]
-        .iter()
-        .all(|f| dir.join(f).is_file());
-    if complete {
-        Some(dir)
-    } else {
-        skip(format!(
-            "parity {entry}: SKIPPED, no golden data in {} (run `cargo xtask golden`)",
-            dir.display()
-        ));
-        None
-    }
+    common::VISION.entry(&format!("parity {entry}"), entry, common::ENTRY_FILES)
 }
 
 /// Fails when `meta.json` passes builder kwargs: these entries are built with defaults.
@@ -223,17 +194,11 @@ fn efficientnet_lite0() {
 /// The real Lite0 ImageNet weights on PyTorch's preprocessed cat photo.
 #[test]
 fn efficientnet_lite0_real_weights() {
-    let real = golden_root().join("../real");
-    let report = real.join("lite0_chelsea.json");
-    let weights = real.join("efficientnet-lite0-57934424.pth");
-    let io = real.join("lite0_chelsea.safetensors");
-    if !(report.is_file() && weights.is_file() && io.is_file()) {
-        skip(format!(
-            "lite0 real weights: SKIPPED, no golden data in {} (run `cargo xtask golden`)",
-            real.display()
-        ));
+    let files = ["lite0_chelsea.json", "efficientnet-lite0-57934424.pth", "lite0_chelsea.safetensors"];
+    let Some(real) = common::REAL.require("lite0 real weights", common::REAL.dir(), &files) else {
         return;
-    }
+    };
+    let [report, weights, io] = files.map(|f| real.join(f));
     let input: Tensor<B, 4> = read_tensor(&io, "input");
     let expected: Tensor<B, 2> = read_tensor(&io, "logits");
     let model = efficientnet::lite::config("efficientnet_lite0")

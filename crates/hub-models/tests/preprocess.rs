@@ -10,11 +10,12 @@
 //! `HUB_REQUIRE_GOLDEN=1`. `HUB_GOLDEN_DIR` overrides the location of the `vision` directory
 //! (`real` is its sibling). Run with `--nocapture` to see the measured differences.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use burn::backend::Flex;
 use burn::tensor::TensorData;
-use burn_store::{ModuleStore, SafetensorsStore};
 use hub_models::preprocess::{
     load_rgb8, resize_shorter_side, Interpolation, Preprocess, ResizePath, IMAGENET_STD,
 };
@@ -23,38 +24,13 @@ use image::RgbImage;
 /// Required agreement after normalisation.
 const TOLERANCE: f32 = 1e-5;
 
-fn real_dir() -> PathBuf {
-    match std::env::var_os("HUB_GOLDEN_DIR") {
-        Some(dir) => PathBuf::from(dir).join("../real"),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/golden/real"),
-    }
-}
-
 /// The listed golden files' folder, or `None` (after printing why) when one is absent.
 fn golden(test: &str, files: &[&str]) -> Option<PathBuf> {
-    let dir = real_dir();
-    if files.iter().all(|f| dir.join(f).is_file()) {
-        return Some(dir);
-    }
-    let message = format!(
-        "{test}: SKIPPED, no {files:?} in {} (run `cargo xtask golden`)",
-        dir.display()
-    );
-    assert!(
-        !std::env::var("HUB_REQUIRE_GOLDEN").is_ok_and(|v| v == "1"),
-        "{message} and HUB_REQUIRE_GOLDEN=1"
-    );
-    println!("{message}");
-    None
+    common::REAL.require(test, common::REAL.dir(), files)
 }
 
 fn read_data(path: &Path, name: &str) -> TensorData {
-    let mut store = SafetensorsStore::from_file(path);
-    let snapshot = store
-        .get_snapshot(name)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
-        .unwrap_or_else(|| panic!("no `{name}` in {}", path.display()));
-    snapshot.to_data().unwrap()
+    common::required_safetensor(path, name)
 }
 
 /// An image as torchvision's `[3, H, W]` uint8 layout.

@@ -1,12 +1,99 @@
-//! Helpers shared by the parity tests (each test file includes this module).
+//! Helpers shared by the parity tests (each test file includes this module): where the golden
+//! references are, skipping a test without them, reading them.
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::fmt::Display;
+use std::path::{Path, PathBuf};
 
 use burn::module::Module;
 use burn::tensor::backend::Backend;
 use burn::tensor::{DType, TensorData};
 use burn_store::{ModuleSnapshot, ModuleStore, SafetensorsStore, TensorSnapshot};
+
+/// One kind of golden reference: its folder under `target/golden`, the variable that overrides
+/// that folder (and the folder's path relative to the directory the variable names), and whether
+/// its own script writes it (`xtask/golden/<folder>.py`) or `cargo xtask golden` does.
+pub struct Golden {
+    folder: &'static str,
+    variable: &'static str,
+    relative: &'static str,
+    own_script: bool,
+}
+
+/// torchvision's classifiers, `target/golden/vision/<entry>/` (`HUB_GOLDEN_DIR`).
+pub const VISION: Golden = Golden { folder: "vision", variable: "HUB_GOLDEN_DIR", relative: "", own_script: false };
+/// Real weights and photos, `target/golden/real/` (the sibling of `HUB_GOLDEN_DIR`).
+pub const REAL: Golden = Golden { folder: "real", variable: "HUB_GOLDEN_DIR", relative: "../real", own_script: false };
+/// The segmentation models, `target/golden/seg/<entry>/`.
+pub const SEG: Golden = Golden::scripted("seg", "HUB_GOLDEN_SEG_DIR");
+/// BERT, GPT-2 and their tokenizers, `target/golden/text/<section>/`.
+pub const TEXT: Golden = Golden::scripted("text", "HUB_GOLDEN_TEXT_DIR");
+/// The GAN generators, `target/golden/gan/<entry>/`.
+pub const GAN: Golden = Golden::scripted("gan", "HUB_GOLDEN_GAN_DIR");
+/// Tacotron2 and WaveGlow, `target/golden/tts/<entry>/`.
+pub const TTS: Golden = Golden::scripted("tts", "HUB_GOLDEN_TTS_DIR");
+
+impl Golden {
+    /// References that `xtask/golden/<folder>.py` writes, in a folder `variable` overrides.
+    const fn scripted(folder: &'static str, variable: &'static str) -> Golden {
+        Golden { folder, variable, relative: "", own_script: true }
+    }
+
+    /// The command that writes the references.
+    fn command(&self) -> String {
+        match self.own_script {
+            true => format!("target/golden-venv/bin/python xtask/golden/{0}.py --out target/golden/{0}", self.folder),
+            false => "cargo xtask golden".to_owned(),
+        }
+    }
+
+    /// The folder: the variable's when it is set, else the repository's `target/golden/...`,
+    /// else the one beside the target directory cargo builds into (`CARGO_TARGET_DIR`) when only
+    /// that one exists.
+    pub fn dir(&self) -> PathBuf {
+        if let Some(dir) = std::env::var_os(self.variable) {
+            let dir = PathBuf::from(dir);
+            return if self.relative.is_empty() { dir } else { dir.join(self.relative) };
+        }
+        let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/golden").join(self.folder);
+        let beside_target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../golden").join(self.folder);
+        if !repository.is_dir() && beside_target.is_dir() {
+            beside_target
+        } else {
+            repository
+        }
+    }
+
+    /// `dir` if it holds every one of `files`, else `None` after [`skip`]ping `test` with the
+    /// command that writes them.
+    pub fn require(&self, test: &str, dir: PathBuf, files: &[&str]) -> Option<PathBuf> {
+        if files.iter().all(|f| dir.join(f).is_file()) {
+            return Some(dir);
+        }
+        skip(format!("{test}: SKIPPED, no {files:?} in {} (run `{}`)", dir.display(), self.command()));
+        None
+    }
+
+    /// [`require`](Self::require) for the folder of one entry, `dir()/entry`.
+    pub fn entry(&self, test: &str, entry: &str, files: &[&str]) -> Option<PathBuf> {
+        self.require(test, self.dir().join(entry), files)
+    }
+}
+
+/// The files of one golden classifier or segmentation entry.
+pub const ENTRY_FILES: &[&str] = &["model.pth", "io.safetensors", "meta.json"];
+
+/// Whether missing golden data fails the tests (`HUB_REQUIRE_GOLDEN=1`, as `cargo xtask ci`
+/// runs them) instead of skipping them.
+pub fn require_golden() -> bool {
+    std::env::var("HUB_REQUIRE_GOLDEN").is_ok_and(|v| v == "1")
+}
+
+/// Prints why a test is skipped, or fails it when golden data is required.
+pub fn skip(message: impl Display) {
+    assert!(!require_golden(), "{message} and HUB_REQUIRE_GOLDEN=1");
+    println!("{message}");
+}
 
 /// Tensor `name` of a golden safetensors file, in its stored dtype; `None` when the file has no
 /// such tensor. A file that cannot be read fails the test, naming it.
