@@ -266,7 +266,6 @@ mod tests {
             assert_eq!(config.depth, 3);
         }
         assert_eq!(config("gan_zoo_dcgan").unwrap().latent_dim(), 120);
-        assert!(config("dcgan").is_none());
     }
 
     #[test]

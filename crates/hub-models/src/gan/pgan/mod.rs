@@ -385,7 +385,6 @@ mod tests {
         // 1 linear + 1 + 2·6 convolutions + 7 toRGB, each with a bias.
         assert_eq!(shapes.len(), 2 * (1 + 13 + 7));
         assert!(parameter_count(&model) > 20_000_000);
-        assert!(config("pgan2").is_none());
         assert_eq!(
             config_for_model_name("celebAHQ-512").unwrap().resolution(),
             512

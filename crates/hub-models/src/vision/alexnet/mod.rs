@@ -112,17 +112,15 @@ impl<B: Backend> AlexNet<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::{parameter_count, state_dict_shapes};
+    use crate::import::state_dict_shapes;
     use burn::backend::Flex;
 
     type B = Flex;
 
     #[test]
-    fn parameter_count_and_keys_match_torchvision() {
+    fn keys_match_torchvision() {
         let device = Default::default();
         let model = config("alexnet").unwrap().init::<B>(&device);
-        // torchvision's published `num_params` for alexnet-owt-7be5be79.pth.
-        assert_eq!(parameter_count(&model), 61_100_840);
         let keys: Vec<String> = state_dict_shapes(&model)
             .into_iter()
             .map(|(k, _)| k)
@@ -139,15 +137,5 @@ mod tests {
         ] {
             assert!(keys.contains(&key.to_string()), "{key} not in {keys:?}");
         }
-        assert!(config("alexnet2").is_none());
-    }
-
-    #[test]
-    fn forward_shape() {
-        let device = Default::default();
-        let model = AlexNetConfig::new().with_num_classes(7).init::<B>(&device);
-        let x =
-            Tensor::<B, 4>::random([2, 3, 63, 63], burn::tensor::Distribution::Default, &device);
-        assert_eq!(model.forward(x).dims(), [2, 7]);
     }
 }

@@ -172,29 +172,10 @@ impl<B: Backend> DenseNet<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::{parameter_count, state_dict_shapes};
+    use crate::import::state_dict_shapes;
     use burn::backend::Flex;
 
     type B = Flex;
-
-    /// torchvision's published `num_params` of each variant's ImageNet weights.
-    const NUM_PARAMS: &[(&str, usize)] = &[
-        ("densenet121", 7_978_856),
-        ("densenet161", 28_681_000),
-        ("densenet169", 14_149_480),
-        ("densenet201", 20_013_928),
-    ];
-
-    #[test]
-    fn every_variant_has_torchvisions_parameter_count() {
-        let device = Default::default();
-        assert_eq!(VARIANTS.len(), NUM_PARAMS.len());
-        for (id, expected) in NUM_PARAMS {
-            let model = config(id).unwrap().init::<B>(&device);
-            assert_eq!(parameter_count(&model), *expected, "{id}");
-        }
-        assert!(config("densenet100").is_none());
-    }
 
     #[test]
     fn remaps_turn_torch_keys_into_module_paths() {
@@ -240,17 +221,5 @@ mod tests {
             assert_eq!(remap(torch), ours);
             assert!(keys.contains(&ours.to_string()), "{ours}");
         }
-    }
-
-    #[test]
-    fn forward_shape() {
-        let device = Default::default();
-        let model = config("densenet121")
-            .unwrap()
-            .with_num_classes(3)
-            .init::<B>(&device);
-        let x =
-            Tensor::<B, 4>::random([1, 3, 32, 32], burn::tensor::Distribution::Default, &device);
-        assert_eq!(model.forward(x).dims(), [1, 3]);
     }
 }

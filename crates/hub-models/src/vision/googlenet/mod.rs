@@ -189,25 +189,16 @@ impl<B: Backend> GoogLeNet<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::{parameter_count, state_dict_shapes};
+    use crate::import::state_dict_shapes;
     use burn::backend::Flex;
     use burn::tensor::Distribution;
 
     type B = Flex;
 
     #[test]
-    fn parameter_counts_and_keys() {
+    fn keys_match_torchvision() {
         let device = Default::default();
-        let plain = config("googlenet").unwrap().init::<B>(&device);
-        // torchvision's published `num_params` (googlenet-1378be20.pth, aux heads dropped).
-        assert_eq!(parameter_count(&plain), 6_624_904);
         let with_aux = config("googlenet_aux").unwrap().init::<B>(&device);
-        // Each head: 1×1 conv + BN (in·128 + 256), fc1 2048·1024 + 1024, fc2 1024·1000 + 1000.
-        let head = |c: usize| c * 128 + 2 * 128 + 2048 * 1024 + 1024 + 1024 * 1000 + 1000;
-        assert_eq!(
-            parameter_count(&with_aux),
-            6_624_904 + head(512) + head(528)
-        );
         let keys: Vec<String> = state_dict_shapes(&with_aux)
             .into_iter()
             .map(|(k, _)| k)
@@ -223,7 +214,6 @@ mod tests {
         ] {
             assert!(keys.contains(&key.to_string()), "{key}");
         }
-        assert!(config("googlenet_v2").is_none());
     }
 
     #[test]

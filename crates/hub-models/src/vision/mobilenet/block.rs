@@ -430,22 +430,6 @@ impl<B: Backend> InvertedResidualV3<B> {
     }
 }
 
-/// Number of trainable parameters, as PyTorch's `sum(p.numel() for p in model.parameters())`:
-/// burn's `num_params` also counts BatchNorm's running statistics (buffers in PyTorch).
-#[cfg(test)]
-pub(crate) fn torch_num_params<B: Backend, M: Module<B>>(model: &M) -> usize {
-    use burn_store::ModuleSnapshot;
-    model
-        .collect(None, None, true)
-        .iter()
-        .filter(|s| {
-            let path = s.full_path();
-            !path.ends_with("running_mean") && !path.ends_with("running_var")
-        })
-        .map(|s| s.shape.num_elements())
-        .sum()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -229,22 +229,10 @@ impl<B: Backend> SqueezeNet<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::{parameter_count, state_dict_shapes};
+    use crate::import::state_dict_shapes;
     use burn::backend::Flex;
 
     type B = Flex;
-
-    #[test]
-    fn every_variant_has_torchvisions_parameter_count() {
-        let device = Default::default();
-        // torchvision's published `num_params` of each variant's ImageNet weights.
-        for (id, expected) in [("squeezenet1_0", 1_248_424), ("squeezenet1_1", 1_235_496)] {
-            let model = config(id).unwrap().init::<B>(&device);
-            assert_eq!(parameter_count(&model), expected, "{id}");
-        }
-        assert_eq!(VARIANTS.len(), TABLE.len());
-        assert!(config("squeezenet2").is_none());
-    }
 
     #[test]
     fn torch_indices_are_kept() {
@@ -261,20 +249,6 @@ mod tests {
             "classifier.1.weight",
         ] {
             assert!(keys.contains(&key.to_string()), "{key} not in {keys:?}");
-        }
-    }
-
-    #[test]
-    fn forward_shape() {
-        let device = Default::default();
-        for id in VARIANTS {
-            let model = config(id).unwrap().with_num_classes(4).init::<B>(&device);
-            let x = Tensor::<B, 4>::random(
-                [2, 3, 64, 64],
-                burn::tensor::Distribution::Default,
-                &device,
-            );
-            assert_eq!(model.forward(x).dims(), [2, 4], "{id}");
         }
     }
 }
