@@ -22,6 +22,11 @@ import sys
 import tempfile
 import time
 
+# Idle thread pools must sleep, not spin: the engines take turns on the same cores, and
+# OpenMP's (PyTorch's) or ONNX Runtime's spinning workers would otherwise steal the next
+# engine's cycles. Set before torch loads libgomp.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import numpy as np
 import torch
 import torchvision
@@ -67,7 +72,9 @@ class Worker:
 
 
 def build_vision(name):
-    kwargs = {"aux_logits": False, "init_weights": True} if name in ("googlenet", "inception_v3") else {}
+    # The auxiliary classifiers stay in the checkpoint (hub's default config has them) but do
+    # not run in eval mode, on either side.
+    kwargs = {"init_weights": True} if name in ("googlenet", "inception_v3") else {}
     return torchvision.models.get_model(name, weights=None, **kwargs).eval()
 
 
@@ -95,6 +102,29 @@ def prepare(name, batch, tmp):
         model = LastHidden(model).eval()
         run = lambda: model(ids)
         names, feeds = ["input_ids"], {"input_ids": ids.numpy()}
+    elif name.startswith(("deeplabv3_", "fcn_", "lraspp_")):
+        # Both heads run (torchvision computes `aux` in eval mode too, and so does hub); `out`
+        # is compared and exported first, `aux` kept so that ONNX Runtime cannot prune it.
+        seg = torchvision.models.get_model(name, weights=None, weights_backbone=None, aux_loss=not name.startswith("lraspp_")).eval()
+
+        class Heads(torch.nn.Module):
+            def __init__(self, seg):
+                super().__init__()
+                self.seg = seg
+
+            def forward(self, x):
+                y = self.seg(x)
+                return (y["out"], y["aux"]) if "aux" in y else y["out"]
+
+        model = Heads(seg).eval()
+        x = torch.randn(batch, 3, 520, 520, generator=torch.Generator().manual_seed(1))
+        torch.save(seg.state_dict(), os.path.join(tmp, "model.pth"))
+        x.numpy().astype("<f4").tofile(os.path.join(tmp, "x.f32"))
+        load = f"seg {name} {tmp}/model.pth {tmp}/x.f32 {batch},3,520,520"
+        inputs = (x,)
+        first = lambda y: y[0] if isinstance(y, tuple) else y
+        run = lambda: first(model(x))
+        names, feeds = ["x"], {"x": x.numpy()}
     else:
         model = build_vision(name)
         size = 299 if name == "inception_v3" else 224
@@ -131,7 +161,8 @@ def main():
     torch.set_num_threads(args.threads)
     cpu, simd = cpu_model()
     worker = Worker(args.threads)
-    header = (f"{cpu} ({simd}), {os.cpu_count()} logical CPUs; {args.threads} threads on every engine; "
+    header = (f"{cpu} ({simd}), {os.cpu_count()} logical CPUs; {args.threads} threads on every engine "
+              f"(idle pools sleep: OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}, ORT spinning off); "
               f"torch {torch.__version__}, onnxruntime {ort.__version__}; hub worker: {worker.hello}")
     print(header, flush=True)
     rows = []
@@ -145,6 +176,7 @@ def main():
                 so.inter_op_num_threads = 1
                 so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
                 so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+                so.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 sess = ort.InferenceSession(onnx_path, so, providers=["CPUExecutionProvider"])
                 with torch.inference_mode():
                     y_torch = run_torch().numpy()

@@ -7,6 +7,7 @@
 //! cargo run --release -p hub-bench --example worker -- --threads 2
 //! > vision resnet50 /tmp/resnet50.pth /tmp/x.f32 1,3,224,224   (load; input as raw little-endian f32)
 //! > bert /tmp/bert/model.safetensors /tmp/ids.i64 1,128          (BERT-base, ids as raw i64)
+//! > seg deeplabv3_resnet50 /tmp/seg.pth /tmp/x.f32 1,3,520,520   (segmentation; output `out`)
 //! > run 3                                                         (three forwards; prints their ms)
 //! > save /tmp/y.f32                                               (the last output, raw f32)
 //! ```
@@ -19,6 +20,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use burn::tensor::{Int, Tensor, TensorData};
 use hub_models::registry::{self, ClassifierConfig, ImageClassifier, Model};
+use hub_models::segmentation::{self, Segmentation};
 use hub_models::text::bert::{self, BertInput, BertModel};
 use hub_models::text::HfModule;
 use hub_models::{kernels, Cpu};
@@ -26,6 +28,7 @@ use hub_models::{kernels, Cpu};
 enum Loaded {
     Vision(Box<ImageClassifier<Cpu>>, Tensor<Cpu, 4>),
     Bert(Box<BertModel<Cpu>>, Tensor<Cpu, 2, Int>),
+    Seg(Box<Segmentation<Cpu>>, Tensor<Cpu, 4>),
 }
 
 impl Loaded {
@@ -33,6 +36,8 @@ impl Loaded {
         let y = match self {
             Self::Vision(m, x) => m.forward(x.clone()).into_data(),
             Self::Bert(m, ids) => m.forward(BertInput::new(ids.clone())).last_hidden_state.into_data(),
+            // The auxiliary head runs too, as in torchvision's eval mode; `out` is compared.
+            Self::Seg(m, x) => m.forward(x.clone()).out.into_data(),
         };
         y.to_vec::<f32>().expect("float output")
     }
@@ -50,17 +55,36 @@ fn read_raw(path: &str, width: usize, n: usize) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// A raw little-endian f32 image batch of the given `n,c,h,w` shape.
+fn image(input: &str, shape: &str) -> Result<Tensor<Cpu, 4>> {
+    let shape: [usize; 4] = dims(shape)?.try_into().map_err(|_| anyhow::anyhow!("image input is 4-D"))?;
+    let bytes = read_raw(input, 4, shape.iter().product())?;
+    let x: Vec<f32> = bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))).collect();
+    Ok(Tensor::from_data(TensorData::new(x, shape), &Default::default()))
+}
+
 fn load(words: &[&str]) -> Result<Loaded> {
     let device = Default::default();
     match words {
         ["vision", id, checkpoint, input, shape] => {
             let arch = registry::find(id).with_context(|| format!("unknown architecture {id}"))?;
-            let model = Model::Classifier(arch.build::<Cpu>(&ClassifierConfig::default(), &device)?);
+            // torchvision builds GoogLeNet and Inception v3 without `transform_input` when no
+            // weights are given, as the driver does.
+            let mut config = ClassifierConfig::default();
+            if matches!(*id, "googlenet" | "inception_v3") {
+                config.transform_input = Some(false);
+            }
+            let model = Model::Classifier(arch.build::<Cpu>(&config, &device)?);
             let Model::Classifier(model) = model.load_pytorch(&arch, Path::new(checkpoint), None)?.0 else { bail!("{id} is not a classifier") };
-            let shape: [usize; 4] = dims(shape)?.try_into().map_err(|_| anyhow::anyhow!("vision input is 4-D"))?;
-            let bytes = read_raw(input, 4, shape.iter().product())?;
-            let x: Vec<f32> = bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))).collect();
-            Ok(Loaded::Vision(Box::new(model), Tensor::from_data(TensorData::new(x, shape), &device)))
+            Ok(Loaded::Vision(Box::new(model), image(input, shape)?))
+        }
+        ["seg", id, checkpoint, input, shape] => {
+            let arch = registry::find(id).with_context(|| format!("unknown architecture {id}"))?;
+            let model = segmentation::config(id).with_context(|| format!("{id} is not a segmentation model"))?.init::<Cpu>(&device);
+            let Model::Segmenter(model) = Model::Segmenter(Box::new(model)).load_pytorch(&arch, Path::new(checkpoint), None)?.0 else {
+                bail!("{id} did not load as a segmentation model")
+            };
+            Ok(Loaded::Seg(model, image(input, shape)?))
         }
         ["bert", checkpoint, input, shape] => {
             let config = bert::config("bert-base-uncased").context("bert-base in the table")?;
@@ -70,7 +94,7 @@ fn load(words: &[&str]) -> Result<Loaded> {
             let ids: Vec<i64> = bytes.chunks_exact(8).map(|b| i64::from_le_bytes(b.try_into().expect("8 bytes"))).collect();
             Ok(Loaded::Bert(Box::new(model), Tensor::from_data(TensorData::new(ids, shape), &device)))
         }
-        _ => bail!("expected `vision ID CHECKPOINT INPUT SHAPE` or `bert CHECKPOINT INPUT SHAPE`"),
+        _ => bail!("expected `vision|seg ID CHECKPOINT INPUT SHAPE` or `bert CHECKPOINT INPUT SHAPE`"),
     }
 }
 

@@ -9,6 +9,7 @@
 //!   and activation fused, several projections in one call;
 //! - [`attention::attention`]: scaled dot-product attention over heads, read from strided views
 //!   (a fused QKV projection, a key/value cache), heads merged on output;
+//! - [`pool`]: max/average pooling, channel concatenation and channel shuffle on NCHW tensors;
 //! - [`act`]: vectorised activations (polynomial `exp`, `erf`, `tanh`);
 //! - [`threads`]: how many threads every kernel (and burn's flex) uses.
 //!
@@ -21,6 +22,7 @@ pub mod act;
 pub mod attention;
 pub mod conv;
 pub mod linear;
+pub mod pool;
 mod raw;
 pub mod threads;
 
@@ -28,6 +30,7 @@ pub use act::{Activation, Epilogue};
 pub use conv::{conv2d, Conv2dParams};
 pub use attention::{attention, Heads, Mask};
 pub use linear::{linear, linear_fused, LinearPart, WeightLayout};
+pub use pool::{cat_channels, channel_shuffle, pool2d, Pool2dParams, PoolKind};
 
 use std::sync::atomic::{AtomicU8, Ordering};
 

@@ -117,13 +117,18 @@ pub fn linear_fused(
         let (part, start) = owner[block];
         let p = &parts[part];
         let lc = c.start - start..c.end - start;
-        let lhs = MatRef::new(&x[r.start * d_in..r.end * d_in], r.len(), d_in, d_in, 1);
-        let (w0, w_rs, w_cs) = match p.layout {
-            WeightLayout::InOut => (lc.start, p.d_out, 1),
-            WeightLayout::OutIn => (lc.start * d_in, 1, d_in),
-        };
-        let rhs = MatRef::new(&p.weight[w0..], d_in, c.len(), w_rs, w_cs);
-        tile.gemm(lhs, rhs);
+        let xs = &x[r.start * d_in..r.end * d_in];
+        if r.len() <= GEMV_ROWS {
+            gemv_tile(&mut tile, xs, d_in, p, lc.clone());
+        } else {
+            let lhs = MatRef::new(xs, r.len(), d_in, d_in, 1);
+            let (w0, w_rs, w_cs) = match p.layout {
+                WeightLayout::InOut => (lc.start, p.d_out, 1),
+                WeightLayout::OutIn => (lc.start * d_in, 1, d_in),
+            };
+            let rhs = MatRef::new(&p.weight[w0..], d_in, c.len(), w_rs, w_cs);
+            tile.gemm(lhs, rhs);
+        }
         if p.bias.is_none() && residual.is_none() && activation == Activation::None {
             return;
         }
@@ -147,4 +152,62 @@ pub fn linear_fused(
         );
     });
     Ok(out)
+}
+
+/// Up to this many input rows (one image, one token, a few of them), the weights are streamed
+/// once and multiplied in place: packing them for gemm would cost more than the product, which
+/// is bound by reading the weights from memory.
+const GEMV_ROWS: usize = 8;
+
+thread_local! {
+    static ACC: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `tile = xs · W[:, cols]` for a few rows, reading each weight once: row-wise multiply-adds
+/// for `[in, out]` weights, dot products for `[out, in]` ones.
+fn gemv_tile(tile: &mut TileMut<'_>, xs: &[f32], d_in: usize, p: &LinearPart<'_>, cols: Range<usize>) {
+    let (rows, n) = (xs.len() / d_in, cols.len());
+    ACC.with_borrow_mut(|acc| {
+        acc.clear();
+        acc.resize(rows * n, 0.0);
+        with_simd(
+            #[inline(always)]
+            || match p.layout {
+                WeightLayout::InOut => {
+                    for i in 0..d_in {
+                        let w = &p.weight[i * p.d_out + cols.start..i * p.d_out + cols.end];
+                        for (r, a) in acc.chunks_exact_mut(n).enumerate() {
+                            let xv = xs[r * d_in + i];
+                            a.iter_mut().zip(w).for_each(|(a, w)| *a += xv * w);
+                        }
+                    }
+                }
+                WeightLayout::OutIn => {
+                    for (j, col) in cols.clone().enumerate() {
+                        let w = &p.weight[col * d_in..(col + 1) * d_in];
+                        for r in 0..rows {
+                            acc[r * n + j] = dot(&xs[r * d_in..(r + 1) * d_in], w);
+                        }
+                    }
+                }
+            },
+        );
+        for (r, a) in acc.chunks_exact(n).enumerate() {
+            tile.row_mut(r).copy_from_slice(a);
+        }
+    });
+}
+
+/// `Σ a·b` over 16 independent lanes (so it vectorises), then across them.
+#[inline(always)]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 16];
+    let (ca, cb) = (a.chunks_exact(16), b.chunks_exact(16));
+    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    for (x, y) in ca.zip(cb) {
+        for ((l, x), y) in lanes.iter_mut().zip(x).zip(y) {
+            *l += x * y;
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
 }

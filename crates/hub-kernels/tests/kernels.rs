@@ -2,7 +2,7 @@
 //! padding, strides, dilations, groups, depthwise, every epilogue part and activation.
 
 use hub_kernels::act::{self, Activation};
-use hub_kernels::{attention, conv2d, linear, linear_fused, Conv2dParams, Epilogue, Heads, LinearPart, Mask, WeightLayout};
+use hub_kernels::{attention, cat_channels, channel_shuffle, conv2d, linear, linear_fused, pool2d, Conv2dParams, Epilogue, Heads, LinearPart, Mask, Pool2dParams, PoolKind, WeightLayout};
 
 /// A small deterministic generator (xorshift64*), so failures reproduce.
 struct Rng(u64);
@@ -169,6 +169,9 @@ fn conv_reference(x: &[f32], xs: [usize; 4], w: &[f32], ws: [usize; 4], p: Conv2
 fn assert_close(got: &[f32], want: &[f64], scale: f64, what: &str) {
     assert_eq!(got.len(), want.len(), "{what}: length");
     for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        if g as f64 == w {
+            continue; // equal, infinities included (a max-pool window entirely in padding)
+        }
         let tol = 1e-5 * scale.max(1.0) + 1e-5 * w.abs();
         assert!((g as f64 - w).abs() <= tol, "{what}: element {i}: {g} vs {w} (tolerance {tol:e})");
     }
@@ -415,6 +418,110 @@ fn attention_matches_the_reference_over_layouts_and_masks() {
     assert!(attention(&past, &h, &h, None, 1.0).is_err(), "view past its buffer");
     let bad_mask = Mask { data: &[false; 3], dims: [1, 1, 3] };
     assert!(attention(&h, &h, &h, Some(&bad_mask), 1.0).is_err(), "mask of another key count");
+}
+
+/// Pooling as PyTorch defines it, from plain loops in f64: every window position checked
+/// against the (padded) input one by one.
+fn pool_reference(x: &[f32], [n, c, h, w]: [usize; 4], kind: PoolKind, p: Pool2dParams) -> Option<(Vec<f64>, [usize; 4])> {
+    let size = |len: usize, k: usize, s: usize, pad: usize, d: usize| -> Option<usize> {
+        let span = d * (k - 1) + 1;
+        if len + 2 * pad < span || pad > span / 2 {
+            return None;
+        }
+        let num = len + 2 * pad - span;
+        let mut o = if p.ceil_mode { num.div_ceil(s) } else { num / s } + 1;
+        if p.ceil_mode && (o - 1) * s >= len + pad {
+            o -= 1;
+        }
+        Some(o)
+    };
+    let oh = size(h, p.kernel[0], p.stride[0], p.padding[0], p.dilation[0])?;
+    let ow = size(w, p.kernel[1], p.stride[1], p.padding[1], p.dilation[1])?;
+    let mut out = Vec::with_capacity(n * c * oh * ow);
+    for plane in x.chunks(h * w) {
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let (mut best, mut sum, mut real) = (f64::NEG_INFINITY, 0.0, 0usize);
+                let mut padded = 0usize;
+                for ky in 0..p.kernel[0] {
+                    for kx in 0..p.kernel[1] {
+                        let iy = (oy * p.stride[0] + ky * p.dilation[0]) as isize - p.padding[0] as isize;
+                        let ix = (ox * p.stride[1] + kx * p.dilation[1]) as isize - p.padding[1] as isize;
+                        if iy < (h + p.padding[0]) as isize && ix < (w + p.padding[1]) as isize {
+                            padded += 1;
+                        }
+                        if iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w {
+                            let v = plane[iy as usize * w + ix as usize] as f64;
+                            best = best.max(v);
+                            sum += v;
+                            real += 1;
+                        }
+                    }
+                }
+                out.push(match kind {
+                    PoolKind::Max => best,
+                    PoolKind::Avg { count_include_pad: true } => sum / padded as f64,
+                    PoolKind::Avg { count_include_pad: false } => sum / real.max(1) as f64,
+                });
+            }
+        }
+    }
+    Some((out, [n, c, oh, ow]))
+}
+
+#[test]
+fn pooling_matches_the_reference_over_random_windows() {
+    let mut rng = Rng(59);
+    let mut checked = 0;
+    for case in 0..400 {
+        let shape = [rng.range(1, 2), rng.range(1, 5), rng.range(1, 17), rng.range(1, 17)];
+        let kind = match rng.below(3) {
+            0 => PoolKind::Max,
+            1 => PoolKind::Avg { count_include_pad: true },
+            _ => PoolKind::Avg { count_include_pad: false },
+        };
+        let kernel = [rng.range(1, 4), rng.range(1, 4)];
+        let dilation = if kind == PoolKind::Max { [rng.range(1, 2), rng.range(1, 2)] } else { [1, 1] };
+        let p = Pool2dParams { kernel, stride: [rng.range(1, 3), rng.range(1, 3)], padding: [rng.below(2), rng.below(2)], dilation, ceil_mode: rng.below(2) == 0 };
+        let x = rng.normal_vec(shape.iter().product());
+        match (pool2d(&x, shape, kind, p), pool_reference(&x, shape, kind, p)) {
+            (Ok((got, gs)), Some((want, ws))) => {
+                assert_eq!(gs, ws, "case {case}: {p:?} {kind:?} over {shape:?}");
+                assert_close(&got, &want, 1.0, &format!("case {case}: {p:?} {kind:?} over {shape:?}"));
+                checked += 1;
+            }
+            (Err(_), None) => {}
+            (got, want) => panic!("case {case}: {p:?} over {shape:?}: kernel {:?}, reference {:?}", got.map(|g| g.1), want.map(|w| w.1)),
+        }
+    }
+    assert!(checked > 250, "only {checked} cases had a valid window");
+    let p = Pool2dParams { kernel: [2, 2], stride: [2, 2], padding: [0, 0], dilation: [1, 1], ceil_mode: false };
+    assert!(pool2d(&[0.0; 3], [1, 1, 2, 2], PoolKind::Max, p).is_err(), "length");
+    assert!(pool2d(&[0.0; 1], [1, 1, 1, 1], PoolKind::Max, p).is_err(), "window larger than the input");
+    let nan = pool2d(&[1.0, f32::NAN, 2.0, 3.0], [1, 1, 2, 2], PoolKind::Max, p).unwrap().0;
+    assert!(nan[0].is_nan(), "NaN propagates through max pooling");
+}
+
+#[test]
+fn cat_and_shuffle_move_whole_planes() {
+    let mut rng = Rng(61);
+    let (n, plane) = (3, 5);
+    let a = rng.normal_vec(n * 2 * plane);
+    let b = rng.normal_vec(n * 3 * plane);
+    let cat = cat_channels(&[(&a, 2), (&b, 3)], n, plane).unwrap();
+    for img in 0..n {
+        for ch in 0..5 {
+            let src = if ch < 2 { &a[(img * 2 + ch) * plane..][..plane] } else { &b[(img * 3 + ch - 2) * plane..][..plane] };
+            assert_eq!(&cat[(img * 5 + ch) * plane..][..plane], src, "image {img} channel {ch}");
+        }
+    }
+    assert!(cat_channels(&[(&a, 3)], n, plane).is_err(), "a part of the wrong length");
+    let x: Vec<f32> = (0..2 * 6 * 2).map(|v| v as f32).collect();
+    let y = channel_shuffle(&x, [2, 6, 1, 2], 2).unwrap();
+    // Channels [0 1 2 | 3 4 5] interleave to [0 3 1 4 2 5], in each image.
+    let order: Vec<usize> = y.chunks(2).map(|p| (p[0] as usize / 2) % 6).collect();
+    assert_eq!(order, [0, 3, 1, 4, 2, 5, 0, 3, 1, 4, 2, 5]);
+    assert!(channel_shuffle(&x, [2, 6, 1, 2], 4).is_err(), "groups must divide the channels");
 }
 
 /// `unsafe` lives in one module of this crate only (DEVELOPERS.md): every other Rust file of the

@@ -10,6 +10,7 @@
 use std::any::Any;
 
 use burn::nn::conv::Conv2d;
+use burn::nn::pool::{AvgPool2d, MaxPool2d};
 use burn::nn::{BatchNorm, Linear, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation as act;
@@ -17,7 +18,7 @@ use burn::tensor::{Bool, Bytes, DType, TensorPrimitive};
 use burn_flex::{FlexTensor, Layout};
 
 pub use hub_kernels::threads::MAX_THREADS;
-pub use hub_kernels::{enabled, set_enabled, simd_level, Activation};
+pub use hub_kernels::{enabled, set_enabled, simd_level, Activation, Pool2dParams};
 
 /// Sets the thread count of hub's kernels and burn's flex backend for this process (`None`:
 /// `HUB_NUM_THREADS`, else one per physical core) and returns the count in use. Call it before
@@ -385,4 +386,164 @@ fn attention_flex<B: Backend>(q: &Tensor<B, 4>, k: &Tensor<B, 4>, v: &Tensor<B, 
     let scale = 1.0 / (hd as f32).sqrt();
     let out = hub_kernels::attention(&heads_of(&qf)?, &heads_of(&kf)?, &heads_of(&vf)?, kmask.as_ref(), scale).ok()?;
     from_vec::<B, 3>(out, [batch, q_len, heads * hd])
+}
+
+/// Symmetric padding `[ph, pw]` of a pooling layer, when it has one (`Same` and asymmetric
+/// padding are left to burn).
+fn pool_padding(p: &PaddingConfig2d) -> Option<[usize; 2]> {
+    match *p {
+        PaddingConfig2d::Valid => Some([0, 0]),
+        PaddingConfig2d::Explicit(t, l, b, r) if t == b && l == r => Some([t, l]),
+        _ => None,
+    }
+}
+
+fn pool_flex<B: Backend>(x: &Tensor<B, 4>, kind: hub_kernels::PoolKind, params: hub_kernels::Pool2dParams) -> Option<Tensor<B, 4>> {
+    let xf = flex_of(x)?;
+    let (out, shape) = hub_kernels::pool2d(slice(&xf)?, x.dims(), kind, params).ok()?;
+    from_vec::<B, 4>(out, shape)
+}
+
+/// `max_pool2d(x)` (PyTorch's arguments: padding on both sides, NaN propagating): one pass per
+/// plane on flex, burn's op elsewhere.
+///
+/// # Shapes
+/// - x: `[batch, channels, h, w]`; output: `[batch, channels, h', w']`
+pub fn max_pool<B: Backend>(x: Tensor<B, 4>, p: hub_kernels::Pool2dParams) -> Tensor<B, 4> {
+    pool_flex(&x, hub_kernels::PoolKind::Max, p)
+        .unwrap_or_else(|| burn::tensor::module::max_pool2d(x, p.kernel, p.stride, p.padding, p.dilation, p.ceil_mode))
+}
+
+/// `avg_pool2d(x)` (PyTorch's arguments, `count_include_pad` as given): one pass per plane on
+/// flex, burn's op elsewhere.
+///
+/// # Shapes
+/// - x: `[batch, channels, h, w]`; output: `[batch, channels, h', w']`
+pub fn avg_pool<B: Backend>(x: Tensor<B, 4>, p: hub_kernels::Pool2dParams, count_include_pad: bool) -> Tensor<B, 4> {
+    pool_flex(&x, hub_kernels::PoolKind::Avg { count_include_pad }, p)
+        .unwrap_or_else(|| burn::tensor::module::avg_pool2d(x, p.kernel, p.stride, p.padding, count_include_pad, p.ceil_mode))
+}
+
+/// [`max_pool`] with a burn `MaxPool2d` layer's window.
+pub fn max_pool2d<B: Backend>(pool: &MaxPool2d, x: Tensor<B, 4>) -> Tensor<B, 4> {
+    match pool_padding(&pool.padding) {
+        Some(padding) => max_pool(x, hub_kernels::Pool2dParams { kernel: pool.kernel_size, stride: pool.stride, padding, dilation: pool.dilation, ceil_mode: pool.ceil_mode }),
+        None => pool.forward(x),
+    }
+}
+
+/// [`avg_pool`] with a burn `AvgPool2d` layer's window.
+pub fn avg_pool2d<B: Backend>(pool: &AvgPool2d, x: Tensor<B, 4>) -> Tensor<B, 4> {
+    match pool_padding(&pool.padding) {
+        Some(padding) => avg_pool(x, hub_kernels::Pool2dParams { kernel: pool.kernel_size, stride: pool.stride, padding, dilation: [1, 1], ceil_mode: pool.ceil_mode }, pool.count_include_pad),
+        None => pool.forward(x),
+    }
+}
+
+/// `torch.cat(parts, 1)` for NCHW tensors: plane copies on flex, burn's `cat` elsewhere.
+///
+/// # Shapes
+/// - parts: `[batch, c_i, h, w]`; output: `[batch, Σ c_i, h, w]`
+pub fn cat_channels<B: Backend>(parts: Vec<Tensor<B, 4>>) -> Tensor<B, 4> {
+    cat_flex(&parts).unwrap_or_else(|| Tensor::cat(parts, 1))
+}
+
+fn cat_flex<B: Backend>(parts: &[Tensor<B, 4>]) -> Option<Tensor<B, 4>> {
+    let [n, _, h, w] = parts.first()?.dims();
+    let flex: Vec<FlexTensor> = parts.iter().map(flex_of).collect::<Option<_>>()?;
+    let mut views = Vec::with_capacity(parts.len());
+    for (t, f) in parts.iter().zip(&flex) {
+        let [tn, c, th, tw] = t.dims();
+        if (tn, th, tw) != (n, h, w) {
+            return None;
+        }
+        views.push((slice(f)?, c));
+    }
+    let out = hub_kernels::cat_channels(&views, n, h * w).ok()?;
+    from_vec::<B, 4>(out, [n, views.iter().map(|v| v.1).sum(), h, w])
+}
+
+/// ShuffleNet's channel shuffle (`[n, g, c/g, h, w]` transposed to `[n, c/g, g, h, w]`): plane
+/// copies on flex, a reshape and transpose elsewhere.
+///
+/// # Shapes
+/// - x: `[batch, channels, h, w]`, `channels` a multiple of `groups`; output: the same
+pub fn channel_shuffle<B: Backend>(x: Tensor<B, 4>, groups: usize) -> Tensor<B, 4> {
+    let dims = x.dims();
+    let fast = flex_of(&x)
+        .and_then(|f| slice(&f).and_then(|v| hub_kernels::channel_shuffle(v, dims, groups).ok()))
+        .and_then(|out| from_vec::<B, 4>(out, dims));
+    fast.unwrap_or_else(|| {
+        let [n, c, h, w] = dims;
+        x.reshape([n, groups, c / groups, h, w]).swap_dims(1, 2).reshape([n, c, h, w])
+    })
+}
+
+/// What one layer of a convolutional `nn.Sequential` is, as [`forward_sequential`] sees it.
+pub(crate) enum Step<'a, B: Backend> {
+    /// A bare convolution.
+    Conv(&'a Conv2d<B>),
+    /// A BatchNorm (it fuses into the convolution before it).
+    Norm(&'a BatchNorm<B>),
+    /// An activation (it fuses into the convolution before it).
+    Act(Activation),
+    /// A convolution already grouped with its BatchNorm and activation.
+    ConvNormAct(&'a Conv2d<B>, Option<&'a BatchNorm<B>>, Activation),
+    /// Anything else (pooling, dropout, attention…): run with its own `forward`.
+    Other,
+}
+
+/// A layer of a convolutional sequential that [`forward_sequential`] can run.
+pub(crate) trait SequentialLayer<B: Backend> {
+    /// What the layer is.
+    fn step(&self) -> Step<'_, B>;
+    /// Runs the layer alone.
+    fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4>;
+}
+
+/// Runs `layers` in order, then adds `residual`: a convolution with the BatchNorm and the
+/// activation after it runs as one [`conv2d`], and the residual joins the last such layer when
+/// no activation follows it (`act(y) + r` is not `act(y + r)`).
+///
+/// # Shapes
+/// - x: `[batch, c_in, h, w]`; residual: the output's shape
+/// - output: the last layer's output
+pub(crate) fn forward_sequential<B: Backend, L: SequentialLayer<B>>(layers: &[L], mut x: Tensor<B, 4>, mut residual: Option<Tensor<B, 4>>) -> Tensor<B, 4> {
+    let mut i = 0;
+    while i < layers.len() {
+        let (conv, bn, act, next) = match layers[i].step() {
+            Step::ConvNormAct(conv, bn, act) => (conv, bn, act, i + 1),
+            Step::Conv(conv) => {
+                let (bn, mut next) = match layers.get(i + 1).map(|l| l.step()) {
+                    Some(Step::Norm(bn)) => (Some(bn), i + 2),
+                    _ => (None, i + 1),
+                };
+                let act = match layers.get(next).map(|l| l.step()) {
+                    Some(Step::Act(a)) => {
+                        next += 1;
+                        a
+                    }
+                    _ => Activation::None,
+                };
+                (conv, bn, act, next)
+            }
+            Step::Act(a) => {
+                x = activation(x, a);
+                i += 1;
+                continue;
+            }
+            Step::Norm(_) | Step::Other => {
+                x = layers[i].forward(x);
+                i += 1;
+                continue;
+            }
+        };
+        let r = if next == layers.len() && act == Activation::None { residual.take() } else { None };
+        x = conv2d(conv, bn, x, r, act);
+        i = next;
+    }
+    match residual {
+        Some(r) => x + r,
+        None => x,
+    }
 }

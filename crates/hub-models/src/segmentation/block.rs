@@ -76,9 +76,27 @@ impl<B: Backend> Layer<B> {
     }
 }
 
-/// Runs a sequence of layers in order.
+impl<B: Backend> crate::kernels::SequentialLayer<B> for Layer<B> {
+    fn step(&self) -> crate::kernels::Step<'_, B> {
+        use crate::kernels::{Activation, Step};
+        match self {
+            Layer::Conv(conv) => Step::Conv(conv),
+            Layer::Norm(bn) => Step::Norm(bn),
+            Layer::Relu(_) => Step::Act(Activation::Relu),
+            Layer::Sigmoid(_) => Step::Act(Activation::Sigmoid),
+            Layer::Dropout(_) | Layer::GlobalPool(_) => Step::Other,
+        }
+    }
+
+    fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        Layer::forward(self, x)
+    }
+}
+
+/// Runs a sequence of layers in order; a convolution with the BatchNorm and activation after it
+/// runs as one fused layer.
 pub fn forward_layers<B: Backend>(layers: &[Layer<B>], x: Tensor<B, 4>) -> Tensor<B, 4> {
-    layers.iter().fold(x, |x, layer| layer.forward(x))
+    crate::kernels::forward_sequential(layers, x, None)
 }
 
 /// A `k×k` convolution with padding `dilation · (k / 2)` (same size), with or without bias.
@@ -201,7 +219,7 @@ impl<B: Backend> Aspp<B> {
     /// - output: `[batch, out_channels, height, width]`
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let branches = self.convs.iter().map(|b| b.forward(x.clone())).collect();
-        forward_layers(&self.project, Tensor::cat(branches, 1))
+        forward_layers(&self.project, crate::kernels::cat_channels(branches))
     }
 }
 

@@ -87,7 +87,7 @@ impl<B: Backend> DenseBlock<B> {
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         self.denselayer.iter().flatten().fold(x, |features, layer| {
             let new = layer.forward(features.clone());
-            Tensor::cat(vec![features, new], 1)
+            crate::kernels::cat_channels(vec![features, new])
         })
     }
 }
@@ -123,6 +123,6 @@ impl<B: Backend> Transition<B> {
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         use crate::kernels::{batch_norm, conv2d, Activation};
         let x = batch_norm(&self.norm, x, Activation::Relu);
-        self.pool.forward(conv2d(&self.conv, None, x, None, Activation::None))
+        crate::kernels::avg_pool2d(&self.pool, conv2d(&self.conv, None, x, None, Activation::None))
     }
 }

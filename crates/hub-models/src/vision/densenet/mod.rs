@@ -159,7 +159,7 @@ impl<B: Backend> DenseNet<B> {
         let f = &self.features;
         use crate::kernels::{batch_norm, conv2d, Activation::Relu};
         let x = conv2d(&f.conv0, Some(&f.norm0), x, None, Relu);
-        let x = f.pool0.forward(x);
+        let x = crate::kernels::max_pool2d(&f.pool0, x);
         let x = f.transition1.forward(f.denseblock1.forward(x));
         let x = f.transition2.forward(f.denseblock2.forward(x));
         let x = f.transition3.forward(f.denseblock3.forward(x));

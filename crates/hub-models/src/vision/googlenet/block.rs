@@ -132,8 +132,8 @@ impl<B: Backend> Inception<B> {
         let b1 = self.branch1.forward(x.clone());
         let b2 = chain(&self.branch2, x.clone());
         let b3 = chain(&self.branch3, x.clone());
-        let b4 = self.branch4.forward(self.branch4_pool.forward(x));
-        Tensor::cat(vec![b1, b2, b3, b4], 1)
+        let b4 = self.branch4.forward(crate::kernels::max_pool2d(&self.branch4_pool, x));
+        crate::kernels::cat_channels(vec![b1, b2, b3, b4])
     }
 }
 

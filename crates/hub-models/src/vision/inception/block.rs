@@ -3,7 +3,7 @@
 
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
-use burn::tensor::module::{adaptive_avg_pool2d, avg_pool2d, max_pool2d};
+use burn::tensor::module::{adaptive_avg_pool2d, avg_pool2d};
 
 pub use crate::vision::googlenet::BasicConv2d;
 
@@ -29,13 +29,15 @@ fn valid<B: Backend>(
 
 /// The 3×3/1 average pool (padding 1, padding counted) in front of the pool branches.
 fn pool_branch_input<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
-    avg_pool2d(x, [3, 3], [1, 1], [1, 1], true, false)
+    let p = crate::kernels::Pool2dParams { kernel: [3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1], ceil_mode: false };
+    crate::kernels::avg_pool(x, p, true)
 }
 
-/// The 3×3/2 max pool of the grid-reduction modules.
-fn reduce_pool<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
-    max_pool2d(x, [3, 3], [2, 2], [0, 0], [1, 1], false)
+/// The 3×3/2 max pool (no padding, floor mode) of the stem and the grid-reduction modules.
+pub(crate) fn reduce_pool_3x3s2<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
+    crate::kernels::max_pool(x, crate::kernels::Pool2dParams { kernel: [3, 3], stride: [2, 2], padding: [0, 0], dilation: [1, 1], ceil_mode: false })
 }
+
 
 fn chain<B: Backend>(convs: &[&BasicConv2d<B>], x: Tensor<B, 4>) -> Tensor<B, 4> {
     convs.iter().fold(x, |x, conv| conv.forward(x))
@@ -89,7 +91,7 @@ impl<B: Backend> InceptionA<B> {
             x.clone(),
         );
         let b4 = self.branch_pool.forward(pool_branch_input(x));
-        Tensor::cat(vec![b1, b2, b3, b4], 1)
+        crate::kernels::cat_channels(vec![b1, b2, b3, b4])
     }
 }
 
@@ -130,8 +132,8 @@ impl<B: Backend> InceptionB<B> {
             ],
             x.clone(),
         );
-        let b3 = reduce_pool(x);
-        Tensor::cat(vec![b1, b2, b3], 1)
+        let b3 = reduce_pool_3x3s2(x);
+        crate::kernels::cat_channels(vec![b1, b2, b3])
     }
 }
 
@@ -199,7 +201,7 @@ impl<B: Backend> InceptionC<B> {
             x.clone(),
         );
         let b4 = self.branch_pool.forward(pool_branch_input(x));
-        Tensor::cat(vec![b1, b2, b3, b4], 1)
+        crate::kernels::cat_channels(vec![b1, b2, b3, b4])
     }
 }
 
@@ -247,8 +249,8 @@ impl<B: Backend> InceptionD<B> {
             ],
             x.clone(),
         );
-        let b3 = reduce_pool(x);
-        Tensor::cat(vec![b1, b2, b3], 1)
+        let b3 = reduce_pool_3x3s2(x);
+        crate::kernels::cat_channels(vec![b1, b2, b3])
     }
 }
 
@@ -297,23 +299,11 @@ impl<B: Backend> InceptionE<B> {
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let b1 = self.branch1x1.forward(x.clone());
         let t = self.branch3x3_1.forward(x.clone());
-        let b2 = Tensor::cat(
-            vec![
-                self.branch3x3_2a.forward(t.clone()),
-                self.branch3x3_2b.forward(t),
-            ],
-            1,
-        );
+        let b2 = crate::kernels::cat_channels(vec![self.branch3x3_2a.forward(t.clone()), self.branch3x3_2b.forward(t)]);
         let t = chain(&[&self.branch3x3dbl_1, &self.branch3x3dbl_2], x.clone());
-        let b3 = Tensor::cat(
-            vec![
-                self.branch3x3dbl_3a.forward(t.clone()),
-                self.branch3x3dbl_3b.forward(t),
-            ],
-            1,
-        );
+        let b3 = crate::kernels::cat_channels(vec![self.branch3x3dbl_3a.forward(t.clone()), self.branch3x3dbl_3b.forward(t)]);
         let b4 = self.branch_pool.forward(pool_branch_input(x));
-        Tensor::cat(vec![b1, b2, b3, b4], 1)
+        crate::kernels::cat_channels(vec![b1, b2, b3, b4])
     }
 }
 

@@ -239,35 +239,26 @@ pub fn forward_layers<B: Backend>(layers: &[Layer<B>], x: Tensor<B, 4>) -> Tenso
     forward_layers_add(layers, x, None)
 }
 
+impl<B: Backend> crate::kernels::SequentialLayer<B> for Layer<B> {
+    fn step(&self) -> crate::kernels::Step<'_, B> {
+        use crate::kernels::Step;
+        match self {
+            Layer::ConvNormAct(m) => Step::ConvNormAct(&m.conv, Some(&m.bn), m.act.kernel()),
+            Layer::Conv(c) => Step::Conv(c),
+            Layer::Norm(bn) => Step::Norm(bn),
+            Layer::SqueezeExcitation(_) => Step::Other,
+        }
+    }
+
+    fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        Layer::forward(self, x)
+    }
+}
+
 /// Runs the layers in order, then adds `residual`. A convolution and the BatchNorm after it run
 /// as one fused layer, and the residual joins the last one when nothing is applied after it.
-pub(crate) fn forward_layers_add<B: Backend>(layers: &[Layer<B>], mut x: Tensor<B, 4>, mut residual: Option<Tensor<B, 4>>) -> Tensor<B, 4> {
-    use crate::kernels::conv2d;
-    let mut i = 0;
-    while i < layers.len() {
-        let (step, last) = match (&layers[i], layers.get(i + 1)) {
-            (Layer::Conv(c), Some(Layer::Norm(bn))) => {
-                let r = if i + 2 == layers.len() { residual.take() } else { None };
-                x = conv2d(c, Some(bn), x, r, crate::kernels::Activation::None);
-                (2, None)
-            }
-            (Layer::ConvNormAct(m), _) => {
-                // act(y) + r is not act(y + r): only an activation-free last layer takes it.
-                let r = if i + 1 == layers.len() && m.act == Activation::Identity { residual.take() } else { None };
-                x = conv2d(&m.conv, Some(&m.bn), x, r, m.act.kernel());
-                (1, None)
-            }
-            (layer, _) => (1, Some(layer)),
-        };
-        if let Some(layer) = last {
-            x = layer.forward(x);
-        }
-        i += step;
-    }
-    match residual {
-        Some(r) => x + r,
-        None => x,
-    }
+pub(crate) fn forward_layers_add<B: Backend>(layers: &[Layer<B>], x: Tensor<B, 4>, residual: Option<Tensor<B, 4>>) -> Tensor<B, 4> {
+    crate::kernels::forward_sequential(layers, x, residual)
 }
 
 /// torchvision's `_make_divisible`: rounds `value` to the nearest multiple of `divisor` (at

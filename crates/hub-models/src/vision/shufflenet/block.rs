@@ -33,10 +33,7 @@ fn conv_bn<B: Backend>(
 /// - input: `[batch, channels, height, width]`, `channels` divisible by `groups`
 /// - output: `[batch, channels, height, width]`
 pub fn channel_shuffle<B: Backend>(x: Tensor<B, 4>, groups: usize) -> Tensor<B, 4> {
-    let [n, c, h, w] = x.dims();
-    x.reshape([n, groups, c / groups, h, w])
-        .swap_dims(1, 2)
-        .reshape([n, c, h, w])
+    crate::kernels::channel_shuffle(x, groups)
 }
 
 /// The strided unit's left branch (PyTorch `branch1`): depthwise 3×3 + BN, 1×1 + BN + ReLU.
@@ -120,14 +117,14 @@ impl<B: Backend> InvertedResidual<B> {
             Some(b1) => {
                 let left = conv2d(&b1.dw_conv, Some(&b1.dw_bn), x.clone(), None, Linear);
                 let left = conv2d(&b1.pw_conv, Some(&b1.pw_bn), left, None, Relu);
-                Tensor::cat(vec![left, self.forward_branch2(x)], 1)
+                crate::kernels::cat_channels(vec![left, self.forward_branch2(x)])
             }
             None => {
                 // `x.chunk(2, dim=1)`: the first half passes through unchanged.
                 let half = x.dims()[1] / 2;
                 let left = x.clone().narrow(1, 0, half);
                 let right = x.narrow(1, half, half);
-                Tensor::cat(vec![left, self.forward_branch2(right)], 1)
+                crate::kernels::cat_channels(vec![left, self.forward_branch2(right)])
             }
         };
         channel_shuffle(out, 2)

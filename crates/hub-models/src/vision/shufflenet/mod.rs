@@ -107,7 +107,7 @@ impl<B: Backend> ShuffleNetV2<B> {
     /// - input: `[batch, 3, height, width]` (normalised RGB, 224×224 for the ImageNet weights)
     /// - output: `[batch, num_classes]`
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        let x = self.maxpool.forward(self.conv1.forward(x));
+        let x = crate::kernels::max_pool2d(&self.maxpool, self.conv1.forward(x));
         let x = self
             .stage2
             .iter()

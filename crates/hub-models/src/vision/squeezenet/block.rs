@@ -45,7 +45,7 @@ impl<B: Backend> Fire<B> {
         let x = conv2d(&self.squeeze, None, x, None, Relu);
         let a = conv2d(&self.expand1x1, None, x.clone(), None, Relu);
         let b = conv2d(&self.expand3x3, None, x, None, Relu);
-        Tensor::cat(vec![a, b], 1)
+        crate::kernels::cat_channels(vec![a, b])
     }
 }
 
@@ -80,7 +80,7 @@ impl<B: Backend> SqueezeLayer<B> {
         match self {
             Self::Conv(conv) => conv.forward(x),
             Self::Relu(_) => relu(x),
-            Self::MaxPool(pool) => pool.forward(x),
+            Self::MaxPool(pool) => crate::kernels::max_pool2d(pool, x),
             Self::Fire(fire) => fire.forward(x),
             Self::Dropout(_) => x,
             Self::AdaptiveAvgPool(pool) => pool.forward(x),
@@ -88,19 +88,22 @@ impl<B: Backend> SqueezeLayer<B> {
     }
 }
 
-/// Runs a SqueezeNet `nn.Sequential` in order; a convolution and the ReLU after it run fused.
-pub fn forward_layers<B: Backend>(layers: &[SqueezeLayer<B>], mut x: Tensor<B, 4>) -> Tensor<B, 4> {
-    let mut i = 0;
-    while i < layers.len() {
-        if let SqueezeLayer::Conv(conv) = &layers[i] {
-            let relu = matches!(layers.get(i + 1), Some(SqueezeLayer::Relu(_)));
-            let a = if relu { crate::kernels::Activation::Relu } else { crate::kernels::Activation::None };
-            x = crate::kernels::conv2d(conv, None, x, None, a);
-            i += 1 + usize::from(relu);
-        } else {
-            x = layers[i].forward(x);
-            i += 1;
+impl<B: Backend> crate::kernels::SequentialLayer<B> for SqueezeLayer<B> {
+    fn step(&self) -> crate::kernels::Step<'_, B> {
+        use crate::kernels::{Activation, Step};
+        match self {
+            Self::Conv(conv) => Step::Conv(conv),
+            Self::Relu(_) => Step::Act(Activation::Relu),
+            Self::MaxPool(_) | Self::Fire(_) | Self::Dropout(_) | Self::AdaptiveAvgPool(_) => Step::Other,
         }
     }
-    x
+
+    fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        SqueezeLayer::forward(self, x)
+    }
+}
+
+/// Runs a SqueezeNet `nn.Sequential` in order; a convolution and the ReLU after it run fused.
+pub fn forward_layers<B: Backend>(layers: &[SqueezeLayer<B>], x: Tensor<B, 4>) -> Tensor<B, 4> {
+    crate::kernels::forward_sequential(layers, x, None)
 }

@@ -225,30 +225,3 @@ impl<B: Backend> SqueezeNet<B> {
         x.flatten::<2>(1, 3)
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::import::state_dict_shapes;
-    use burn::backend::Flex;
-
-    type B = Flex;
-
-    #[test]
-    fn torch_indices_are_kept() {
-        let device = Default::default();
-        let model = config("squeezenet1_1").unwrap().init::<B>(&device);
-        let keys: Vec<String> = state_dict_shapes(&model)
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect();
-        for key in [
-            "features.0.weight",
-            "features.3.squeeze.weight",
-            "features.12.expand3x3.bias",
-            "classifier.1.weight",
-        ] {
-            assert!(keys.contains(&key.to_string()), "{key} not in {keys:?}");
-        }
-    }
-}

@@ -34,7 +34,7 @@ impl<B: Backend> FeatureLayer<B> {
             Self::Conv(conv) => conv.forward(x),
             Self::BatchNorm(bn) => crate::vision::batch_norm(bn, x),
             Self::Relu(_) => relu(x),
-            Self::MaxPool(pool) => pool.forward(x),
+            Self::MaxPool(pool) => crate::kernels::max_pool2d(pool, x),
         }
     }
 }
@@ -68,27 +68,26 @@ impl<B: Backend> ClassifierLayer<B> {
     }
 }
 
-/// Runs a convolutional stack in order; a convolution with the BatchNorm and ReLU after it
-/// runs as one fused layer.
-pub fn forward_features<B: Backend>(layers: &[FeatureLayer<B>], mut x: Tensor<B, 4>) -> Tensor<B, 4> {
-    use crate::kernels::Activation;
-    let mut i = 0;
-    while i < layers.len() {
-        if let FeatureLayer::Conv(conv) = &layers[i] {
-            let bn = match layers.get(i + 1) {
-                Some(FeatureLayer::BatchNorm(bn)) => Some(bn),
-                _ => None,
-            };
-            let next = i + 1 + usize::from(bn.is_some());
-            let relu = matches!(layers.get(next), Some(FeatureLayer::Relu(_)));
-            x = crate::kernels::conv2d(conv, bn, x, None, if relu { Activation::Relu } else { Activation::None });
-            i = next + usize::from(relu);
-        } else {
-            x = layers[i].forward(x);
-            i += 1;
+impl<B: Backend> crate::kernels::SequentialLayer<B> for FeatureLayer<B> {
+    fn step(&self) -> crate::kernels::Step<'_, B> {
+        use crate::kernels::{Activation, Step};
+        match self {
+            Self::Conv(conv) => Step::Conv(conv),
+            Self::BatchNorm(bn) => Step::Norm(bn),
+            Self::Relu(_) => Step::Act(Activation::Relu),
+            Self::MaxPool(_) => Step::Other,
         }
     }
-    x
+
+    fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        FeatureLayer::forward(self, x)
+    }
+}
+
+/// Runs a convolutional stack in order; a convolution with the BatchNorm and ReLU after it
+/// runs as one fused layer.
+pub fn forward_features<B: Backend>(layers: &[FeatureLayer<B>], x: Tensor<B, 4>) -> Tensor<B, 4> {
+    crate::kernels::forward_sequential(layers, x, None)
 }
 
 /// Runs a fully connected stack in order.
