@@ -1,7 +1,8 @@
 //! The conformance test of the registry: every architecture of
 //! [`registry::architectures`] builds, has the parameter count of its reference implementation,
-//! refuses an unknown variant id and runs a small forward; every entrypoint of the built-in
-//! manifests names a registry architecture of its own task.
+//! refuses an unknown variant id and runs a small forward; a sample of each family's state-dict
+//! keys are the reference's ([`STATE_DICT_KEYS`]); every entrypoint of the built-in manifests
+//! names a registry architecture of its own task.
 //!
 //! The reference counts are torchvision's published `num_params`, which the built-in manifests
 //! carry as each weights' `params`, and, for the architectures no manifest counts,
@@ -21,9 +22,9 @@ use burn::tensor::{Device, Distribution};
 use hub_models::builtin;
 use hub_models::gan::NoiseRng;
 use hub_models::hub_core::Manifest;
-use hub_models::import::parameter_count;
+use hub_models::import::{parameter_count, state_dict_shapes};
 use hub_models::preprocess::min_input_size;
-use hub_models::registry::{self, Architecture, Family, Generator, Model, Task, TextModel};
+use hub_models::registry::{self, Architecture, Family, Generator, ImageClassifier, Model, Task, TextModel};
 use hub_models::text::bert::{self, BertInput};
 use hub_models::text::gpt2::{self, Gpt2Input};
 use hub_models::tts::{tacotron2, text::text_to_sequence, waveglow};
@@ -60,6 +61,82 @@ const REFERENCE_PARAMS: &[(&str, usize)] = &[
     ("gpt2_sequence_classification", 124_441_344),
     // A tokenizer builds no module.
     ("tokenizer", 0),
+];
+
+/// State-dict keys the reference implementations name, a sample per family (the stem, a block
+/// deep inside, the heads): the model's module paths with PyTorch's parameter names.
+const STATE_DICT_KEYS: &[(&str, &[&str])] = &[
+    (
+        "alexnet",
+        &[
+            "features.0.weight",
+            "features.3.weight",
+            "features.6.weight",
+            "features.8.weight",
+            "features.10.bias",
+            "classifier.1.weight",
+            "classifier.4.weight",
+            "classifier.6.bias",
+        ],
+    ),
+    // features.0 conv, .1 bn, .2 relu, .3 pool, .4 conv ...
+    ("vgg11_bn", &["features.0.weight", "features.1.running_var", "features.4.weight", "classifier.6.bias"]),
+    ("resnet50", &["conv1.weight", "bn1.running_mean", "layer1.0.downsample.conv.weight", "layer4.2.bn3.bias", "fc.weight"]),
+    ("squeezenet1_1", &["features.0.weight", "features.3.squeeze.weight", "features.12.expand3x3.bias", "classifier.1.weight"]),
+    (
+        "googlenet_aux",
+        &[
+            "conv1.conv.weight",
+            "conv1.bn.running_var",
+            "inception3a.branch2.1.conv.weight",
+            "inception5b.branch4.bn.bias",
+            "aux1.fc2.weight",
+            "aux2.conv.conv.weight",
+            "fc.bias",
+        ],
+    ),
+    (
+        "inception_v3",
+        &[
+            "conv2d_1a_3x3.conv.weight",
+            "mixed_5b.branch_pool.bn.running_mean",
+            "mixed_7c.branch3x3dbl_3b.conv.weight",
+            "aux_logits.conv1.conv.weight",
+            "aux_logits.fc.bias",
+            "fc.weight",
+        ],
+    ),
+    (
+        "deeplabv3_resnet50",
+        &[
+            "backbone.conv1.weight",
+            "backbone.layer1.0.conv1.weight",
+            "backbone.layer4.2.bn3.running_var",
+            "classifier.0.convs.0.0.weight",
+            "classifier.0.convs.3.1.running_mean",
+            "classifier.0.convs.4.1.weight",
+            "classifier.0.convs.4.2.weight",
+            "classifier.0.project.0.weight",
+            "classifier.1.weight",
+            "classifier.2.bias",
+            "classifier.4.bias",
+            "aux_classifier.0.weight",
+            "aux_classifier.1.weight",
+            "aux_classifier.4.weight",
+        ],
+    ),
+    ("fcn_resnet101", &["classifier.0.weight", "classifier.1.weight", "classifier.4.bias"]),
+    (
+        "lraspp_mobilenet_v3_large",
+        &[
+            "backbone.features.0.conv.weight",
+            "backbone.features.16.bn.running_mean",
+            "classifier.cbr.0.weight",
+            "classifier.scale.1.weight",
+            "classifier.low_classifier.bias",
+            "classifier.high_classifier.weight",
+        ],
+    ),
 ];
 
 /// Architectures without a published parameter count: the strict loads of their parity tests
@@ -120,31 +197,64 @@ fn builtin_manifests() -> Vec<(&'static str, Manifest)> {
     builtin::MANIFESTS.iter().map(|(spec, src)| (*spec, Manifest::parse(src, spec).unwrap_or_else(|e| panic!("{spec}: {e}")))).collect()
 }
 
-/// The parameter count of the boxed module in `value`, when it is one of the `variants` of
-/// `kind`.
-macro_rules! count_boxed {
-    ($value:expr, $kind:ident: $($variant:ident),* $(,)?) => {
+/// `f` of the boxed module in `value`, when it is one of the `variants` of `kind`.
+macro_rules! on_boxed {
+    ($value:expr, $f:path, $kind:ident: $($variant:ident),* $(,)?) => {
         match $value {
-            $($kind::$variant(m) => Some(parameter_count(m.as_ref())),)*
+            $($kind::$variant(m) => Some($f(m.as_ref())),)*
             _ => None,
+        }
+    };
+}
+
+/// `f` (generic over burn modules) of the module of any model; `None` for a kind of model this
+/// test does not know, or one without a module (a tokenizer).
+macro_rules! on_module {
+    ($model:expr, $f:path) => {
+        match $model {
+            Model::Classifier(m) => on_boxed!(
+                m,
+                $f,
+                ImageClassifier: AlexNet, Vgg, ResNet, DenseNet, SqueezeNet, GoogLeNet, InceptionV3, ShuffleNetV2, MobileNet, EfficientNet,
+                EfficientNetLite,
+            ),
+            Model::Generator(g) => on_boxed!(g, $f, Generator: Dcgan, Pgan),
+            Model::Text(m) => on_boxed!(
+                m,
+                $f,
+                TextModel: Bert, BertMaskedLm, BertNextSentence, BertPreTraining, BertSequenceClassification, BertMultipleChoice,
+                BertQuestionAnswering, BertTokenClassification, Gpt2, Gpt2LmHead, Gpt2DoubleHeads, Gpt2SequenceClassification,
+            ),
+            m => on_boxed!(m, $f, Model: Segmenter, Tacotron2, WaveGlow),
         }
     };
 }
 
 /// The number of parameters of any model, as PyTorch counts them.
 fn count(model: &Model<B>) -> usize {
-    let counted = match model {
-        Model::Classifier(m) => Some(m.num_params()),
-        Model::Generator(g) => count_boxed!(g, Generator: Dcgan, Pgan),
-        Model::Text(m) => count_boxed!(
-            m,
-            TextModel: Bert, BertMaskedLm, BertNextSentence, BertPreTraining, BertSequenceClassification, BertMultipleChoice,
-            BertQuestionAnswering, BertTokenClassification, Gpt2, Gpt2LmHead, Gpt2DoubleHeads, Gpt2SequenceClassification,
-        ),
-        Model::Tokenizer => Some(0),
-        m => count_boxed!(m, Model: Segmenter, Tacotron2, WaveGlow),
+    match model {
+        Model::Tokenizer => 0,
+        m => on_module!(m, parameter_count).expect("a kind of model this test cannot count: add it"),
+    }
+}
+
+/// The PyTorch state-dict keys of any model.
+fn state_dict_keys(model: &Model<B>) -> Vec<String> {
+    let shapes = on_module!(model, state_dict_shapes).expect("a kind of model this test cannot list: add it");
+    shapes.into_iter().map(|(key, _)| key).collect()
+}
+
+/// `architecture` at the configuration of its reference count: the registry's default, or
+/// the text family's reference `config.json` (written into `dir`).
+fn build_reference(architecture: &Architecture, dir: &Path) -> Model<B> {
+    let device: Device<B> = Default::default();
+    let model = if architecture.family.is_text() {
+        let (_, reference_id) = text_family_ids(architecture.family);
+        architecture.build_text(&text_config(dir, architecture.family, reference_id), None, &device)
+    } else {
+        architecture.build_model(architecture.id, &toml::Table::new(), &device)
     };
-    counted.expect("a kind of model this test cannot count: add it")
+    model.unwrap_or_else(|e| panic!("{}: {e}", architecture.id))
 }
 
 /// Asserts the shape of `tensor` and that every value is finite.
@@ -265,13 +375,7 @@ fn every_architecture_has_the_reference_parameter_count() {
         let id = architecture.id;
         let table = REFERENCE_PARAMS.iter().find(|(a, _)| *a == id).map(|(_, n)| *n as u64);
         let reference = published.get(id).map(|(n, _)| *n).or(table);
-        let model = if architecture.family.is_text() {
-            let (_, reference_id) = text_family_ids(architecture.family);
-            architecture.build_text(&text_config(dir.path(), architecture.family, reference_id), None, &device)
-        } else {
-            architecture.build_model(id, &toml::Table::new(), &device)
-        };
-        let model = model.unwrap_or_else(|e| panic!("{id}: {e}"));
+        let model = build_reference(&architecture, dir.path());
         match reference {
             Some(expected) => assert_eq!(count(&model) as u64, expected, "{id}: parameters"),
             None => assert!(UNCOUNTED.contains(&id), "{id}: no reference parameter count; add it to REFERENCE_PARAMS"),
@@ -283,6 +387,18 @@ fn every_architecture_has_the_reference_parameter_count() {
         for id in text_family_ids(family).0 {
             let model = architecture.build_text(&text_config(dir.path(), family, id), None, &device);
             assert!(count(&model.unwrap_or_else(|e| panic!("{id}: {e}"))) > 0, "{id}");
+        }
+    }
+}
+
+#[test]
+fn state_dict_keys_are_the_references() {
+    let dir = tempfile::tempdir().unwrap();
+    for (id, expected) in STATE_DICT_KEYS {
+        let architecture = registry::find(id).unwrap_or_else(|| panic!("STATE_DICT_KEYS names {id}, which is not in the registry"));
+        let keys = state_dict_keys(&build_reference(&architecture, dir.path()));
+        for key in *expected {
+            assert!(keys.iter().any(|k| k == key), "{id}: no state-dict key {key}");
         }
     }
 }

@@ -301,63 +301,10 @@ impl<B: Backend> Segmentation<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::state_dict_shapes;
     use burn::backend::Flex;
     use burn::tensor::Distribution;
 
     type B = Flex;
-
-    #[test]
-    fn module_paths_are_torchvisions_keys_after_remap() {
-        let device = Default::default();
-        // Module paths with PyTorch's parameter names (BatchNorm `weight`/`bias`).
-        let keys = |id: &str| -> Vec<String> {
-            let model = config(id).unwrap().init::<B>(&device);
-            state_dict_shapes(&model)
-                .into_iter()
-                .map(|(k, _)| k)
-                .collect()
-        };
-        let deeplab = keys("deeplabv3_resnet50");
-        for key in [
-            "backbone.conv1.weight",
-            "backbone.layer1.0.conv1.weight",
-            "backbone.layer4.2.bn3.running_var",
-            "classifier.0.convs.0.0.weight",
-            "classifier.0.convs.3.1.running_mean",
-            "classifier.0.convs.4.1.weight",
-            "classifier.0.convs.4.2.weight",
-            "classifier.0.project.0.weight",
-            "classifier.1.weight",
-            "classifier.2.bias",
-            "classifier.4.bias",
-            "aux_classifier.0.weight",
-            "aux_classifier.1.weight",
-            "aux_classifier.4.weight",
-        ] {
-            assert!(deeplab.contains(&key.to_string()), "{key}");
-        }
-        let fcn = keys("fcn_resnet101");
-        for key in [
-            "classifier.0.weight",
-            "classifier.1.weight",
-            "classifier.4.bias",
-        ] {
-            assert!(fcn.contains(&key.to_string()), "{key}");
-        }
-        let lraspp = keys("lraspp_mobilenet_v3_large");
-        for key in [
-            "backbone.features.0.conv.weight",
-            "backbone.features.16.bn.running_mean",
-            "classifier.cbr.0.weight",
-            "classifier.scale.1.weight",
-            "classifier.low_classifier.bias",
-            "classifier.high_classifier.weight",
-        ] {
-            assert!(lraspp.contains(&key.to_string()), "{key}");
-        }
-        assert!(!lraspp.iter().any(|k| k.starts_with("aux_classifier")));
-    }
 
     #[test]
     fn outputs_have_the_input_size() {
