@@ -28,4 +28,4 @@ pub mod tts;
 pub mod vision;
 
 pub use error::{Error, Result};
-pub use load::{help, list, load, load_on, load_with, Cpu, GeneratedText, LoadOptions, Loaded, Prediction};
+pub use load::{fetch_weights, help, list, load, load_on, load_with, Cpu, GeneratedText, LoadOptions, Loaded, Prediction};

@@ -252,6 +252,14 @@ pub fn load_with<B: Backend>(hub: &Hub, spec: &RepoSpec, entry: &str, options: &
     finish(spec, name, ep, weights, options, architecture, model, report, preprocessing.as_ref(), device)
 }
 
+/// Fetches (and verifies) the files that loading `choice` of `entry` reads: the checkpoint and
+/// the files that come with it, or only the files for a tokenizer entrypoint (they are the
+/// tokenizer; there is no checkpoint). `hub download` and `hub lock` use it.
+pub fn fetch_weights(hub: &Hub, entry: &hub_core::Entrypoint, choice: &hub_core::WeightsChoice) -> Result<hub_core::FetchedWeights> {
+    let tokenizer_only = registry::find(&entry.architecture).is_some_and(|a| a.family == registry::Family::Tokenizer);
+    Ok(hub.fetch_weights(choice, !tokenizer_only)?)
+}
+
 /// The parts of a Hugging Face `config.json` that choose the architecture and name the labels.
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
@@ -674,8 +682,17 @@ impl<B: Backend> Loaded<B> {
 
     /// The `k` most probable classes of each image, most probable first.
     pub fn classify(&self, images: &[RgbImage], k: usize) -> Result<Vec<Vec<Prediction>>> {
+        Ok(self.classify_with_logits(images, k)?.0)
+    }
+
+    /// [`classify`](Self::classify), also returning the logits the classes were ranked by.
+    ///
+    /// # Shapes
+    /// - returns: the predictions, and the logits `[images.len(), num_classes]`
+    pub fn classify_with_logits(&self, images: &[RgbImage], k: usize) -> Result<(Vec<Vec<Prediction>>, Tensor<B, 2>)> {
         let batch = self.preprocess.batch_from_images::<B>(images, &self.device)?;
-        Ok(self.top_k(self.forward(batch)?, k))
+        let logits = self.forward(batch)?;
+        Ok((self.top_k(logits.clone(), k), logits))
     }
 
     /// [`classify`](Self::classify) on image files (PNG or JPEG).

@@ -47,10 +47,8 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         if selected.is_empty() {
             eprintln!("{name}: publishes no weights");
         }
-        // A tokenizer entrypoint's files are its tokenizer; there is no checkpoint to fetch.
-        let checkpoint = hub_models::registry::find(&entry.architecture).is_none_or(|a| a.family != hub_models::registry::Family::Tokenizer);
         for choice in selected {
-            let fetched = hub.fetch_weights(&choice, checkpoint)?;
+            let fetched = hub_models::fetch_weights(&hub, entry, &choice)?;
             for path in fetched.checkpoint.iter().chain(fetched.files.values()) {
                 println!("{name} {} {}", fetched.name, path.display());
             }

@@ -27,8 +27,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     for wanted in &names {
         let (name, entry) = repo.manifest.entry(wanted)?;
         if let Some(choice) = entry.choose_weights(name, None, None)? {
-            let checkpoint = hub_models::registry::find(&entry.architecture).is_none_or(|a| a.family != hub_models::registry::Family::Tokenizer);
-            hub.fetch_weights(&choice, checkpoint)?;
+            hub_models::fetch_weights(&hub, entry, &choice)?;
         }
     }
     // A lockfile is written even when nothing changed, so `hub lock` always leaves one.
