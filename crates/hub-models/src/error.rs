@@ -101,6 +101,16 @@ pub enum Error {
         key: String,
     },
 
+    /// These weights cannot be converted to burnpack ([`crate::convert::convert_published`]):
+    /// not an image classifier, no published weights, or not a download in the cache.
+    #[error("{entry}: {reason}")]
+    NotConvertible {
+        /// The entrypoint.
+        entry: String,
+        /// Why not.
+        reason: String,
+    },
+
     /// A checkpoint file given by the user does not exist.
     #[error("checkpoint {path} does not exist")]
     NoCheckpoint {
