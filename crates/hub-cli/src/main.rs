@@ -4,6 +4,7 @@ mod commands;
 mod npy;
 mod output;
 mod progress;
+mod report;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -28,6 +28,20 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// Writes [`table`] with every line indented by `indent`.
+pub fn write_table(f: &mut std::fmt::Formatter<'_>, indent: &str, header: &[&str], rows: &[Vec<String>]) -> std::fmt::Result {
+    for line in table(header, rows).lines() {
+        writeln!(f, "{indent}{line}")?;
+    }
+    Ok(())
+}
+
+/// A probability as a percentage with two decimals: `0.1234` → `12.34%` (multiplied in the
+/// probability's own precision, f32 or f64).
+pub fn percent<T: std::ops::Mul<Output = T> + From<u8> + std::fmt::Display>(p: T) -> String {
+    format!("{:.2}%", p * T::from(100))
+}
+
 /// `25557032` → `25.6M`.
 pub fn count(n: u64) -> String {
     match n {
@@ -82,5 +96,14 @@ mod tests {
         assert_eq!(bytes(102_530_333), "97.8 MiB");
         let t = table(&["A", "BB"], &[vec!["xxx".into(), "y".into()]]);
         assert_eq!(t, "A    BB\nxxx  y\n");
+        assert_eq!(percent(0.123_456_f64), "12.35%");
+        assert_eq!(percent(0.5_f32), "50.00%");
+        struct Indented;
+        impl std::fmt::Display for Indented {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write_table(f, "  ", &["A", "BB"], &[vec!["xxx".into(), "y".into()]])
+            }
+        }
+        assert_eq!(Indented.to_string(), "  A    BB\n  xxx  y\n");
     }
 }

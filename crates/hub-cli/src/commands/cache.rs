@@ -1,12 +1,15 @@
 //! `hub cache ls|verify|rm|gc|path`.
 
+use std::fmt;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use hub_core::cache::{Leftover, LeftoverKind, Verified};
-use serde_json::json;
+use serde::Serialize;
 
 use super::Exit;
 use crate::output::{bytes, table};
+use crate::report::{self, Format};
 use crate::Global;
 
 #[derive(clap::Args, Debug)]
@@ -47,42 +50,17 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     match args.command {
         Command::Path => println!("{}", cache.root().display()),
         Command::Ls { json } => {
-            let all = cache.artifacts()?;
-            let converted = hub_models::convert::converted_files(cache.root())?;
-            let converted: Vec<(std::path::PathBuf, u64)> =
-                converted.into_iter().map(|p| { let size = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0); (p, size) }).collect();
-            let leftovers = cache.leftovers()?;
-            if json {
-                let items: Vec<_> = all.iter().map(|a| json!({ "path": a.path, "sha256": a.sha256, "size": a.size })).collect();
-                let conv: Vec<_> = converted.iter().map(|(p, size)| json!({ "path": p, "size": size })).collect();
-                let left: Vec<_> = leftovers
-                    .iter()
-                    .map(|l| json!({ "path": l.path, "size": l.size, "kind": leftover_kind(l), "in_use": l.in_use }))
-                    .collect();
-                super::print_json(&json!({ "root": cache.root(), "artifacts": items, "converted": conv, "leftovers": left }))?;
-            } else {
-                let rows: Vec<Vec<String>> = all
-                    .iter()
-                    .map(|a| vec![file_name(&a.path), a.sha256[..12].to_owned(), bytes(a.size)])
-                    .collect();
-                print!("{}", table(&["FILE", "SHA256", "SIZE"], &rows));
-                println!("{} files, {} in {}", all.len(), bytes(all.iter().map(|a| a.size).sum()), cache.root().display());
-                if !converted.is_empty() {
-                    let rows: Vec<Vec<String>> = converted.iter().map(|(p, size)| vec![relative(cache.root(), p), bytes(*size)]).collect();
-                    println!();
-                    print!("{}", table(&["CONVERTED", "SIZE"], &rows));
-                }
-                if !leftovers.is_empty() {
-                    let rows: Vec<Vec<String>> = leftovers
-                        .iter()
-                        .map(|l| vec![relative(cache.root(), &l.path), leftover_kind(l).to_owned(), bytes(l.size), if l.in_use { "in use (kept)" } else { "gc removes it" }.to_owned()])
-                        .collect();
-                    println!();
-                    print!("{}", table(&["LEFTOVER", "KIND", "SIZE", "STATE"], &rows));
-                    let freeable: u64 = leftovers.iter().filter(|l| !l.in_use).map(|l| l.size).sum();
-                    println!("{} leftovers; `hub cache gc` would free {}", leftovers.len(), bytes(freeable));
-                }
-            }
+            let artifacts = cache.artifacts()?.into_iter().map(|a| Artifact { path: a.path, sha256: a.sha256, size: a.size }).collect();
+            let converted = hub_models::convert::converted_files(cache.root())?
+                .into_iter()
+                .map(|path| Converted { size: std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0), path })
+                .collect();
+            let leftovers = cache
+                .leftovers()?
+                .into_iter()
+                .map(|l| LeftoverFile { kind: leftover_kind(&l), path: l.path, size: l.size, in_use: l.in_use })
+                .collect();
+            report::print(&Listing { root: cache.root(), artifacts, converted, leftovers }, Format::json_if(json))?;
         }
         Command::Verify { delete } => {
             let mut corrupt = 0;
@@ -147,6 +125,65 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// What the cache holds.
+#[derive(Serialize, Debug)]
+struct Listing<'a> {
+    root: &'a Path,
+    artifacts: Vec<Artifact>,
+    converted: Vec<Converted>,
+    leftovers: Vec<LeftoverFile>,
+}
+
+/// A verified download.
+#[derive(Serialize, Debug)]
+struct Artifact {
+    path: PathBuf,
+    sha256: String,
+    size: u64,
+}
+
+/// A converted burnpack.
+#[derive(Serialize, Debug)]
+struct Converted {
+    path: PathBuf,
+    size: u64,
+}
+
+/// What `cache gc` cleans (unless a process still uses it).
+#[derive(Serialize, Debug)]
+struct LeftoverFile {
+    path: PathBuf,
+    size: u64,
+    kind: &'static str,
+    in_use: bool,
+}
+
+impl fmt::Display for Listing<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let root = self.root;
+        let rows: Vec<Vec<String>> = self.artifacts.iter().map(|a| vec![file_name(&a.path), a.sha256[..12].to_owned(), bytes(a.size)]).collect();
+        f.write_str(&table(&["FILE", "SHA256", "SIZE"], &rows))?;
+        writeln!(f, "{} files, {} in {}", self.artifacts.len(), bytes(self.artifacts.iter().map(|a| a.size).sum()), root.display())?;
+        if !self.converted.is_empty() {
+            let rows: Vec<Vec<String>> = self.converted.iter().map(|c| vec![relative(root, &c.path), bytes(c.size)]).collect();
+            writeln!(f)?;
+            f.write_str(&table(&["CONVERTED", "SIZE"], &rows))?;
+        }
+        if !self.leftovers.is_empty() {
+            let rows: Vec<Vec<String>> = self
+                .leftovers
+                .iter()
+                .map(|l| vec![relative(root, &l.path), l.kind.to_owned(), bytes(l.size), if l.in_use { "in use (kept)" } else { "gc removes it" }.to_owned()])
+                .collect();
+            writeln!(f)?;
+            f.write_str(&table(&["LEFTOVER", "KIND", "SIZE", "STATE"], &rows))?;
+            let freeable: u64 = self.leftovers.iter().filter(|l| !l.in_use).map(|l| l.size).sum();
+            writeln!(f, "{} leftovers; `hub cache gc` would free {}", self.leftovers.len(), bytes(freeable))?;
+        }
+        Ok(())
+    }
+}
+
 fn leftover_kind(l: &Leftover) -> &'static str {
     match l.kind {
         LeftoverKind::Partial => "partial download",
@@ -157,10 +194,10 @@ fn leftover_kind(l: &Leftover) -> &'static str {
 }
 
 /// `p` relative to the cache root (whole when outside it).
-fn relative(root: &std::path::Path, p: &std::path::Path) -> String {
+fn relative(root: &Path, p: &Path) -> String {
     p.strip_prefix(root).unwrap_or(p).display().to_string()
 }
 
-fn file_name(p: &std::path::Path) -> String {
+fn file_name(p: &Path) -> String {
     p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()
 }

@@ -1,11 +1,15 @@
 //! `hub help REPO ENTRY [--json]`: what torch.hub.help and `help(model.forward)` would show.
 
+use std::collections::BTreeMap;
+use std::fmt;
 use std::process::ExitCode;
 
+use hub_core::{ModelIds, Preprocessing};
 use hub_core::RepoSpec;
-use serde_json::json;
+use serde::Serialize;
 
-use crate::output::{bytes, count, table};
+use crate::output::{bytes, count, write_table};
+use crate::report::{self, Format};
 use crate::Global;
 
 #[derive(clap::Args, Debug)]
@@ -19,132 +23,207 @@ pub struct Args {
     json: bool,
 }
 
+/// One entrypoint's documentation.
+#[derive(Serialize, Debug)]
+struct Help<'a> {
+    repo: String,
+    entry: &'a str,
+    // The manifest's own fields, as it has them.
+    architecture: &'a String,
+    task: &'a String,
+    summary: &'a String,
+    docs: &'a Option<String>,
+    paper: &'a Option<String>,
+    code: &'a Option<String>,
+    aliases: &'a [String],
+    config: &'a toml::Table,
+    categories: &'a Option<String>,
+    default_weights: Option<&'a str>,
+    weights: BTreeMap<&'a str, WeightsHelp<'a>>,
+    /// What `forward` takes and returns, if this build implements the architecture.
+    forward: Option<String>,
+    runnable: bool,
+    /// Text only: any model id the entrypoint takes.
+    #[serde(skip)]
+    model_ids: Option<&'a ModelIds>,
+    /// Text only: the default weights' preprocessing and categories.
+    #[serde(skip)]
+    preprocessing: Option<Preprocessing>,
+    #[serde(skip)]
+    default_categories: Option<&'a str>,
+}
+
+#[derive(Serialize, Debug)]
+struct WeightsHelp<'a> {
+    url: &'a str,
+    sha256: Option<&'a str>,
+    size: Option<u64>,
+    size_mb: Option<f64>,
+    format: String,
+    license: Option<&'a str>,
+    params: Option<u64>,
+    metrics: &'a BTreeMap<String, f64>,
+    preprocessing: Option<Preprocessing>,
+    /// Whether the file is in the cache.
+    cached: bool,
+    #[serde(skip)]
+    expected_hash: String,
+}
+
 pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let hub = global.hub()?;
     let repo = hub.repo(&args.repo)?;
     let (name, e) = repo.manifest.entry(&args.entry)?;
     let arch = hub_models::registry::find(&e.architecture);
-    let default = e.weights(name, None)?.map(|(n, _)| n.to_owned());
-    if args.json {
-        let weights: serde_json::Map<String, serde_json::Value> = e
-            .weights
-            .iter()
-            .map(|(n, w)| {
-                (n.clone(), json!({
-                    "url": w.artifact.url, "sha256": w.artifact.sha256, "size": w.artifact.size, "size_mb": w.size_mb,
-                    "format": w.format.to_string(), "license": w.license, "params": w.params, "metrics": w.metrics,
-                    "preprocessing": e.preprocessing_for(Some(w)), "cached": hub.is_cached(&w.artifact),
-                }))
-            })
-            .collect();
-        return super::print_json(&json!({
-            "repo": args.repo.to_string(), "entry": name, "architecture": e.architecture, "task": e.task,
-            "summary": e.summary, "docs": e.docs, "paper": e.paper, "code": e.code, "aliases": e.aliases,
-            "config": e.config, "categories": e.categories, "default_weights": default, "weights": weights,
-            "forward": arch.map(|a| a.signature()), "runnable": arch.is_some(),
-        }))
-        .map(|_| ExitCode::SUCCESS);
-    }
-    println!("{name} — {}", e.summary);
-    println!();
-    println!("  repo          {}", args.repo);
-    println!("  task          {}", e.task);
-    println!("  architecture  {}{}", e.architecture, if arch.is_some() { "" } else { " (not implemented in this build)" });
-    if let Some(p) = &e.paper {
-        println!("  paper         {p}");
-    }
-    if let Some(c) = &e.code {
-        println!("  code          {c}");
-    }
-    if !e.aliases.is_empty() {
-        println!("  aliases       {}", e.aliases.join(", "));
-    }
-    if !e.config.is_empty() {
-        println!("  config        {}", inline(&e.config));
-    }
-    if let Some(docs) = &e.docs {
-        println!();
-        for line in docs.trim().lines() {
-            println!("  {line}");
+    let default = e.weights(name, None)?;
+    let weights = e
+        .weights
+        .iter()
+        .map(|(n, w)| {
+            let help = WeightsHelp {
+                url: &w.artifact.url,
+                sha256: w.artifact.sha256.as_deref(),
+                size: w.artifact.size,
+                size_mb: w.size_mb,
+                format: w.format.to_string(),
+                license: w.license.as_deref(),
+                params: w.params,
+                metrics: &w.metrics,
+                preprocessing: e.preprocessing_for(Some(w)),
+                cached: hub.is_cached(&w.artifact),
+                expected_hash: w.artifact.expected_hash().to_string(),
+            };
+            (n.as_str(), help)
+        })
+        .collect();
+    let help = Help {
+        repo: args.repo.to_string(),
+        entry: name,
+        architecture: &e.architecture,
+        task: &e.task,
+        summary: &e.summary,
+        docs: &e.docs,
+        paper: &e.paper,
+        code: &e.code,
+        aliases: &e.aliases,
+        config: &e.config,
+        categories: &e.categories,
+        default_weights: default.map(|(n, _)| n),
+        weights,
+        forward: arch.map(|a| a.signature()),
+        runnable: arch.is_some(),
+        model_ids: e.model_ids.as_ref(),
+        preprocessing: e.preprocessing_for(default.map(|(_, w)| w)),
+        default_categories: e.categories_for(default.map(|(_, w)| w)),
+    };
+    report::print(&help, Format::json_if(args.json))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+impl fmt::Display for Help<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{} — {}", self.entry, self.summary)?;
+        writeln!(f)?;
+        writeln!(f, "  repo          {}", self.repo)?;
+        writeln!(f, "  task          {}", self.task)?;
+        writeln!(f, "  architecture  {}{}", self.architecture, if self.runnable { "" } else { " (not implemented in this build)" })?;
+        if let Some(p) = self.paper.as_deref() {
+            writeln!(f, "  paper         {p}")?;
         }
-    }
-    if let Some(a) = arch {
-        println!();
-        println!("Usage:");
-        for line in a.signature().lines() {
-            println!("  {line}");
+        if let Some(c) = self.code.as_deref() {
+            writeln!(f, "  code          {c}")?;
         }
+        if !self.aliases.is_empty() {
+            writeln!(f, "  aliases       {}", self.aliases.join(", "))?;
+        }
+        if !self.config.is_empty() {
+            let inline: Vec<String> = self.config.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+            writeln!(f, "  config        {}", inline.join(", "))?;
+        }
+        if let Some(docs) = self.docs.as_deref() {
+            writeln!(f)?;
+            docs.trim().lines().try_for_each(|line| writeln!(f, "  {line}"))?;
+        }
+        if let Some(forward) = &self.forward {
+            writeln!(f)?;
+            writeln!(f, "Usage:")?;
+            forward.lines().try_for_each(|line| writeln!(f, "  {line}"))?;
+        }
+        self.fmt_weights(f)?;
+        if let Some(ids) = self.model_ids {
+            fmt_model_ids(f, ids)?;
+        }
+        if let Some(p) = &self.preprocessing {
+            writeln!(f)?;
+            writeln!(f, "Preprocessing ({}):", self.default_weights.unwrap_or("default"))?;
+            writeln!(f, "  {}", preprocessing_steps(p))?;
+        }
+        if let Some(c) = self.default_categories {
+            writeln!(f, "  categories: {c}")?;
+        }
+        Ok(())
     }
-    if !e.weights.is_empty() {
-        println!();
-        println!("Weights (default: {}):", default.as_deref().unwrap_or("-"));
-        let rows: Vec<Vec<String>> = e
+}
+
+impl Help<'_> {
+    fn fmt_weights(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.weights.is_empty() {
+            return Ok(());
+        }
+        writeln!(f)?;
+        writeln!(f, "Weights (default: {}):", self.default_weights.unwrap_or("-"))?;
+        let rows: Vec<Vec<String>> = self
             .weights
             .iter()
             .map(|(n, w)| {
                 let metrics = w.metrics.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ");
-                let size = w.artifact.size.map(bytes).or(w.size_mb.map(|m| format!("{m:.1} MB"))).unwrap_or("-".into());
-                vec![
-                    n.clone(),
-                    w.params.map_or("-".into(), count),
-                    size,
-                    metrics,
-                    if hub.is_cached(&w.artifact) { "cached".into() } else { String::new() },
-                ]
+                let size = w.size.map(bytes).or(w.size_mb.map(|m| format!("{m:.1} MB"))).unwrap_or("-".into());
+                vec![(*n).to_owned(), w.params.map_or("-".into(), count), size, metrics, if w.cached { "cached".into() } else { String::new() }]
             })
             .collect();
-        for line in table(&["NAME", "PARAMS", "FILE", "METRICS", ""], &rows).lines() {
-            println!("  {line}");
+        write_table(f, "  ", &["NAME", "PARAMS", "FILE", "METRICS", ""], &rows)?;
+        for (n, w) in &self.weights {
+            writeln!(f, "  {n}: {} ({}, {}, hash {})", w.url, w.format, w.license.unwrap_or("license unknown"), w.expected_hash)?;
         }
-        for (n, w) in &e.weights {
-            println!("  {n}: {} ({}, {}, hash {})", w.artifact.url, w.format, w.license.as_deref().unwrap_or("license unknown"), w.artifact.expected_hash());
-        }
+        Ok(())
     }
-    if let Some(ids) = &e.model_ids {
-        println!();
-        println!("Any model id (owner/name[@revision], or --revision; default revision {}):", ids.revision);
-        println!("  {}", ids.url);
-        if !ids.weights.is_empty() {
-            println!("  checkpoint: the first of {}", ids.weights.join(", "));
-        }
-        if !ids.files.is_empty() {
-            println!("  with: {}", ids.files.join(", "));
-        }
-        if !ids.one_of.is_empty() {
-            let groups: Vec<String> = ids.one_of.iter().map(|g| g.join(" + ")).collect();
-            println!("  and the first of: {}", groups.join("; "));
-        }
-        println!("  hashes are trusted on first download and pinned by `hub lock`");
-    }
-    let weights = e.weights(name, None)?.map(|(_, w)| w);
-    if let Some(p) = e.preprocessing_for(weights) {
-        println!();
-        println!("Preprocessing ({}):", default.as_deref().unwrap_or("default"));
-        let list = |v: &Option<Vec<f32>>| v.as_ref().map(|v| v.iter().map(|x| format!("{x:.3}")).collect::<Vec<_>>().join(", "));
-        let mut parts = Vec::new();
-        if let Some(r) = p.resize {
-            parts.push(format!("resize shorter side to {r}"));
-        }
-        if let Some(i) = p.interpolation {
-            parts.push(format!("{i:?} (antialiased)").to_lowercase());
-        }
-        if let Some(c) = p.crop {
-            parts.push(format!("centre crop {c}"));
-        }
-        if let Some(m) = list(&p.mean) {
-            parts.push(format!("mean [{m}]"));
-        }
-        if let Some(s) = list(&p.std) {
-            parts.push(format!("std [{s}]"));
-        }
-        println!("  {}", parts.join(", "));
-    }
-    if let Some(c) = e.categories_for(weights) {
-        println!("  categories: {c}");
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
-fn inline(t: &toml::Table) -> String {
-    t.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(", ")
+fn fmt_model_ids(f: &mut fmt::Formatter<'_>, ids: &ModelIds) -> fmt::Result {
+    writeln!(f)?;
+    writeln!(f, "Any model id (owner/name[@revision], or --revision; default revision {}):", ids.revision)?;
+    writeln!(f, "  {}", ids.url)?;
+    if !ids.weights.is_empty() {
+        writeln!(f, "  checkpoint: the first of {}", ids.weights.join(", "))?;
+    }
+    if !ids.files.is_empty() {
+        writeln!(f, "  with: {}", ids.files.join(", "))?;
+    }
+    if !ids.one_of.is_empty() {
+        let groups: Vec<String> = ids.one_of.iter().map(|g| g.join(" + ")).collect();
+        writeln!(f, "  and the first of: {}", groups.join("; "))?;
+    }
+    writeln!(f, "  hashes are trusted on first download and pinned by `hub lock`")
+}
+
+/// `resize shorter side to 232, bilinear (antialiased), centre crop 224, mean [...], std [...]`.
+fn preprocessing_steps(p: &Preprocessing) -> String {
+    let list = |v: &Option<Vec<f32>>| v.as_ref().map(|v| v.iter().map(|x| format!("{x:.3}")).collect::<Vec<_>>().join(", "));
+    let mut parts = Vec::new();
+    if let Some(r) = p.resize {
+        parts.push(format!("resize shorter side to {r}"));
+    }
+    if let Some(i) = p.interpolation {
+        parts.push(format!("{i:?} (antialiased)").to_lowercase());
+    }
+    if let Some(c) = p.crop {
+        parts.push(format!("centre crop {c}"));
+    }
+    if let Some(m) = list(&p.mean) {
+        parts.push(format!("mean [{m}]"));
+    }
+    if let Some(s) = list(&p.std) {
+        parts.push(format!("std [{s}]"));
+    }
+    parts.join(", ")
 }

@@ -1,4 +1,5 @@
-//! One file per subcommand: `Args` + `run(args, global)`.
+//! One file per subcommand: `Args` + `run(args, global)`, which does the work through the
+//! libraries and prints its result through [`crate::report`].
 
 pub mod cache;
 pub mod convert;
@@ -19,9 +20,3 @@ impl std::fmt::Display for Exit {
 }
 
 impl std::error::Error for Exit {}
-
-/// Prints a value as pretty JSON on stdout.
-pub fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
-}
