@@ -784,3 +784,113 @@ fn cache_ls_shows_leftovers_and_verify_checks_converted_burnpacks() {
     let v: serde_json::Value = serde_json::from_str(&stdout(&ok(env.hub(&["cache", "ls", "--json"])))).unwrap();
     assert_eq!(v["leftovers"].as_array().map(Vec::len), Some(0), "{v}");
 }
+
+/// Random SqueezeNet 1.1 weights in PyTorch's names, as a safetensors checkpoint.
+fn squeezenet_weights(path: &Path) {
+    use burn_store::{BurnToPyTorchAdapter, ModuleSnapshot, SafetensorsStore};
+    use hub_models::registry::{self, ClassifierConfig, ImageClassifier};
+    let model = registry::find("squeezenet1_1").unwrap().build::<hub_models::Cpu>(&ClassifierConfig::default(), &Default::default()).unwrap();
+    let ImageClassifier::SqueezeNet(m) = model else { panic!("not a squeezenet") };
+    // burn's paths name the enum variants of layer vectors (`features.3.Fire.squeeze`): drop them.
+    let mut store = SafetensorsStore::from_file(path).with_to_adapter(BurnToPyTorchAdapter).with_key_remapping(r"\.[A-Z][A-Za-z0-9]*\.", ".").overwrite(true);
+    m.save_into(&mut store).unwrap();
+}
+
+fn write_png(path: &Path) {
+    image::RgbImage::from_fn(80, 60, |x, y| image::Rgb([(x * 3) as u8, (y * 4) as u8, ((x + y) * 2) as u8])).save(path).unwrap();
+}
+
+#[test]
+fn convert_writes_a_checked_burnpack_that_later_runs_load() {
+    let env = Env::new(String::new());
+    let weights = env.cwd.path().join("r").join("weights.safetensors");
+    std::fs::create_dir_all(weights.parent().unwrap()).unwrap();
+    squeezenet_weights(&weights);
+    let repo = weights_repo(&env.cwd.path().join("r"), "file://weights.safetensors", "format = \"safetensors\"");
+    let image = env.cwd.path().join("x.png");
+    write_png(&image);
+    let image = image.to_str().unwrap();
+    let run = |npy: &str| {
+        let out = ok(env.hub(&["run", &repo, "m", "--image", image, "--top-k", "3", "--json", "--save-output", npy]));
+        serde_json::from_str::<serde_json::Value>(&stdout(&out)).unwrap()
+    };
+    let before = run("before.npy");
+    // One envelope: which model ran where, beside the task's results.
+    let mut keys: Vec<&str> = before.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(keys, ["device", "entry", "repo", "results", "weights"], "{before}");
+    assert_eq!((&before["weights"], &before["device"], &before["entry"]), (&serde_json::json!("W"), &serde_json::json!("cpu"), &serde_json::json!("m")));
+
+    let out = ok(env.hub(&["convert", &repo, "m"]));
+    let text = stdout(&out);
+    assert!(text.starts_with("wrote ") && text.contains("tensors checked identical") && text.contains("burnpack load"), "{text}");
+    let v: serde_json::Value = serde_json::from_str(&stdout(&ok(env.hub(&["cache", "ls", "--json"])))).unwrap();
+    let converted = v["converted"].as_array().unwrap();
+    assert_eq!(converted.len(), 1, "{v}");
+    let bpk = PathBuf::from(converted[0]["path"].as_str().unwrap());
+    assert!(bpk.starts_with(env.home.path().join("converted")) && bpk.ends_with("squeezenet1_1.bpk"), "{}", bpk.display());
+    assert!(text.contains(bpk.to_str().unwrap()), "{text}");
+    // Later runs load the burnpack: the same logits and the same answer.
+    let after = run("after.npy");
+    assert_eq!(after, before);
+    assert_eq!(std::fs::read(env.cwd.path().join("after.npy")).unwrap(), std::fs::read(env.cwd.path().join("before.npy")).unwrap());
+    // Converting again replaces the burnpack (and checks it again).
+    ok(env.hub(&["convert", &repo, "m"]));
+    ok(env.hub(&["cache", "verify"]));
+
+    // A local checkpoint converts to the file named, with its record.
+    let out_bpk = env.cwd.path().join("local.bpk");
+    let out = ok(env.hub(&["convert", "--checkpoint", weights.to_str().unwrap(), "--arch", "squeezenet1_1", "--out", out_bpk.to_str().unwrap()]));
+    assert!(stdout(&out).starts_with(&format!("wrote {}", out_bpk.display())), "{}", stdout(&out));
+    assert!(out_bpk.is_file() && env.cwd.path().join("local.bpk.json").is_file());
+    // --checkpoint runs name the checkpoint as their weights.
+    let ckpt = weights.to_str().unwrap();
+    let out = ok(env.hub(&["run", &repo, "m", "--checkpoint", ckpt, "--image", image, "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["weights"], ckpt);
+
+    // Only image classifiers convert; what is not one is refused before any download.
+    let out = env.hub(&["--offline", "convert", "facebookresearch/pytorch_GAN_zoo:hub", "PGAN"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("PGAN: only image classifiers can be converted so far"), "{}", stderr(&out));
+}
+
+#[test]
+fn run_help_shows_the_flags_of_each_task_under_its_heading() {
+    let env = Env::new(String::new());
+    let help = stdout(&ok(env.hub(&["run", "--help"])));
+    // heading -> the long flags listed under it, in order.
+    let mut sections: Vec<(&str, Vec<&str>)> = Vec::new();
+    for line in help.lines() {
+        if !line.starts_with(' ') && line.ends_with(':') {
+            sections.push((line, Vec::new()));
+        } else if let (Some(flag), Some((_, flags))) = (line.trim_start().split(' ').find(|w| w.starts_with("--")), sections.last_mut()) {
+            if line.starts_with("  ") && !line.starts_with("          ") {
+                flags.push(flag.trim_end_matches(','));
+            }
+        }
+    }
+    let headings: Vec<&str> = sections.iter().map(|(h, _)| *h).collect();
+    let want = [
+        ("Model:", &["--weights", "--revision", "--checkpoint", "--checkpoint-key", "--config", "--random-init", "--seed", "--device"][..]),
+        ("Output:", &["--top-k", "--out", "--save-output", "--json"]),
+        ("Images (classification, segmentation):", &["--image"]),
+        ("Image generation:", &["--num-images", "--nrow"]),
+        ("Text (the text tasks, and speech):", &["--text", "--text-pair", "--question", "--context", "--choice"]),
+        ("Text generation:", &["--prompt", "--max-new-tokens", "--temperature", "--sample-top-k", "--top-p"]),
+        ("Speech (text with --text, the WAV with --out):", &["--vocoder", "--sigma", "--max-decoder-steps"]),
+    ];
+    assert_eq!(&headings[headings.len() - want.len()..], want.map(|(h, _)| h), "{help}");
+    for (heading, flags) in want {
+        let (_, got) = sections.iter().find(|(h, _)| *h == heading).unwrap();
+        assert_eq!(got, flags, "{heading}\n{help}");
+    }
+}
+
+#[test]
+fn a_vocoder_is_not_run_alone() {
+    let env = Env::new(String::new());
+    let out = env.hub(&["--offline", "run", "NVIDIA/DeepLearningExamples:torchhub", "nvidia_waveglow", "--random-init", "--text", "Hi"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("nvidia_waveglow is a vocoder") && stderr(&out).contains("--vocoder nvidia_waveglow"), "{}", stderr(&out));
+}
