@@ -22,17 +22,14 @@ import sys
 import tempfile
 import time
 
-# Idle thread pools must sleep, not spin: the engines take turns on the same cores, and
-# OpenMP's (PyTorch's) or ONNX Runtime's spinning workers would otherwise steal the next
-# engine's cycles. Set before torch loads libgomp.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 import numpy as np
 import torch
 import torchvision
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 WORKER = os.path.join(ROOT, "target", "release", "examples", "worker")
+# Pause before each engine's turn (seconds).
+GAP_S = 0.2
 
 
 def cpu_model():
@@ -162,21 +159,25 @@ def main():
     cpu, simd = cpu_model()
     worker = Worker(args.threads)
     header = (f"{cpu} ({simd}), {os.cpu_count()} logical CPUs; {args.threads} threads on every engine "
-              f"(idle pools sleep: OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}, ORT spinning off); "
+              f"(default thread-pool settings, {GAP_S:.1f} s pause before each engine's turn); "
               f"torch {torch.__version__}, onnxruntime {ort.__version__}; hub worker: {worker.hello}")
     print(header, flush=True)
-    rows = []
+    rows, failed = [], []
     for name in args.models:
         for batch in [int(b) for b in args.batch.split(",")]:
             with tempfile.TemporaryDirectory() as tmp:
                 run_torch, load, onnx_path, feeds = prepare(name, batch, tmp)
-                print(f"{name} batch {batch}: hub {worker.ask(load)}", flush=True)
+                try:
+                    print(f"{name} batch {batch}: hub {worker.ask(load)}", flush=True)
+                except RuntimeError as e:
+                    print(f"{name} batch {batch}: {e}", flush=True)
+                    failed.append((name, batch, str(e)))
+                    continue
                 so = ort.SessionOptions()
                 so.intra_op_num_threads = args.threads
                 so.inter_op_num_threads = 1
                 so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
                 so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-                so.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 sess = ort.InferenceSession(onnx_path, so, providers=["CPUExecutionProvider"])
                 with torch.inference_mode():
                     y_torch = run_torch().numpy()
@@ -187,10 +188,16 @@ def main():
                         sess.run(None, feeds)
                     hub_t, torch_t, ort_t = [], [], []
                     for _ in range(args.rounds):
+                        # Each engine keeps its default thread pool (spinning briefly when idle,
+                        # then sleeping); the pause lets the previous engine's pool fall asleep
+                        # so that it cannot steal the cores of the next one.
+                        time.sleep(GAP_S)
                         hub_t += [float(t) for t in worker.ask("run 1").split()]
+                        time.sleep(GAP_S)
                         t = time.perf_counter()
                         run_torch()
                         torch_t.append((time.perf_counter() - t) * 1e3)
+                        time.sleep(GAP_S)
                         t = time.perf_counter()
                         sess.run(None, feeds)
                         ort_t.append((time.perf_counter() - t) * 1e3)
@@ -208,6 +215,8 @@ def main():
              "|---|---:|---:|---:|---:|---:|---:|---|"]
     for name, batch, h, t, o, dh, do, s in rows:
         lines.append(f"| {name} | {batch} | {h:.1f} | {t:.1f} | {o:.1f} | {h / t:.2f}× | {h / o:.2f}× | {dh:.1e}, {do:.1e} ({s:.1e}) |")
+    for name, batch, e in failed:
+        lines.append(f"| {name} | {batch} | not run: {e} | | | | | |")
     table = "\n".join(lines)
     print(table)
     if args.out:

@@ -69,10 +69,12 @@ fn load(words: &[&str]) -> Result<Loaded> {
         ["vision", id, checkpoint, input, shape] => {
             let arch = registry::find(id).with_context(|| format!("unknown architecture {id}"))?;
             // torchvision builds GoogLeNet and Inception v3 without `transform_input` when no
-            // weights are given, as the driver does.
+            // weights are given, as the driver does,
             let mut config = ClassifierConfig::default();
+            // With their auxiliary classifiers too (torchvision's default), which eval mode does not run.
             if matches!(*id, "googlenet" | "inception_v3") {
                 config.transform_input = Some(false);
+                config.aux_logits = Some(true);
             }
             let model = Model::Classifier(arch.build::<Cpu>(&config, &device)?);
             let Model::Classifier(model) = model.load_pytorch(&arch, Path::new(checkpoint), None)?.0 else { bail!("{id} is not a classifier") };
@@ -142,7 +144,8 @@ fn main() -> Result<()> {
         })();
         match answer {
             Ok(a) => writeln!(out, "ok {a}")?,
-            Err(e) => writeln!(out, "error {e:#}")?,
+            // One line per answer: a multi-line error (a key report) is joined.
+            Err(e) => writeln!(out, "error {}", format!("{e:#}").replace('\n', "; "))?,
         }
         out.flush()?;
     }
