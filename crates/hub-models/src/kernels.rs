@@ -32,12 +32,7 @@ pub fn init_threads(threads: Option<usize>) -> Result<usize, hub_kernels::Kernel
 
 /// The contiguous `f32` flex tensor behind `t`, when `B` is flex (else `None`).
 fn flex_of<B: Backend, const D: usize>(t: &Tensor<B, D>) -> Option<FlexTensor> {
-    if !hub_kernels::enabled() {
-        return None;
-    }
-    let TensorPrimitive::Float(p) = t.clone().into_primitive() else { return None };
-    let f = (&p as &dyn Any).downcast_ref::<FlexTensor>()?;
-    (f.dtype() == DType::F32).then(|| f.to_contiguous())
+    flex_strided(t).map(|f| f.to_contiguous())
 }
 
 /// Wraps a kernel's output as a `Tensor<B, D>` (only called when `B` is flex).
@@ -352,7 +347,8 @@ pub fn attention<B: Backend>(q: Tensor<B, 4>, k: Tensor<B, 4>, v: Tensor<B, 4>, 
     crate::text::merge_heads(crate::text::attention(q, k, v, mask))
 }
 
-/// The flex tensor behind `t` as it is (any strides), when `B` is flex and `f32`.
+/// The flex tensor behind `t` as it is (any strides), when `B` is flex and `f32` and the kernels
+/// are on.
 fn flex_strided<B: Backend, const D: usize>(t: &Tensor<B, D>) -> Option<FlexTensor> {
     if !hub_kernels::enabled() {
         return None;
