@@ -91,8 +91,11 @@ pub fn linear_fused(
     if residual.is_some_and(|r| r.len() != out_len) {
         return shape(format!("linear residual has {} values, expected {rows}×{d_total}", residual.map_or(0, <[f32]>::len)));
     }
-    let mut out = vec![0.0f32; out_len];
     let threads = rayon::current_num_threads().max(1);
+    if rows <= GEMV_ROWS {
+        return Ok(few_rows(x, rows, d_in, parts, d_total, residual, activation, threads));
+    }
+    let mut out = vec![0.0f32; out_len];
     // Every tile packs the weight columns it reads, and a short row block leaves gemm's
     // micro-kernel half empty: keep whole row blocks of at least 256 rows (all rows, for a
     // transformer's sequence or one image) and split the output columns among the threads.
@@ -117,18 +120,13 @@ pub fn linear_fused(
         let (part, start) = owner[block];
         let p = &parts[part];
         let lc = c.start - start..c.end - start;
-        let xs = &x[r.start * d_in..r.end * d_in];
-        if r.len() <= GEMV_ROWS {
-            gemv_tile(&mut tile, xs, d_in, p, lc.clone());
-        } else {
-            let lhs = MatRef::new(xs, r.len(), d_in, d_in, 1);
-            let (w0, w_rs, w_cs) = match p.layout {
-                WeightLayout::InOut => (lc.start, p.d_out, 1),
-                WeightLayout::OutIn => (lc.start * d_in, 1, d_in),
-            };
-            let rhs = MatRef::new(&p.weight[w0..], d_in, c.len(), w_rs, w_cs);
-            tile.gemm(lhs, rhs);
-        }
+        let lhs = MatRef::new(&x[r.start * d_in..r.end * d_in], r.len(), d_in, d_in, 1);
+        let (w0, w_rs, w_cs) = match p.layout {
+            WeightLayout::InOut => (lc.start, p.d_out, 1),
+            WeightLayout::OutIn => (lc.start * d_in, 1, d_in),
+        };
+        let rhs = MatRef::new(&p.weight[w0..], d_in, c.len(), w_rs, w_cs);
+        tile.gemm(lhs, rhs);
         if p.bias.is_none() && residual.is_none() && activation == Activation::None {
             return;
         }
@@ -159,43 +157,75 @@ pub fn linear_fused(
 /// is bound by reading the weights from memory.
 const GEMV_ROWS: usize = 8;
 
-thread_local! {
-    static ACC: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+/// `act(x · W + bias + residual)` for a few rows: the input dimension is split into one
+/// contiguous block per thread (each streams its own rows of every weight matrix once), the
+/// partial products are summed in a fixed order, then the epilogue is applied.
+#[allow(clippy::too_many_arguments)]
+fn few_rows(x: &[f32], rows: usize, d_in: usize, parts: &[LinearPart<'_>], d_total: usize, residual: Option<&[f32]>, activation: Activation, threads: usize) -> Vec<f32> {
+    use rayon::prelude::*;
+    // At least 64 input rows per block, so that small layers stay on one thread.
+    let step = d_in.div_ceil(threads).max(64);
+    let blocks: Vec<Range<usize>> = (0..d_in).step_by(step).map(|k| k..(k + step).min(d_in)).collect();
+    let partials: Vec<Vec<f32>> = blocks.par_iter().map(|k| partial_product(x, rows, d_in, parts, d_total, k.clone())).collect();
+    let mut out = partials[0].clone();
+    for p in &partials[1..] {
+        out.iter_mut().zip(p).for_each(|(o, p)| *o += p);
+    }
+    with_simd(
+        #[inline(always)]
+        || {
+            for (r, row) in out.chunks_exact_mut(d_total).enumerate() {
+                let mut c0 = 0;
+                for p in parts {
+                    if let Some(b) = p.bias {
+                        row[c0..c0 + p.d_out].iter_mut().zip(b).for_each(|(v, b)| *v += *b);
+                    }
+                    c0 += p.d_out;
+                }
+                if let Some(res) = residual {
+                    row.iter_mut().zip(&res[r * d_total..(r + 1) * d_total]).for_each(|(v, r)| *v += *r);
+                }
+                activate_slice(activation, row);
+            }
+        },
+    );
+    out
 }
 
-/// `tile = xs · W[:, cols]` for a few rows, reading each weight once: row-wise multiply-adds
-/// for `[in, out]` weights, dot products for `[out, in]` ones.
-fn gemv_tile(tile: &mut TileMut<'_>, xs: &[f32], d_in: usize, p: &LinearPart<'_>, cols: Range<usize>) {
-    let (rows, n) = (xs.len() / d_in, cols.len());
-    ACC.with_borrow_mut(|acc| {
-        acc.clear();
-        acc.resize(rows * n, 0.0);
-        with_simd(
-            #[inline(always)]
-            || match p.layout {
-                WeightLayout::InOut => {
-                    for i in 0..d_in {
-                        let w = &p.weight[i * p.d_out + cols.start..i * p.d_out + cols.end];
-                        for (r, a) in acc.chunks_exact_mut(n).enumerate() {
-                            let xv = xs[r * d_in + i];
-                            a.iter_mut().zip(w).for_each(|(a, w)| *a += xv * w);
+/// `x[:, k] · W[k, :]` over the input block `k`, for every part, as a `[rows, d_total]` matrix.
+fn partial_product(x: &[f32], rows: usize, d_in: usize, parts: &[LinearPart<'_>], d_total: usize, k: Range<usize>) -> Vec<f32> {
+    let mut acc = vec![0.0f32; rows * d_total];
+    with_simd(
+        #[inline(always)]
+        || {
+            let mut c0 = 0;
+            for p in parts {
+                let n = p.d_out;
+                match p.layout {
+                    WeightLayout::InOut => {
+                        for i in k.clone() {
+                            let w = &p.weight[i * n..(i + 1) * n];
+                            for r in 0..rows {
+                                let xv = x[r * d_in + i];
+                                let a = &mut acc[r * d_total + c0..r * d_total + c0 + n];
+                                a.iter_mut().zip(w).for_each(|(a, w)| *a += xv * w);
+                            }
+                        }
+                    }
+                    WeightLayout::OutIn => {
+                        for j in 0..n {
+                            let w = &p.weight[j * d_in + k.start..j * d_in + k.end];
+                            for r in 0..rows {
+                                acc[r * d_total + c0 + j] = dot(&x[r * d_in + k.start..r * d_in + k.end], w);
+                            }
                         }
                     }
                 }
-                WeightLayout::OutIn => {
-                    for (j, col) in cols.clone().enumerate() {
-                        let w = &p.weight[col * d_in..(col + 1) * d_in];
-                        for r in 0..rows {
-                            acc[r * n + j] = dot(&xs[r * d_in..(r + 1) * d_in], w);
-                        }
-                    }
-                }
-            },
-        );
-        for (r, a) in acc.chunks_exact(n).enumerate() {
-            tile.row_mut(r).copy_from_slice(a);
-        }
-    });
+                c0 += n;
+            }
+        },
+    );
+    acc
 }
 
 /// `Σ a·b` over 16 independent lanes (so it vectorises), then across them.

@@ -335,6 +335,26 @@ fn linear_fused_parts_and_residual_match_the_reference() {
         }
         assert_close(&got, &want, 8.0 * (d_in as f64).sqrt(), &format!("case {case}: {rows}×{d_in}→{widths:?} {a:?}"));
     }
+    // Few rows and a long input: the input dimension is split among threads and summed.
+    for (case, &(rows, d_in, layout)) in [(1, 300, WeightLayout::InOut), (3, 517, WeightLayout::OutIn), (8, 1000, WeightLayout::InOut)].iter().enumerate() {
+        let (d_out, x) = (37, rng.normal_vec(rows * d_in));
+        let (w, b, res) = (rng.normal_vec(d_in * d_out), rng.normal_vec(d_out), rng.normal_vec(rows * d_out));
+        let part = LinearPart { weight: &w, d_out, layout, bias: Some(&b) };
+        let got = linear_fused(&x, rows, d_in, &[part], Some(&res), Activation::Gelu).unwrap();
+        let want: Vec<f64> = (0..rows * d_out)
+            .map(|o| {
+                let (r, j) = (o / d_out, o % d_out);
+                let acc: f64 = (0..d_in)
+                    .map(|i| {
+                        let wv = if layout == WeightLayout::InOut { w[i * d_out + j] } else { w[j * d_in + i] };
+                        x[r * d_in + i] as f64 * wv as f64
+                    })
+                    .sum();
+                activate_f64(Activation::Gelu, acc + b[j] as f64 + res[o] as f64)
+            })
+            .collect();
+        assert_close(&got, &want, 8.0 * (d_in as f64).sqrt(), &format!("few rows, case {case}: {rows}×{d_in}"));
+    }
     let w = [0.0; 6];
     let part = LinearPart { weight: &w, d_out: 2, layout: WeightLayout::InOut, bias: None };
     assert!(linear_fused(&[0.0; 6], 2, 3, &[part], Some(&[0.0; 3]), Activation::None).is_err(), "residual length");
