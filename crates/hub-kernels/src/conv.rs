@@ -151,7 +151,8 @@ fn grouped_gemm(g: &Geometry, x: &[f32], weight: &[f32], e: &Epilogue<'_>, out: 
     let threads = rayon::current_num_threads().max(1);
     // Output pixels per tile: the whole image for 1×1 stride-1 layers unless the threads need
     // more tiles; an L2-sized im2col block otherwise.
-    let mut col_block = if g.pointwise() { hw } else { (COLS_BLOCK_ELEMS / k).clamp(32, hw.max(32)) };
+    // A multiple of 64 pixels, so that gemm runs its full-width micro-kernel on every block.
+    let mut col_block = if g.pointwise() { hw } else { (COLS_BLOCK_ELEMS / k / 64 * 64).clamp(64, hw.max(64)) };
     let tiles_per = |cb: usize| g.n * groups * hw.div_ceil(cb);
     while tiles_per(col_block) < 2 * threads && col_block >= 128 {
         col_block = col_block.div_ceil(2);
