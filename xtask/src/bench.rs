@@ -14,7 +14,7 @@ squeezenet1_1,googlenet,inception_v3,shufflenet_v2_x1_0,resnext50_32x4d,bert-bas
 /// Options of `cargo xtask bench`.
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
-    /// Models to compare (torchvision names, or `bert-base`), comma-separated.
+    /// Models to compare (torchvision classifier or segmentation names, or `bert-base`), comma-separated.
     #[arg(long, default_value = DEFAULT_MODELS)]
     models: String,
     /// Batch sizes, comma-separated.

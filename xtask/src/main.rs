@@ -3,7 +3,8 @@
 //! Never a dependency of the libraries. Subcommands:
 //! - `cargo xtask golden`: PyTorch golden references for the parity tests (see `golden.rs`).
 //! - `cargo xtask ci`: what CI runs (golden references, tests, docs, GPU feature check).
-//! - `cargo xtask bench`: criterion benches and the PyTorch comparison.
+//! - `cargo xtask bench`: hub, PyTorch eager and ONNX Runtime side by side (and, with
+//!   `--criterion`, the criterion benches).
 //! - `cargo xtask import ENTRY`: convert a checkpoint once into a checked burnpack file.
 
 mod bench;
@@ -32,7 +33,7 @@ enum Command {
     Golden(golden::GoldenArgs),
     /// What CI runs: golden references, the test suite, docs, GPU feature check.
     Ci(ci::CiArgs),
-    /// Criterion benches, then PyTorch on the same models, with ratios.
+    /// hub, PyTorch eager and ONNX Runtime on the same weights and inputs, interleaved, with ratios.
     Bench(bench::BenchArgs),
     /// Convert a PyTorch checkpoint once into a checked burnpack file.
     Import(import::ImportArgs),
