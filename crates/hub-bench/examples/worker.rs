@@ -47,18 +47,21 @@ fn dims(s: &str) -> Result<Vec<usize>> {
     s.split(',').map(|d| d.parse::<usize>().with_context(|| format!("bad dimension {d:?} in {s:?}"))).collect()
 }
 
-fn read_raw(path: &str, width: usize, n: usize) -> Result<Vec<u8>> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {path}"))?;
-    if bytes.len() != n * width {
-        bail!("{path} has {} bytes, the shape needs {}", bytes.len(), n * width);
+/// The file's bytes, when it holds exactly `width`-byte values for `shape` (the size is checked
+/// before anything is read).
+fn read_raw(path: &str, width: usize, shape: &[usize]) -> Result<Vec<u8>> {
+    let want = shape.iter().try_fold(width, |n, &d| n.checked_mul(d)).with_context(|| format!("shape {shape:?} overflows"))?;
+    let len = std::fs::metadata(path).with_context(|| format!("reading {path}"))?.len();
+    if len != want as u64 {
+        bail!("{path} has {len} bytes, the shape {shape:?} needs {want}");
     }
-    Ok(bytes)
+    std::fs::read(path).with_context(|| format!("reading {path}"))
 }
 
 /// A raw little-endian f32 image batch of the given `n,c,h,w` shape.
 fn image(input: &str, shape: &str) -> Result<Tensor<Cpu, 4>> {
     let shape: [usize; 4] = dims(shape)?.try_into().map_err(|_| anyhow::anyhow!("image input is 4-D"))?;
-    let bytes = read_raw(input, 4, shape.iter().product())?;
+    let bytes = read_raw(input, 4, &shape)?;
     let x: Vec<f32> = bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))).collect();
     Ok(Tensor::from_data(TensorData::new(x, shape), &Default::default()))
 }
@@ -92,7 +95,7 @@ fn load(words: &[&str]) -> Result<Loaded> {
             let config = bert::config("bert-base-uncased").context("bert-base in the table")?;
             let (model, _) = config.init::<Cpu>(&device).load_weights(checkpoint)?;
             let shape: [usize; 2] = dims(shape)?.try_into().map_err(|_| anyhow::anyhow!("token ids are 2-D"))?;
-            let bytes = read_raw(input, 8, shape.iter().product())?;
+            let bytes = read_raw(input, 8, &shape)?;
             let ids: Vec<i64> = bytes.chunks_exact(8).map(|b| i64::from_le_bytes(b.try_into().expect("8 bytes"))).collect();
             Ok(Loaded::Bert(Box::new(model), Tensor::from_data(TensorData::new(ids, shape), &device)))
         }

@@ -134,17 +134,9 @@ pub fn linear_fused(
             #[inline(always)]
             || {
                 for i in 0..r.len() {
-                    let row = tile.row_mut(i);
-                    // Along an output row the bias changes per element (the channel epilogue does
-                    // not apply): a row add, the residual, then the activation.
-                    if let Some(b) = p.bias {
-                        row.iter_mut().zip(&b[lc.clone()]).for_each(|(v, b)| *v += *b);
-                    }
-                    if let Some(res) = residual {
-                        let at = (r.start + i) * d_total;
-                        row.iter_mut().zip(&res[at + c.start..at + c.end]).for_each(|(v, r)| *v += *r);
-                    }
-                    activate_slice(activation, row);
+                    let at = (r.start + i) * d_total;
+                    let res = residual.map(|res| &res[at + c.start..at + c.end]);
+                    row_epilogue(tile.row_mut(i), p.bias.map(|b| &b[lc.clone()]), res, activation);
                 }
             },
         );
@@ -167,9 +159,10 @@ fn few_rows(x: &[f32], rows: usize, d_in: usize, parts: &[LinearPart<'_>], d_tot
     let step = d_in.div_ceil(threads).max(64);
     let blocks: Vec<Range<usize>> = (0..d_in).step_by(step).map(|k| k..(k + step).min(d_in)).collect();
     let partials: Vec<Vec<f32>> = blocks.par_iter().map(|k| partial_product(x, rows, d_in, parts, d_total, k.clone())).collect();
-    let mut out = partials[0].clone();
-    for p in &partials[1..] {
-        out.iter_mut().zip(p).for_each(|(o, p)| *o += p);
+    let mut partials = partials.into_iter();
+    let mut out = partials.next().expect("d_in > 0 gives at least one block");
+    for p in partials {
+        out.iter_mut().zip(&p).for_each(|(o, p)| *o += p);
     }
     with_simd(
         #[inline(always)]
@@ -177,15 +170,11 @@ fn few_rows(x: &[f32], rows: usize, d_in: usize, parts: &[LinearPart<'_>], d_tot
             for (r, row) in out.chunks_exact_mut(d_total).enumerate() {
                 let mut c0 = 0;
                 for p in parts {
-                    if let Some(b) = p.bias {
-                        row[c0..c0 + p.d_out].iter_mut().zip(b).for_each(|(v, b)| *v += *b);
-                    }
+                    let at = r * d_total + c0;
+                    let res = residual.map(|res| &res[at..at + p.d_out]);
+                    row_epilogue(&mut row[c0..c0 + p.d_out], p.bias, res, activation);
                     c0 += p.d_out;
                 }
-                if let Some(res) = residual {
-                    row.iter_mut().zip(&res[r * d_total..(r + 1) * d_total]).for_each(|(v, r)| *v += *r);
-                }
-                activate_slice(activation, row);
             }
         },
     );
@@ -226,6 +215,19 @@ fn partial_product(x: &[f32], rows: usize, d_in: usize, parts: &[LinearPart<'_>]
         },
     );
     acc
+}
+
+/// A run of one output row after the product: along a row the bias changes per element (the
+/// channel epilogue does not apply), so a row add, then the residual, then the activation.
+#[inline(always)]
+fn row_epilogue(row: &mut [f32], bias: Option<&[f32]>, residual: Option<&[f32]>, activation: Activation) {
+    if let Some(b) = bias {
+        row.iter_mut().zip(b).for_each(|(v, b)| *v += *b);
+    }
+    if let Some(r) = residual {
+        row.iter_mut().zip(r).for_each(|(v, r)| *v += *r);
+    }
+    activate_slice(activation, row);
 }
 
 /// `Σ a·b` over 16 independent lanes (so it vectorises), then across them.

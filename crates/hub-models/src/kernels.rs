@@ -18,7 +18,7 @@ use burn::tensor::{Bool, Bytes, DType, TensorPrimitive};
 use burn_flex::{FlexTensor, Layout};
 
 pub use hub_kernels::threads::MAX_THREADS;
-pub use hub_kernels::{enabled, set_enabled, simd_level, Activation, Pool2dParams};
+pub use hub_kernels::{enabled, set_enabled, simd_level, Activation, Pool2dParams, WeightLayout};
 
 /// Sets the thread count of hub's kernels and burn's flex backend for this process (`None`:
 /// `HUB_NUM_THREADS`, else one per physical core) and returns the count in use. Call it before
@@ -235,20 +235,31 @@ pub fn linear<B: Backend, const D: usize>(layer: &Linear<B>, x: Tensor<B, D>, a:
     dense(&[Dense::of(layer)], x, None, a)
 }
 
-/// One projection `x · weight + bias` of [`dense`]: a burn [`Linear`], or any weight stored
-/// `[in, out]` (GPT-2's `Conv1D`).
+/// One projection `x · weight + bias` of [`dense`]: a burn [`Linear`], a weight stored
+/// `[in, out]` (GPT-2's `Conv1D`) or one stored `[out, in]` (a tied embedding matrix).
 #[derive(Debug, Clone)]
 pub struct Dense<B: Backend> {
-    /// `[d_in, d_out]`.
+    /// `[d_in, d_out]` or `[d_out, d_in]` by `layout`.
     pub weight: Tensor<B, 2>,
     /// `[d_out]`.
     pub bias: Option<Tensor<B, 1>>,
+    /// How `weight` is laid out.
+    pub layout: WeightLayout,
 }
 
 impl<B: Backend> Dense<B> {
     /// The weight and bias of a burn `Linear` (stored `[in, out]`).
     pub fn of(layer: &Linear<B>) -> Self {
-        Self { weight: layer.weight.val(), bias: layer.bias.as_ref().map(|b| b.val()) }
+        Self { weight: layer.weight.val(), bias: layer.bias.as_ref().map(|b| b.val()), layout: WeightLayout::InOut }
+    }
+
+    /// `[d_in, d_out]` as stored, when the layout is `[out, in]` (its transpose).
+    fn in_out_dims(&self) -> [usize; 2] {
+        let [a, b] = self.weight.dims();
+        match self.layout {
+            WeightLayout::InOut => [a, b],
+            WeightLayout::OutIn => [b, a],
+        }
     }
 }
 
@@ -263,7 +274,11 @@ pub fn dense<B: Backend, const D: usize>(parts: &[Dense<B>], x: Tensor<B, D>, re
     if let Some(y) = dense_flex(parts, &x, residual.as_ref(), a) {
         return y;
     }
-    let mut ys: Vec<Tensor<B, D>> = parts.iter().map(|p| burn::tensor::module::linear(x.clone(), p.weight.clone(), p.bias.clone())).collect();
+    let in_out = |p: &Dense<B>| match p.layout {
+        WeightLayout::InOut => p.weight.clone(),
+        WeightLayout::OutIn => p.weight.clone().transpose(),
+    };
+    let mut ys: Vec<Tensor<B, D>> = parts.iter().map(|p| burn::tensor::module::linear(x.clone(), in_out(p), p.bias.clone())).collect();
     let mut y = if ys.len() == 1 { ys.remove(0) } else { Tensor::cat(ys, D - 1) };
     if let Some(r) = residual {
         y = y + r;
@@ -285,7 +300,7 @@ fn dense_flex<B: Backend, const D: usize>(parts: &[Dense<B>], x: &Tensor<B, D>, 
         .collect::<Option<_>>()?;
     let mut kparts = Vec::with_capacity(parts.len());
     for ((p, w), b) in parts.iter().zip(&weights).zip(&biases) {
-        let [w_in, d_out] = p.weight.dims();
+        let [w_in, d_out] = p.in_out_dims();
         if w_in != d_in {
             return None;
         }
@@ -293,7 +308,7 @@ fn dense_flex<B: Backend, const D: usize>(parts: &[Dense<B>], x: &Tensor<B, D>, 
             Some(b) => Some(slice(b)?),
             None => None,
         };
-        kparts.push(hub_kernels::LinearPart { weight: slice(w)?, d_out, layout: hub_kernels::WeightLayout::InOut, bias });
+        kparts.push(hub_kernels::LinearPart { weight: slice(w)?, d_out, layout: p.layout, bias });
     }
     let res = match residual {
         Some(r) => Some(flex_of(r)?),
@@ -308,28 +323,6 @@ fn dense_flex<B: Backend, const D: usize>(parts: &[Dense<B>], x: &Tensor<B, D>, 
     let mut shape = dims;
     shape[D - 1] = kparts.iter().map(|p| p.d_out).sum();
     from_vec::<B, D>(out, shape)
-}
-
-/// `x · weightᵀ` for a weight stored `[out, in]` (a tied embedding matrix), read in place on
-/// flex; burn's `matmul` of the transpose elsewhere.
-///
-/// # Shapes
-/// - x: `[..., in]`, weight: `[out, in]`; output: `[..., out]`
-pub fn matmul_transposed<B: Backend, const D: usize>(x: Tensor<B, D>, weight: Tensor<B, 2>) -> Tensor<B, D> {
-    let [d_out, d_in] = weight.dims();
-    let dims = x.dims();
-    if let (Some(xf), Some(wf)) = (flex_of(&x), flex_of(&weight)) {
-        let rows = dims[..D - 1].iter().product();
-        let out = slice(&xf).zip(slice(&wf)).filter(|_| dims[D - 1] == d_in).and_then(|(xs, ws)| {
-            hub_kernels::linear(xs, rows, d_in, ws, d_out, hub_kernels::WeightLayout::OutIn, None, Activation::None).ok()
-        });
-        let mut shape = dims;
-        shape[D - 1] = d_out;
-        if let Some(y) = out.and_then(|o| from_vec::<B, D>(o, shape)) {
-            return y;
-        }
-    }
-    burn::tensor::module::linear(x, weight.transpose(), None)
 }
 
 /// `softmax(q·kᵀ/√head_dim, masked)·v` with the heads merged: on flex one kernel that reads `q`,

@@ -181,7 +181,8 @@ pub(crate) fn is_safetensors(path: &Path) -> bool {
 /// - x: `[batch, seq, in]`, weight: `[out, in]`
 /// - output: `[batch, seq, out]`
 pub(crate) fn project_tied<B: Backend>(x: Tensor<B, 3>, weight: Tensor<B, 2>) -> Tensor<B, 3> {
-    crate::kernels::matmul_transposed(x, weight)
+    let tied = crate::kernels::Dense { weight, bias: None, layout: crate::kernels::WeightLayout::OutIn };
+    crate::kernels::dense(&[tied], x, None, crate::kernels::Activation::None)
 }
 
 /// Scaled dot-product attention over heads, `softmax(q·kᵀ/√head_dim)·v`, with a boolean mask.

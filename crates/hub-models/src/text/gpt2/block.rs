@@ -51,7 +51,7 @@ impl<B: Backend> Conv1D<B> {
     }
 
     fn dense(&self) -> Dense<B> {
-        Dense { weight: self.weight.val(), bias: Some(self.bias.val()) }
+        Dense { weight: self.weight.val(), bias: Some(self.bias.val()), layout: kernels::WeightLayout::InOut }
     }
 }
 

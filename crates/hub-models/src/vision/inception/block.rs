@@ -38,7 +38,6 @@ pub(crate) fn reduce_pool_3x3s2<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
     crate::kernels::max_pool(x, crate::kernels::Pool2dParams { kernel: [3, 3], stride: [2, 2], padding: [0, 0], dilation: [1, 1], ceil_mode: false })
 }
 
-
 fn chain<B: Backend>(convs: &[&BasicConv2d<B>], x: Tensor<B, 4>) -> Tensor<B, 4> {
     convs.iter().fold(x, |x, conv| conv.forward(x))
 }
