@@ -15,6 +15,8 @@ An entry whose files exist (and were written by this GENERATOR_VERSION) is skipp
 How the weights are made meaningful for a 1e-4 relative tolerance:
   * every BatchNorm gets random affine parameters and running statistics, so an
     implementation that ignores any of the four tensors fails;
+  * every LayerNorm gets a random affine, and ConvNeXt's per-channel `layer_scale` (1e-6 at
+    init, which would hide each block's residual branch entirely) random values in [0.1, 1];
   * one calibration pass (eval mode, over the two test images plus two more) walks the
     layers in execution order: each Conv2d/Linear is rescaled so that its output has unit
     standard deviation (data-dependent init, as in LSUV), and each BatchNorm's running
@@ -65,6 +67,7 @@ ENTRIES = [
     *[(n, n, {}, 224, TORCHVISION) for n in ["mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large"]],
     *[(f"efficientnet_b{i}", f"efficientnet_b{i}", {}, 224, TORCHVISION) for i in range(8)],
     ("efficientnet_lite0", "efficientnet_lite0", {}, 224, LITE0),
+    *[(n, n, {}, 224, TORCHVISION) for n in ["convnext_tiny", "convnext_small", "convnext_base", "convnext_large"]],
 ]
 
 # Entries that also get model_legacy.pth (pre-1.6 pickle format, like many published checkpoints).
@@ -105,6 +108,20 @@ def randomise_batchnorm(model: nn.Module, gen: torch.Generator) -> None:
             m.bias.copy_(torch.randn(c, generator=gen) * 0.2)
             m.running_mean.copy_(torch.randn(c, generator=gen) * 0.1)
             m.running_var.copy_(torch.empty(c).uniform_(0.5, 1.5, generator=gen))
+
+
+def randomise_layernorm_and_scales(model: nn.Module, gen: torch.Generator) -> None:
+    """Random LayerNorm affines and layer scales. Models without either draw nothing from `gen`,
+    so their references are the same as before this step existed."""
+    for m in model.modules():
+        if isinstance(m, nn.LayerNorm) and m.elementwise_affine:
+            shape = m.weight.shape
+            m.weight.copy_(torch.empty(shape).uniform_(0.5, 1.5, generator=gen))
+            if m.bias is not None:
+                m.bias.copy_(torch.randn(shape, generator=gen) * 0.2)
+    for name, p in model.named_parameters():
+        if name.split(".")[-1] == "layer_scale":
+            p.copy_(torch.empty(p.shape).uniform_(0.1, 1.0, generator=gen))
 
 
 def calibrate(model: nn.Module, x: torch.Tensor, gen: torch.Generator) -> None:
@@ -167,6 +184,7 @@ def generate(out_dir: Path, entry: str, builder: str, kwargs: dict, size: int, s
     with torch.no_grad():
         model = build(builder, kwargs, source).eval()
         randomise_batchnorm(model, gen)
+        randomise_layernorm_and_scales(model, gen)
         x = make_input(gen, BATCH, size, size)
         # The calibration batch contains the test images: statistics estimated from a few
         # images fit those images, while unseen ones drift layer after layer (x100 by the

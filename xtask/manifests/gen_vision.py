@@ -26,6 +26,7 @@ BUILDERS = [
     "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
     "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3",
     "efficientnet_b4", "efficientnet_b5", "efficientnet_b6", "efficientnet_b7",
+    "convnext_tiny", "convnext_small", "convnext_base", "convnext_large",
 ]
 
 # Semantic segmentation (torchvision.models.segmentation), COCO train images with VOC labels.

@@ -4,6 +4,7 @@
 //! `block.rs` (building blocks), `weights.rs` (key remaps from PyTorch state-dict names).
 
 pub mod alexnet;
+pub mod convnext;
 pub mod densenet;
 pub mod efficientnet;
 pub mod googlenet;
