@@ -17,7 +17,7 @@ pub mod text;
 pub mod waveglow;
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{self, BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
@@ -96,7 +96,8 @@ pub fn synthesize_with_sigma<B: Backend>(
     Ok((samples, SAMPLE_RATE))
 }
 
-/// Writes mono 16-bit PCM WAV: samples in `[-1, 1]` (clamped) scaled by 32767.
+/// Writes mono 16-bit PCM WAV (with the `hound` crate): samples in `[-1, 1]` (clamped, NaN as
+/// silence) scaled by 32767 and rounded.
 pub fn write_wav(
     samples: &[f32],
     sample_rate: u32,
@@ -108,33 +109,33 @@ pub fn write_wav(
         source,
     };
     let file = File::create(path).map_err(error)?;
-    let mut out = BufWriter::new(file);
-    out.write_all(&wav_bytes(samples, sample_rate))
-        .and_then(|()| out.flush())
-        .map_err(error)
+    write_wav_to(samples, sample_rate, BufWriter::new(file)).map_err(|e| {
+        error(match e {
+            hound::Error::IoError(e) => e,
+            // Too many samples for a WAV file's 32-bit sizes, say.
+            other => io::Error::other(other),
+        })
+    })
 }
 
-/// The bytes of a mono 16-bit PCM WAV file.
-fn wav_bytes(samples: &[f32], sample_rate: u32) -> Vec<u8> {
-    let data_len = (samples.len() * 2) as u32;
-    let mut bytes = Vec::with_capacity(44 + samples.len() * 2);
-    bytes.extend_from_slice(b"RIFF");
-    bytes.extend_from_slice(&(36 + data_len).to_le_bytes());
-    bytes.extend_from_slice(b"WAVEfmt ");
-    bytes.extend_from_slice(&16u32.to_le_bytes()); // fmt chunk size
-    bytes.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    bytes.extend_from_slice(&1u16.to_le_bytes()); // mono
-    bytes.extend_from_slice(&sample_rate.to_le_bytes());
-    bytes.extend_from_slice(&(sample_rate * 2).to_le_bytes()); // byte rate
-    bytes.extend_from_slice(&2u16.to_le_bytes()); // block align
-    bytes.extend_from_slice(&16u16.to_le_bytes()); // bits per sample
-    bytes.extend_from_slice(b"data");
-    bytes.extend_from_slice(&data_len.to_le_bytes());
+/// [`write_wav`] into a seekable writer (the chunk sizes are filled in at the end).
+fn write_wav_to<W: Write + Seek>(
+    samples: &[f32],
+    sample_rate: u32,
+    out: W,
+) -> Result<(), hound::Error> {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::new(out, spec)?;
     for &s in samples {
         let s = if s.is_nan() { 0.0 } else { s.clamp(-1.0, 1.0) };
-        bytes.extend_from_slice(&((s * 32767.0).round() as i16).to_le_bytes());
+        writer.write_sample((s * 32767.0).round() as i16)?;
     }
-    bytes
+    writer.finalize()
 }
 
 #[cfg(test)]
@@ -143,11 +144,16 @@ mod tests {
 
     #[test]
     fn wav_header_and_samples() {
-        let bytes = wav_bytes(&[0.0, 1.0, -1.0, 2.0, 0.5], 22_050);
-        assert_eq!(bytes.len(), 44 + 10);
+        let mut out = std::io::Cursor::new(Vec::new());
+        write_wav_to(&[0.0, 1.0, -1.0, 2.0, 0.5, f32::NAN], 22_050, &mut out).unwrap();
+        let bytes = out.into_inner();
+        // The 44-byte header of a PCM `fmt ` chunk, then the samples.
+        assert_eq!(bytes.len(), 44 + 12);
         assert_eq!(&bytes[0..4], b"RIFF");
-        assert_eq!(u32::from_le_bytes(bytes[4..8].try_into().unwrap()), 36 + 10);
+        assert_eq!(u32::from_le_bytes(bytes[4..8].try_into().unwrap()), 36 + 12);
         assert_eq!(&bytes[8..16], b"WAVEfmt ");
+        assert_eq!(u16::from_le_bytes([bytes[20], bytes[21]]), 1, "PCM");
+        assert_eq!(u16::from_le_bytes([bytes[22], bytes[23]]), 1, "mono");
         assert_eq!(
             u32::from_le_bytes(bytes[24..28].try_into().unwrap()),
             22_050
@@ -156,12 +162,26 @@ mod tests {
             u32::from_le_bytes(bytes[28..32].try_into().unwrap()),
             44_100
         );
+        assert_eq!(u16::from_le_bytes([bytes[34], bytes[35]]), 16, "bits per sample");
         assert_eq!(&bytes[36..40], b"data");
+        assert_eq!(u32::from_le_bytes(bytes[40..44].try_into().unwrap()), 12);
         let samples: Vec<i16> = bytes[44..]
             .chunks(2)
             .map(|c| i16::from_le_bytes([c[0], c[1]]))
             .collect();
-        assert_eq!(samples, vec![0, 32767, -32767, 32767, 16384]);
+        assert_eq!(samples, vec![0, 32767, -32767, 32767, 16384, 0]);
+    }
+
+    #[test]
+    fn written_files_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.wav");
+        write_wav(&[0.25, -0.5, 1.5], SAMPLE_RATE, &path).unwrap();
+        let mut reader = hound::WavReader::open(&path).unwrap();
+        let spec = reader.spec();
+        assert_eq!((spec.channels, spec.sample_rate, spec.bits_per_sample), (1, SAMPLE_RATE, 16));
+        let samples: Vec<i16> = reader.samples::<i16>().map(Result::unwrap).collect();
+        assert_eq!(samples, vec![8192, -16384, 32767]);
     }
 
     #[test]
