@@ -113,36 +113,42 @@ impl LockState {
 
     /// Records a repo resolution; when locked, it must equal the recorded one.
     pub fn record_repo(&mut self, spec: &str, repo: LockedRepo) -> Result<()> {
-        match self.lock.repos.get(spec) {
-            Some(old) if *old == repo => Ok(()),
-            old if self.locked => Err(Error::Locked {
-                lockfile: self.path.clone(),
-                message: match old {
-                    Some(old) => format!("{spec} resolves to {} (manifest {}), but is locked to {} (manifest {})", repo.commit, &repo.manifest_sha256[..12.min(repo.manifest_sha256.len())], old.commit, &old.manifest_sha256[..12.min(old.manifest_sha256.len())]),
-                    None => format!("{spec} is not in the lockfile"),
-                },
-            }),
-            _ => {
-                self.lock.repos.insert(spec.to_owned(), repo);
-                self.dirty = true;
-                Ok(())
-            }
-        }
+        let short = |r: &LockedRepo| r.manifest_sha256[..12.min(r.manifest_sha256.len())].to_owned();
+        let conflict = |old: &LockedRepo, new: &LockedRepo| {
+            format!("{spec} resolves to {} (manifest {}), but is locked to {} (manifest {})", new.commit, short(new), old.commit, short(old))
+        };
+        self.record(|lock| &mut lock.repos, spec, repo, conflict)
     }
 
     /// Records an artifact; when locked, it must equal the recorded one.
     pub fn record_artifact(&mut self, url: &str, artifact: LockedArtifact) -> Result<()> {
-        match self.lock.artifacts.get(url) {
-            Some(old) if *old == artifact => Ok(()),
+        let conflict = |old: &LockedArtifact, new: &LockedArtifact| {
+            format!("{url} has sha256 {} ({} bytes) but is locked to {} ({} bytes)", new.sha256, new.size, old.sha256, old.size)
+        };
+        self.record(|lock| &mut lock.artifacts, url, artifact, conflict)
+    }
+
+    /// Records `value` under `key` of the lockfile's table `table`; when locked, a value that is
+    /// absent or differs from the recorded one is an error (`conflict(old, new)` says how).
+    fn record<T: PartialEq>(
+        &mut self,
+        table: fn(&mut Lockfile) -> &mut BTreeMap<String, T>,
+        key: &str,
+        value: T,
+        conflict: impl FnOnce(&T, &T) -> String,
+    ) -> Result<()> {
+        let entries = table(&mut self.lock);
+        match entries.get(key) {
+            Some(old) if *old == value => Ok(()),
             old if self.locked => Err(Error::Locked {
                 lockfile: self.path.clone(),
                 message: match old {
-                    Some(old) => format!("{url} has sha256 {} ({} bytes) but is locked to {} ({} bytes)", artifact.sha256, artifact.size, old.sha256, old.size),
-                    None => format!("{url} is not in the lockfile"),
+                    Some(old) => conflict(old, &value),
+                    None => format!("{key} is not in the lockfile"),
                 },
             }),
             _ => {
-                self.lock.artifacts.insert(url.to_owned(), artifact);
+                entries.insert(key.to_owned(), value);
                 self.dirty = true;
                 Ok(())
             }

@@ -11,14 +11,9 @@ use hub_core::hash::sha256_bytes;
 use hub_core::{Artifact, Error, Hub, HubOptions};
 use support::{bytes, Behaviour, Server};
 
+/// The options of these tests' hubs (2 retries).
 fn options(root: &Path) -> HubOptions {
-    let mut o = HubOptions::with_root(root);
-    o.connect_timeout = Duration::from_secs(5);
-    o.read_timeout = Duration::from_secs(5);
-    o.retries = 2;
-    o.backoff = Duration::from_millis(10);
-    o.torch_checkpoints = None;
-    o
+    support::options(root, 2)
 }
 
 fn hub(root: &Path) -> Hub {

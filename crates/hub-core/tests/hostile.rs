@@ -16,14 +16,9 @@ use hub_core::{Artifact, Cache, Error, Hub, HubOptions, RepoSpec};
 use support::{bytes, Behaviour, Server};
 use zip::write::SimpleFileOptions;
 
+/// The options of these tests' hubs (0 retries).
 fn options(root: &Path) -> HubOptions {
-    let mut o = HubOptions::with_root(root);
-    o.connect_timeout = Duration::from_secs(5);
-    o.read_timeout = Duration::from_secs(5);
-    o.retries = 0;
-    o.backoff = Duration::from_millis(10);
-    o.torch_checkpoints = None;
-    o
+    support::options(root, 0)
 }
 
 fn hub(root: &Path) -> Hub {

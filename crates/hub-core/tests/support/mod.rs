@@ -1,12 +1,16 @@
-//! A small HTTP/1.1 server on 127.0.0.1 for the download tests, with scriptable misbehaviour.
+//! A small HTTP/1.1 server on 127.0.0.1 for the download tests, with scriptable misbehaviour, and
+//! the options of the test hubs.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use hub_core::HubOptions;
 
 /// How a route answers.
 #[derive(Clone, Debug)]
@@ -222,4 +226,16 @@ pub fn bytes(n: usize, seed: u64) -> Vec<u8> {
             (x >> 24) as u8
         })
         .collect()
+}
+
+/// Options for a test hub under `root`: 5 s timeouts, `retries` retries 10 ms apart, no torch
+/// checkpoint folder.
+pub fn options(root: &Path, retries: u32) -> HubOptions {
+    let mut o = HubOptions::with_root(root);
+    o.connect_timeout = Duration::from_secs(5);
+    o.read_timeout = Duration::from_secs(5);
+    o.retries = retries;
+    o.backoff = Duration::from_millis(10);
+    o.torch_checkpoints = None;
+    o
 }
