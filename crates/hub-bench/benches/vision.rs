@@ -18,7 +18,7 @@ fn forward(c: &mut Criterion) {
         };
         <Cpu as burn::tensor::backend::Backend>::seed(&device, 0);
         let model = arch.build::<Cpu>(&ClassifierConfig::default(), &device).expect("builds");
-        let s = arch.input_size();
+        let s = arch.input_size().expect("an image classifier has an input size");
         for &batch in hub_bench::BATCHES {
             let x = Tensor::<Cpu, 4>::random([batch, 3, s, s], Distribution::Normal(0.0, 1.0), &device);
             group.bench_with_input(BenchmarkId::new(id.as_str(), batch), &batch, |b, _| {

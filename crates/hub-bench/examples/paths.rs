@@ -33,7 +33,7 @@ fn main() -> Result<()> {
         let Some(arch) = registry::find(&id) else { bail!("unknown architecture {id}") };
         <Cpu as burn::tensor::backend::Backend>::seed(&device, 0);
         let model = arch.build::<Cpu>(&ClassifierConfig::default(), &device)?;
-        let s = arch.input_size();
+        let Some(s) = arch.input_size() else { bail!("{id} is not an image model") };
         let x = Tensor::<Cpu, 4>::random([batch, 3, s, s], Distribution::Normal(0.0, 1.0), &device);
         let run = |fast: bool| {
             kernels::set_enabled(fast);

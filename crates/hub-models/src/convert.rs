@@ -203,7 +203,8 @@ fn write_checked<B: Backend>(model: &ImageClassifier<B>, fresh: ImageClassifier<
     model.save_burnpack(&tmp)?;
     let check = (|| {
         let started = Instant::now();
-        let reloaded = fresh.load_burnpack(&tmp)?;
+        let mut reloaded = fresh;
+        reloaded.load_burnpack(&tmp)?;
         let reload = started.elapsed();
         let a = model.tensors();
         let b = reloaded.tensors();

@@ -23,9 +23,11 @@ pub mod load;
 pub mod preprocess;
 pub mod registry;
 pub mod segmentation;
+pub mod tasks;
 pub mod text;
 pub mod tts;
 pub mod vision;
 
 pub use error::{Error, Result};
-pub use load::{fetch_weights, help, list, load, load_on, load_with, Cpu, GeneratedText, LoadOptions, Loaded, Prediction};
+pub use load::{fetch_weights, help, list, load, load_on, load_with, plan, Cpu, LoadOptions, Loaded, Plan};
+pub use tasks::{GeneratedText, Prediction};

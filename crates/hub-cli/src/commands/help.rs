@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use hub_core::{ModelIds, Preprocessing};
 use hub_core::RepoSpec;
+use hub_models::registry::{Architecture, Task};
 use serde::Serialize;
 
 use crate::output::{bytes, count, write_table};
@@ -110,7 +111,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         categories: &e.categories,
         default_weights: default.map(|(n, _)| n),
         weights,
-        forward: arch.map(|a| a.signature()),
+        forward: arch.map(|a| signature(&a)),
         runnable: arch.is_some(),
         model_ids: e.model_ids.as_ref(),
         preprocessing: e.preprocessing_for(default.map(|(_, w)| w)),
@@ -226,4 +227,28 @@ fn preprocessing_steps(p: &Preprocessing) -> String {
         parts.push(format!("std [{s}]"));
     }
     parts.join(", ")
+}
+
+/// What `forward` takes and returns, for `hub help`.
+fn signature(a: &Architecture) -> String {
+    let s = a.input_size().unwrap_or(224);
+    match a.task {
+        Task::ImageClassification => format!(
+            "forward(x: Tensor<B, 4>) -> Tensor<B, 2>\n  x: [batch, 3, {s}, {s}] f32, an RGB image batch after the preprocessing below\n  returns: [batch, num_classes] logits (softmax gives probabilities)"
+        ),
+        Task::ImageGeneration => "build_noise_data(n, rng) -> Tensor<B, 2>   [n, latent_dim], N(0, 1) (plus one-hot class codes)\ntest(noise: Tensor<B, 2>) -> Tensor<B, 4>\n  returns: [n, 3, size, size] images in [-1, 1]".to_owned(),
+        Task::FillMask => "forward(input: BertInput { input_ids [batch, seq], attention_mask, token_type_ids }) -> Tensor<B, 3>\n  returns: [batch, seq, vocab_size] logits; hub run --text \"... [MASK] ...\" prints the top-k tokens per mask".to_owned(),
+        Task::TextGeneration => "forward(input: Gpt2Input { input_ids [batch, seq] }, cache) -> Tensor<B, 3>\n  returns: [batch, seq, vocab_size] next-token logits; hub run --prompt \"...\" --max-new-tokens N generates (greedy, or --temperature/--top-k/--top-p/--seed)".to_owned(),
+        Task::SemanticSegmentation => format!("forward(x: Tensor<B, 4>) -> SegOutput {{ out, aux }}\n  x: [batch, 3, h, w] f32 after the preprocessing below (shorter side {s}, no crop)\n  out: [batch, 21, h, w] class scores upsampled to the input size; aux: the auxiliary head's, if built"),
+        Task::TextToSpectrogram => "infer(sequence: Tensor<B, 2, Int> [1, symbols], dropout masks) -> Tacotron2Output { mel, mel_postnet [1, 80, frames], gate, alignments }\n  hub run --text \"...\" --vocoder nvidia_waveglow --out speech.wav synthesizes 22.05 kHz audio".to_owned(),
+        Task::SpectrogramToAudio => "infer(mel: Tensor<B, 3> [1, 80, frames], sigma, noise) -> Tensor<B, 2> [1, frames * 256] audio at 22.05 kHz".to_owned(),
+        Task::FeatureExtraction => "forward(input [batch, seq] token ids + attention mask) -> hidden states [batch, seq, hidden]\n  hub run --text A --text B prints mean-pooled, L2-normalised sentence embeddings and their cosine similarities".to_owned(),
+        Task::TextClassification => "forward(input [batch, seq] token ids + attention mask (+ token types)) -> Tensor<B, 2> [batch, num_labels] logits\n  hub run --text TEXT [--text-pair TEXT] prints the labels (config.json id2label) with probabilities".to_owned(),
+        Task::TokenClassification => "forward(input [batch, seq]) -> Tensor<B, 3> [batch, seq, num_labels] logits\n  hub run --text TEXT prints a label per token".to_owned(),
+        Task::QuestionAnswering => "forward(input [batch, seq] question + context pair) -> SpanLogits { start_logits, end_logits [batch, seq] }\n  hub run --question Q --context C prints the likeliest answer span of the context".to_owned(),
+        Task::NextSentencePrediction => "forward(input [batch, seq] sentence pair) -> Tensor<B, 2> [batch, 2] logits (index 0: B follows A)\n  hub run --text A --text-pair B prints the probability that B follows A".to_owned(),
+        Task::MultipleChoice => "forward(input_ids [batch, choices, seq], ...) -> Tensor<B, 2> [batch, choices] logits\n  hub run --text PROMPT --choice A --choice B ... prints a probability per choice".to_owned(),
+        Task::PreTraining => "forward(input [batch, seq]) -> { prediction_logits [batch, seq, vocab], seq_relationship_logits [batch, 2] }\n  hub run --text \"... [MASK] ...\" [--text-pair B] fills the masks (and scores B following A)".to_owned(),
+        Task::Tokenization => "tokenizer: encode(text[, pair]) -> token ids, tokens, attention mask, token types; decode(ids) -> text\n  hub run --text TEXT [--text-pair TEXT] prints the tokens and ids".to_owned(),
+    }
 }

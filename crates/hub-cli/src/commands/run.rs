@@ -197,7 +197,6 @@ fn run_on<B: Backend>(args: &Args, global: &Global, device: &B::Device) -> anyho
         Task::SpectrogramToAudio => {
             anyhow::bail!("{} is a vocoder: run a text-to-speech entrypoint of the repo with --vocoder {}", model.entry, model.entry)
         }
-        other => anyhow::bail!("{} is a {} model, which `hub run` cannot run yet", model.entry, other.as_str()),
     }?;
     Ok(ExitCode::SUCCESS)
 }

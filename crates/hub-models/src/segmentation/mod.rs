@@ -298,6 +298,31 @@ impl<B: Backend> Segmentation<B> {
     }
 }
 
+
+/// The family's registry declaration.
+pub const FAMILY: crate::registry::FamilySpec = crate::registry::FamilySpec::of_task(
+    "Segmentation",
+    crate::registry::Task::SemanticSegmentation,
+    VARIANTS,
+    "Long et al. 2014 (FCN), Chen et al. 2017 (DeepLabV3), Howard et al. 2019 (LR-ASPP); torchvision/models/segmentation",
+)
+.with_input_size(520)
+.with_remaps(weights::remaps);
+
+/// Builds the model `id` with random weights; the manifest config may set `num_classes` and
+/// `aux_loss`.
+pub fn build<B: Backend>(id: &str, entry: &str, config: &toml::Table, _checkpoint: Option<&std::path::Path>, device: &B::Device) -> crate::Result<Segmentation<B>> {
+    let mut c = self::config(id).ok_or_else(|| crate::error::Error::UnknownArchitecture { architecture: id.to_owned() })?;
+    for (key, value) in config {
+        match key.as_str() {
+            "num_classes" => c.num_classes = crate::registry::positive_at_most(entry, key, value, crate::registry::limits::MAX_CLASSES)?,
+            "aux_loss" => c.aux_loss = crate::registry::bool_value(entry, key, value)?,
+            _ => return Err(crate::registry::unknown_key(entry, key, "segmentation", &["num_classes", "aux_loss"])),
+        }
+    }
+    Ok(c.init(device))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

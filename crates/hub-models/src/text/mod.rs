@@ -10,7 +10,6 @@
 pub mod bert;
 pub mod generation;
 pub mod gpt2;
-pub mod pipeline;
 pub mod tokenizer;
 
 use std::fs;
@@ -229,6 +228,15 @@ pub(crate) fn padding_mask<B: Backend>(attention_mask: Tensor<B, 2, Int>) -> Ten
     let [batch, k_len] = attention_mask.dims();
     attention_mask.equal_elem(0).reshape([batch, 1, 1, k_len])
 }
+
+/// The registry declaration of tokenizer entrypoints: a model id's tokenizer files alone, no model.
+pub const TOKENIZER_FAMILY: crate::registry::FamilySpec = crate::registry::FamilySpec::of_task(
+    "Tokenizer",
+    crate::registry::Task::Tokenization,
+    &["tokenizer"],
+    "Hugging Face tokenizers (WordPiece, byte-level BPE); transformers AutoTokenizer",
+)
+.configured_by(crate::registry::ConfiguredBy::TokenizerFiles);
 
 #[cfg(test)]
 mod tests {

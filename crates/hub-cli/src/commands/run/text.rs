@@ -5,9 +5,8 @@
 use std::fmt;
 
 use burn::tensor::backend::Backend;
-use hub_models::load::TokenPrediction;
+use hub_models::tasks::{Answer, TokenPrediction, TokenTag};
 use hub_models::registry::Task;
-use hub_models::text::pipeline::{Answer, TokenTag};
 use hub_models::text::tokenizer::Encoded;
 use hub_models::{Loaded, Prediction};
 use serde::Serialize;
@@ -211,7 +210,14 @@ pub fn run<B: Backend>(model: &Loaded<B>, args: &TextArgs, top_k: usize) -> anyh
                 .map(|(text, pair)| Ok(TextResult::Encoding { encoding: tok.encode_detailed(text, pair)?, text: text.to_owned(), text_pair: owned(pair) }))
                 .collect::<anyhow::Result<_>>()?
         }
-        other => anyhow::bail!("{} is a {} model", model.entry, other.as_str()),
+        other @ (Task::ImageClassification
+        | Task::ImageGeneration
+        | Task::FillMask
+        | Task::TextGeneration
+        | Task::FeatureExtraction
+        | Task::SemanticSegmentation
+        | Task::TextToSpectrogram
+        | Task::SpectrogramToAudio) => anyhow::bail!("{} is a {} model: `hub run` gives it its own flags, not these", model.entry, other.as_str()),
     };
     Ok(TextTask { task: task.as_str(), results })
 }

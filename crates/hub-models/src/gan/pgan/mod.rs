@@ -283,6 +283,30 @@ impl<B: Backend> Pgan<B> {
     }
 }
 
+
+/// The family's registry declaration.
+pub const FAMILY: crate::registry::FamilySpec = crate::registry::FamilySpec::of_task(
+    "Progressive GAN",
+    crate::registry::Task::ImageGeneration,
+    VARIANTS,
+    "Karras et al. 2017, https://arxiv.org/abs/1710.10196; pytorch_GAN_zoo models/networks/progressive_conv_net.py",
+);
+
+/// Builds the generator `id` with random weights; the manifest config may name the GAN zoo's
+/// `model_name` (which fixes the output size).
+pub fn build<B: Backend>(id: &str, entry: &str, config: &toml::Table, _checkpoint: Option<&std::path::Path>, device: &B::Device) -> crate::Result<Pgan<B>> {
+    crate::registry::reject_keys(entry, config, &["model_name"])?;
+    let c = match config.get("model_name") {
+        None => self::config(id).ok_or_else(|| crate::error::Error::UnknownArchitecture { architecture: id.to_owned() })?,
+        Some(v) => config_for_model_name(v.as_str().unwrap_or_default()).ok_or_else(|| crate::error::Error::Config {
+            entry: entry.to_owned(),
+            key: "model_name".into(),
+            message: format!("{v} is not one of {MODEL_NAMES:?}"),
+        })?,
+    };
+    Ok(c.init(device))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -707,6 +707,43 @@ pub fn mean_pooling_normalized<B: Backend>(
     mean / norm
 }
 
+
+/// The family's registry declaration: the encoder and its task heads, configured by a
+/// Hugging Face `config.json` (`model_type = "bert"`).
+pub const FAMILY: crate::registry::FamilySpec = crate::registry::FamilySpec::of_task(
+    "BERT",
+    crate::registry::Task::FeatureExtraction,
+    &[
+        "bert",
+        "bert_masked_lm",
+        "bert_next_sentence",
+        "bert_pretraining",
+        "bert_sequence_classification",
+        "bert_multiple_choice",
+        "bert_question_answering",
+        "bert_token_classification",
+    ],
+    "Devlin et al. 2018, https://arxiv.org/abs/1810.04805; transformers/models/bert/modeling_bert.py",
+)
+.with_variant_tasks(&[
+    ("bert_masked_lm", crate::registry::Task::FillMask),
+    ("bert_next_sentence", crate::registry::Task::NextSentencePrediction),
+    ("bert_pretraining", crate::registry::Task::PreTraining),
+    ("bert_sequence_classification", crate::registry::Task::TextClassification),
+    ("bert_multiple_choice", crate::registry::Task::MultipleChoice),
+    ("bert_question_answering", crate::registry::Task::QuestionAnswering),
+    ("bert_token_classification", crate::registry::Task::TokenClassification),
+])
+.with_optional_params(&[
+    ("bert_next_sentence", &[r"^cls\.seq_relationship\.", r"^bert\.pooler\."]),
+    ("bert_pretraining", &[r"^cls\.seq_relationship\.", r"^bert\.pooler\."]),
+    ("bert_sequence_classification", &[r"^classifier\.", r"^bert\.pooler\."]),
+    ("bert_multiple_choice", &[r"^classifier\.", r"^bert\.pooler\."]),
+    ("bert_question_answering", &[r"^qa_outputs\."]),
+    ("bert_token_classification", &[r"^classifier\."]),
+])
+.configured_by(crate::registry::ConfiguredBy::ConfigJson { model_type: "bert" });
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -354,3 +354,28 @@ impl<B: Backend> Tacotron2<B> {
         }
     }
 }
+
+/// The family's registry declaration.
+pub const FAMILY: crate::registry::FamilySpec = crate::registry::FamilySpec::of_task(
+    "Tacotron2",
+    crate::registry::Task::TextToSpectrogram,
+    VARIANTS,
+    "Shen et al. 2017, https://arxiv.org/abs/1712.05884; NVIDIA/DeepLearningExamples PyTorch/SpeechSynthesis/Tacotron2/tacotron2",
+)
+.with_remaps(weights::remaps);
+
+/// Builds the model `id` with random weights; the manifest config may set
+/// `max_decoder_steps` and `gate_threshold`.
+pub fn build<B: Backend>(id: &str, entry: &str, config: &toml::Table, _checkpoint: Option<&std::path::Path>, device: &B::Device) -> crate::Result<Tacotron2<B>> {
+    let mut c = self::config(id).ok_or_else(|| crate::error::Error::UnknownArchitecture { architecture: id.to_owned() })?;
+    for (key, value) in config {
+        match key.as_str() {
+            "max_decoder_steps" => c.max_decoder_steps = crate::registry::positive_at_most(entry, key, value, crate::registry::limits::MAX_DECODER_STEPS)?,
+            "gate_threshold" => {
+                c.gate_threshold = value.as_float().ok_or_else(|| crate::error::Error::Config { entry: entry.to_owned(), key: key.clone(), message: format!("expected a number, got {value}") })?
+            }
+            _ => return Err(crate::registry::unknown_key(entry, key, "Tacotron2", &["max_decoder_steps", "gate_threshold"])),
+        }
+    }
+    Ok(c.init(device))
+}

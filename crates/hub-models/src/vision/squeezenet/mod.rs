@@ -225,3 +225,13 @@ impl<B: Backend> SqueezeNet<B> {
         x.flatten::<2>(1, 3)
     }
 }
+
+/// The family's registry declaration.
+pub const FAMILY: crate::registry::FamilySpec =
+    crate::registry::FamilySpec::classifier("SqueezeNet", VARIANTS, "Iandola et al. 2016, https://arxiv.org/abs/1602.07360; torchvision/models/squeezenet.py", weights::remaps);
+
+/// Builds the variant `id` with random weights and the manifest's config (`None` for an id
+/// not in [`VARIANTS`]).
+pub fn build<B: Backend>(id: &str, c: &crate::registry::ClassifierConfig, device: &B::Device) -> Option<SqueezeNet<B>> {
+    Some(config(id)?.with_num_classes(c.num_classes).init(device))
+}

@@ -1,19 +1,39 @@
-//! Text-task pipelines on a [`Loaded`] text model: sequence classification, token
-//! classification, extractive question answering, next-sentence prediction and multiple choice.
-//! Each takes plain text, tokenizes it with the model's tokenizer, runs the model and maps the
-//! logits back to labels, tokens or text spans.
+//! Text tasks on a [`Loaded`] text model: fill-mask, sentence embeddings, generation, sequence
+//! and token classification, extractive question answering, next-sentence prediction and
+//! multiple choice. Each takes plain text, tokenizes it with the model's tokenizer, runs the
+//! model and maps the logits back to tokens, labels or text spans.
 
 use burn::prelude::*;
 use burn::tensor::TensorData;
 
 use crate::error::{Error, Result};
-use crate::load::{Loaded, Prediction};
+use crate::load::Loaded;
 use crate::registry::TextModel;
+use crate::tasks::Prediction;
 use crate::text::bert::BertInput;
-use crate::text::generation::softmax;
+use crate::text::generation::{self, softmax, GenerationConfig};
 use crate::text::gpt2::Gpt2Input;
 use crate::text::tokenizer::{BatchOptions, Encoded};
 
+/// Generated text (text generation).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct GeneratedText {
+    /// The new text, special tokens dropped.
+    pub text: String,
+    /// The new token ids (an end-of-text token that stopped generation included).
+    pub ids: Vec<u32>,
+}
+
+/// One predicted token (fill-mask).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TokenPrediction {
+    /// Token id.
+    pub id: u32,
+    /// The token's text.
+    pub token: String,
+    /// Softmax probability.
+    pub probability: f32,
+}
 /// One token's predicted label (token classification).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct TokenTag {
@@ -57,6 +77,106 @@ fn ids_tensor<B: Backend>(rows: &[&[u32]], device: &B::Device) -> Tensor<B, 2, I
 }
 
 impl<B: Backend> Loaded<B> {
+    /// For each `[MASK]` of `text` (in order), the `k` likeliest tokens (fill-mask models).
+    pub fn fill_mask(&self, text: &str, k: usize) -> Result<Vec<Vec<TokenPrediction>>> {
+        let (model, tok) = self.text("fill-mask")?;
+        if !matches!(model, TextModel::BertMaskedLm(_) | TextModel::BertPreTraining(_)) {
+            return Err(self.wrong_task("fill-mask"));
+        }
+        let mask_id = tok.token_to_id("[MASK]").ok_or_else(|| Error::BadInput { entry: self.entry.clone(), message: "the tokenizer has no [MASK] token".into() })?;
+        let batch = tok.encode_batch(&[text], &BatchOptions::new())?;
+        self.check_length(batch.seq_len())?;
+        let positions: Vec<usize> = batch.input_ids[0].iter().enumerate().filter(|(_, &id)| id == mask_id).map(|(i, _)| i).collect();
+        if positions.is_empty() {
+            return Err(Error::BadInput { entry: self.entry.clone(), message: format!("{text:?} has no [MASK] token to fill") });
+        }
+        let input = BertInput::new(batch.input_ids(&self.device))
+            .with_attention_mask(batch.attention_mask(&self.device))
+            .with_token_type_ids(batch.token_type_ids(&self.device));
+        let logits = match model {
+            TextModel::BertMaskedLm(m) => m.forward(input),
+            TextModel::BertPreTraining(m) => m.forward(input).prediction_logits,
+            _ => unreachable!("checked above"),
+        };
+        let [_, _, vocab] = logits.dims();
+        let mut out = Vec::new();
+        for p in positions {
+            let row = logits.clone().slice([0..1, p..p + 1, 0..vocab]).reshape([1, vocab]);
+            let top = &crate::imagenet::top_k_labeled(row, k, &[])[0];
+            out.push(
+                top.iter()
+                    .map(|t| {
+                        let id = t.index as u32;
+                        Ok(TokenPrediction { id, token: tok.decode(&[id], false)?.trim().to_owned(), probability: t.prob })
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+            );
+        }
+        Ok(out)
+    }
+    /// Mean-pooled, L2-normalised sentence embeddings (feature-extraction models).
+    ///
+    /// # Shapes
+    /// - returns: `[texts.len(), hidden]`
+    pub fn embed(&self, texts: &[&str]) -> Result<Tensor<B, 2>> {
+        let (model, tok) = self.text("feature extraction")?;
+        let batch = tok.encode_batch(texts, &BatchOptions::new())?;
+        self.check_length(batch.seq_len())?;
+        let mask = batch.attention_mask(&self.device);
+        let hidden = match model {
+            TextModel::Bert(m) => {
+                let input = BertInput::new(batch.input_ids(&self.device)).with_attention_mask(mask.clone()).with_token_type_ids(batch.token_type_ids(&self.device));
+                m.forward(input).last_hidden_state
+            }
+            TextModel::Gpt2(m) => {
+                let mut input = Gpt2Input::new(batch.input_ids(&self.device));
+                input.attention_mask = Some(mask.clone());
+                m.forward(input, None)
+            }
+            _ => return Err(self.wrong_task("feature extraction")),
+        };
+        Ok(crate::text::bert::mean_pooling_normalized(hidden, mask))
+    }
+    /// Continues `prompt` (text-generation models); `on_token` receives each new token's text as
+    /// it is generated. Returns the generated text and token ids.
+    pub fn generate_text(&self, prompt: &str, config: &GenerationConfig, mut on_token: impl FnMut(&str)) -> Result<GeneratedText> {
+        let (model, tok) = self.text("text generation")?;
+        let TextModel::Gpt2LmHead(m) = model else { return Err(self.wrong_task("text generation")) };
+        let ids = tok.encode(prompt, false)?;
+        // Stream whole characters: decode the growing sequence and emit what is new.
+        let mut generated: Vec<u32> = Vec::new();
+        let mut shown = 0;
+        let mut decode_err = None;
+        let all = generation::generate::<B, _>(m.as_ref(), &ids, config, |id| {
+            generated.push(id);
+            match tok.decode(&generated, true) {
+                Ok(text) if text.len() > shown && !text.ends_with('\u{fffd}') => {
+                    on_token(&text[shown..]);
+                    shown = text.len();
+                }
+                Ok(_) => {}
+                Err(e) => decode_err = Some(e),
+            }
+            true
+        })?;
+        if let Some(e) = decode_err {
+            return Err(e.into());
+        }
+        Ok(GeneratedText { text: tok.decode(&all, true)?, ids: all })
+    }
+
+    /// Continues several prompts at once (text-generation models): one left-padded batch, so
+    /// each step costs one batched forward pass. Returns each prompt's generated text and ids.
+    pub fn generate_texts(&self, prompts: &[&str], config: &GenerationConfig) -> Result<Vec<GeneratedText>> {
+        let (model, tok) = self.text("text generation")?;
+        let TextModel::Gpt2LmHead(m) = model else { return Err(self.wrong_task("text generation")) };
+        let ids = prompts.iter().map(|p| tok.encode(p, false)).collect::<std::result::Result<Vec<_>, _>>()?;
+        // GPT-2 has no padding token: it pads with end-of-text, which the attention mask hides.
+        let pad = generation::CausalLm::<B>::eos_token_ids(m.as_ref()).first().copied().or_else(|| tok.pad_token_id()).unwrap_or(0);
+        let out = generation::generate_batch::<B, _>(m.as_ref(), &ids, pad, config, |_, _| true)?;
+        out.into_iter().map(|ids| Ok(GeneratedText { text: tok.decode(&ids, true)?, ids })).collect()
+    }
+
     fn bad_input(&self, message: impl Into<String>) -> Error {
         Error::BadInput { entry: self.entry.clone(), message: message.into() }
     }

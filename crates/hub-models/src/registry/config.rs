@@ -1,0 +1,132 @@
+//! Config values from manifests and options, checked before anything is allocated.
+
+use crate::error::{Error, Result};
+
+/// The largest sizes hub builds a model with, from a manifest's `config` tables, a
+/// `config.json` or an option: checked before anything is allocated (docs/security.md lists them).
+/// The published models stay far below every one; a hostile or mistyped value (a
+/// `num_hidden_layers` of 10^8) is an error naming the file and key instead of an allocation that
+/// aborts the process.
+pub mod limits {
+    /// Classes of an image classifier or a segmentation model (`num_classes`), labels of a text
+    /// head (`num_labels`, `id2label`).
+    pub const MAX_CLASSES: usize = 100_000;
+    /// Layers of a text model (`num_hidden_layers`, `n_layer`).
+    pub const MAX_LAYERS: usize = 1024;
+    /// Hidden width of a text model (`hidden_size`, `n_embd`).
+    pub const MAX_HIDDEN: usize = 65_536;
+    /// Feed-forward width of a text model (`intermediate_size`, `n_inner`).
+    pub const MAX_INTERMEDIATE: usize = 262_144;
+    /// Attention heads (`num_attention_heads`, `n_head`).
+    pub const MAX_HEADS: usize = 1024;
+    /// Vocabulary size (`vocab_size`, `type_vocab_size`).
+    pub const MAX_VOCAB: usize = 1 << 20;
+    /// Positions (`max_position_embeddings`, `n_positions`).
+    pub const MAX_POSITIONS: usize = 1 << 20;
+    /// Tacotron2's `max_decoder_steps` (the published default is 2000, ~23 s of speech).
+    pub const MAX_DECODER_STEPS: usize = 100_000;
+    /// The default of [`max_parameters`]: 4·10^9 (16 GB of f32 weights; GPT-2 XL has 1.6·10^9).
+    pub const DEFAULT_MAX_PARAMETERS: u64 = 4_000_000_000;
+
+    /// The most parameters a text model's `config.json` may ask for: `HUB_MAX_PARAMETERS` when
+    /// set to a positive integer, else [`DEFAULT_MAX_PARAMETERS`]. `Err` holds the variable's value
+    /// when it is not a positive integer.
+    pub fn max_parameters() -> Result<u64, String> {
+        match std::env::var("HUB_MAX_PARAMETERS") {
+            Err(_) => Ok(DEFAULT_MAX_PARAMETERS),
+            Ok(v) => v.trim().parse::<u64>().ok().filter(|n| *n > 0).ok_or(v),
+        }
+    }
+}
+
+pub(crate) fn too_large(entry: &str, key: &str, value: impl std::fmt::Display, limit: usize) -> Error {
+    Error::TooLarge {
+        source_name: entry.to_owned(),
+        key: key.to_owned(),
+        value: value.to_string(),
+        limit: format!("at most {limit}"),
+        hint: "the published models stay far below it: check the value".into(),
+    }
+}
+
+/// A positive integer config value of at most `max`; errors name the entrypoint and key.
+pub(crate) fn positive_at_most(entry: &str, key: &str, value: &toml::Value, max: usize) -> Result<usize> {
+    let n = value.as_integer().filter(|n| *n > 0).ok_or_else(|| Error::Config {
+        entry: entry.to_owned(),
+        key: key.to_owned(),
+        message: format!("expected a positive integer, got {value}"),
+    })?;
+    if n as u64 > max as u64 {
+        return Err(too_large(entry, key, n, max));
+    }
+    Ok(n as usize)
+}
+
+/// Config values of image classifiers, read from a manifest's `config` tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClassifierConfig {
+    /// Number of output classes.
+    pub num_classes: usize,
+    /// GoogLeNet / Inception v3: build the auxiliary heads (their weights load; `forward` ignores them).
+    pub aux_logits: Option<bool>,
+    /// GoogLeNet / Inception v3: re-normalise ImageNet inputs the way the ported TF weights expect.
+    pub transform_input: Option<bool>,
+}
+
+impl Default for ClassifierConfig {
+    fn default() -> Self {
+        ClassifierConfig { num_classes: 1000, aux_logits: None, transform_input: None }
+    }
+}
+
+impl ClassifierConfig {
+    /// Reads a manifest config table; unknown keys and wrong types are errors naming the key.
+    pub fn from_table(entry: &str, table: &toml::Table) -> Result<Self> {
+        let mut c = ClassifierConfig::default();
+        for (key, value) in table {
+            let bad = |expected: &str| Error::Config { entry: entry.to_owned(), key: key.clone(), message: format!("expected {expected}, got {value}") };
+            match key.as_str() {
+                "num_classes" => c.num_classes = positive_at_most(entry, key, value, limits::MAX_CLASSES)?,
+                "aux_logits" => c.aux_logits = Some(value.as_bool().ok_or_else(|| bad("true or false"))?),
+                "transform_input" => c.transform_input = Some(value.as_bool().ok_or_else(|| bad("true or false"))?),
+                _ => {
+                    return Err(Error::Config {
+                        entry: entry.to_owned(),
+                        key: key.clone(),
+                        message: "unknown config key for an image classifier (known: num_classes, aux_logits, transform_input)".into(),
+                    })
+                }
+            }
+        }
+        Ok(c)
+    }
+
+    /// An error unless the values are within [`limits`] (for configs not read by
+    /// [`from_table`](Self::from_table), e.g. `hub convert --num-classes`).
+    pub fn check(&self, entry: &str) -> Result<()> {
+        if self.num_classes == 0 {
+            return Err(Error::Config { entry: entry.to_owned(), key: "num_classes".into(), message: "expected a positive integer, got 0".into() });
+        }
+        if self.num_classes > limits::MAX_CLASSES {
+            return Err(too_large(entry, "num_classes", self.num_classes, limits::MAX_CLASSES));
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn reject_keys(entry: &str, config: &toml::Table, known: &[&str]) -> Result<()> {
+    match config.keys().find(|k| !known.contains(&k.as_str())) {
+        None => Ok(()),
+        Some(k) => Err(Error::Config { entry: entry.to_owned(), key: k.clone(), message: format!("unknown config key (known: {known:?})") }),
+    }
+}
+
+/// A `true`/`false` config value; errors name the entrypoint and key.
+pub(crate) fn bool_value(entry: &str, key: &str, value: &toml::Value) -> Result<bool> {
+    value.as_bool().ok_or_else(|| Error::Config { entry: entry.to_owned(), key: key.to_owned(), message: format!("expected true or false, got {value}") })
+}
+
+/// The error for a config key the family does not know.
+pub(crate) fn unknown_key(entry: &str, key: &str, family: &str, known: &[&str]) -> Error {
+    Error::Config { entry: entry.to_owned(), key: key.to_owned(), message: format!("unknown config key for {family} (known: {})", known.join(", ")) }
+}
