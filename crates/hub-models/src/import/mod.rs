@@ -65,33 +65,23 @@ where
     M: Module<B>,
 {
     let path = path.as_ref();
-    key_remapper(options)?; // a bad pattern is the caller's error, whatever the file holds
-    match sniff_checkpoint(path)? {
-        CheckpointKind::Safetensors => read_safetensors(model, path, options),
-        _ => read_pytorch(model, path, options),
-    }
-}
-
-fn read_pytorch<B, M>(model: M, path: &Path, options: &ImportOptions) -> Result<(M, ImportReport), ImportError>
-where
-    B: Backend,
-    M: Module<B>,
-{
-    let remapper = key_remapper(options)?;
-    let mut store = PytorchStore::from_file(path)
-        .remap(remapper)
-        .map_indices_contiguous(false)
-        .allow_partial(true)
-        .validate(false);
-    if let Some(key) = &options.top_level_key {
-        store = store.with_top_level_key(key.as_str());
-    }
-    let file = store
-        .get_all_snapshots()
-        .map_err(|source| ImportError::ReadPytorch {
-            path: path.to_path_buf(),
-            source,
-        })?;
+    let remapper = key_remapper(options)?; // a bad pattern is the caller's error, whatever the file holds
+    // Either store keeps the file's own indices and leaves the matching to `load_snapshots`; it
+    // lives until then (the snapshots read their data through it).
+    let (mut safetensors, mut pytorch);
+    let file = match sniff_checkpoint(path)? {
+        CheckpointKind::Safetensors => {
+            safetensors = SafetensorsStore::from_file(path).remap(remapper).map_indices_contiguous(false).allow_partial(true).validate(false);
+            safetensors.get_all_snapshots().map_err(|source| ImportError::ReadSafetensors { path: path.to_path_buf(), source })?
+        }
+        _ => {
+            pytorch = PytorchStore::from_file(path).remap(remapper).map_indices_contiguous(false).allow_partial(true).validate(false);
+            if let Some(key) = &options.top_level_key {
+                pytorch = pytorch.with_top_level_key(key.as_str());
+            }
+            pytorch.get_all_snapshots().map_err(|source| ImportError::ReadPytorch { path: path.to_path_buf(), source })?
+        }
+    };
     load_snapshots(model, path, file, options)
 }
 
@@ -101,36 +91,8 @@ where
 /// Same matching rules and result as [`load_pytorch`]; [`ImportOptions::top_level_key`] does not
 /// apply (safetensors files are flat). The format is recognised by content: a PyTorch checkpoint
 /// given here loads as one.
-pub fn load_safetensors<B, M>(
-    model: M,
-    path: impl AsRef<Path>,
-    options: &ImportOptions,
-) -> Result<(M, ImportReport), ImportError>
-where
-    B: Backend,
-    M: Module<B>,
-{
+pub fn load_safetensors<B: Backend, M: Module<B>>(model: M, path: impl AsRef<Path>, options: &ImportOptions) -> Result<(M, ImportReport), ImportError> {
     load_pytorch(model, path, options)
-}
-
-fn read_safetensors<B, M>(model: M, path: &Path, options: &ImportOptions) -> Result<(M, ImportReport), ImportError>
-where
-    B: Backend,
-    M: Module<B>,
-{
-    let remapper = key_remapper(options)?;
-    let mut store = SafetensorsStore::from_file(path)
-        .remap(remapper)
-        .map_indices_contiguous(false)
-        .allow_partial(true)
-        .validate(false);
-    let file = store
-        .get_all_snapshots()
-        .map_err(|source| ImportError::ReadSafetensors {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    load_snapshots(model, path, file, options)
 }
 
 /// Element types that convert without surprise: float to float, integer to integer.

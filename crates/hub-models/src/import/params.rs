@@ -45,22 +45,14 @@ impl<B: Backend> ModuleVisitor<B> for ParamLister<B> {
     }
 
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
-        let dtype = if param.is_initialized() {
-            param.val().dtype()
-        } else {
-            // Lazy parameters are created in the backend's default float type.
-            <B::FloatElem as Element>::dtype()
-        };
-        self.push(param.lazy_shape(), dtype);
+        // Lazy parameters are created in the backend's default float (int) type.
+        let dtype = param.is_initialized().then(|| param.val().dtype());
+        self.push(param.lazy_shape(), dtype.unwrap_or_else(<B::FloatElem as Element>::dtype));
     }
 
     fn visit_int<const D: usize>(&mut self, param: &Param<Tensor<B, D, Int>>) {
-        let dtype = if param.is_initialized() {
-            param.val().dtype()
-        } else {
-            <B::IntElem as Element>::dtype()
-        };
-        self.push(param.lazy_shape(), dtype);
+        let dtype = param.is_initialized().then(|| param.val().dtype());
+        self.push(param.lazy_shape(), dtype.unwrap_or_else(<B::IntElem as Element>::dtype));
     }
 
     fn visit_bool<const D: usize>(&mut self, param: &Param<Tensor<B, D, Bool>>) {

@@ -193,13 +193,8 @@ impl Preprocess {
         paths: &[P],
         device: &B::Device,
     ) -> Result<Tensor<B, 4>, PreprocessError> {
-        if paths.is_empty() {
-            return Err(PreprocessError::EmptyBatch);
-        }
-        let images = paths
-            .iter()
-            .map(|p| load_rgb8(p.as_ref()))
-            .collect::<Result<Vec<_>, _>>()?;
+        // No paths: no images, the empty batch's error.
+        let images = paths.iter().map(|p| load_rgb8(p.as_ref())).collect::<Result<Vec<_>, _>>()?;
         self.batch_from_images(&images, device)
     }
 }

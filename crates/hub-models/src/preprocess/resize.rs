@@ -84,6 +84,35 @@ pub fn resize_rgb8(
     })
 }
 
+/// The interpolation weights along one dimension: output index `k` from source values `src(i)`.
+trait Taps<T> {
+    fn apply(&self, k: usize, src: impl Fn(usize) -> T) -> T;
+}
+
+/// One pass of a separable resize over `channels` interleaved values per point: the
+/// `out_height × out_width` grid whose value `(y, x, c)` is `taps.apply(k, |i| src[source(y, x,
+/// i) · channels + c])`, with `k` the output index along the resized axis (`y` when `vertical`,
+/// else `x`) and `source(y, x, i)` the point that source index `i` names.
+fn pass<T: Copy + Default>(
+    src: &[T],
+    (out_height, out_width): (usize, usize),
+    channels: usize,
+    vertical: bool,
+    source: impl Fn(usize, usize, usize) -> usize,
+    taps: &impl Taps<T>,
+) -> Vec<T> {
+    let mut out = vec![T::default(); out_height * out_width * channels];
+    for y in 0..out_height {
+        for x in 0..out_width {
+            let k = if vertical { y } else { x };
+            for c in 0..channels {
+                out[(y * out_width + x) * channels + c] = taps.apply(k, |i| src[source(y, x, i) * channels + c]);
+            }
+        }
+    }
+    out
+}
+
 /// Per-output-index source ranges and normalised weights of PyTorch's antialiased
 /// interpolation along one dimension (`_compute_index_ranges_weights` with
 /// `_compute_indices_min_size_weights_aa`, `scalar_t = float`).
@@ -92,6 +121,12 @@ struct AaWeights {
     start: Vec<usize>,
     /// Weights of each output index (as many as source indices it reads).
     weights: Vec<Vec<f32>>,
+}
+
+impl Taps<f32> for AaWeights {
+    fn apply(&self, k: usize, src: impl Fn(usize) -> f32) -> f32 {
+        AaWeights::apply(self, k, src)
+    }
 }
 
 impl AaWeights {
@@ -171,13 +206,8 @@ impl AaWeights {
 fn filter_weight(filter: Interpolation, x: f32) -> f32 {
     let x = x.abs();
     match filter {
-        Interpolation::Bilinear => {
-            if x < 1.0 {
-                1.0 - x
-            } else {
-                0.0
-            }
-        }
+        // The triangle `max(1 - |x|, 0)`.
+        Interpolation::Bilinear => (1.0 - x).max(0.0),
         Interpolation::Bicubic => {
             let a = -0.5f32;
             if x < 1.0 {
@@ -206,38 +236,13 @@ pub fn resize_planes_f32(
     let mut planes: Vec<Vec<f32>> = (0..3)
         .map(|c| image.pixels().map(|p| f32::from(p[c])).collect())
         .collect();
-    let mut cur_w = w;
     if width != w {
         let weights = AaWeights::new(w, width, filter);
-        planes = planes
-            .iter()
-            .map(|plane| {
-                let mut out = vec![0.0f32; h * width];
-                for y in 0..h {
-                    let row = &plane[y * w..(y + 1) * w];
-                    for (x, o) in out[y * width..(y + 1) * width].iter_mut().enumerate() {
-                        *o = weights.apply(x, |i| row[i]);
-                    }
-                }
-                out
-            })
-            .collect();
-        cur_w = width;
+        planes = planes.iter().map(|plane| pass(plane, (h, width), 1, false, |y, _, i| y * w + i, &weights)).collect();
     }
     if height != h {
         let weights = AaWeights::new(h, height, filter);
-        planes = planes
-            .iter()
-            .map(|plane| {
-                let mut out = vec![0.0f32; height * cur_w];
-                for y in 0..height {
-                    for (x, o) in out[y * cur_w..(y + 1) * cur_w].iter_mut().enumerate() {
-                        *o = weights.apply(y, |i| plane[i * cur_w + x]);
-                    }
-                }
-                out
-            })
-            .collect();
+        planes = planes.iter().map(|plane| pass(plane, (height, width), 1, true, |_, x, i| i * width + x, &weights)).collect();
     }
     planes
 }
@@ -254,33 +259,13 @@ pub fn resize_rgb8_fixed(
     let (h, w) = (image.height() as usize, image.width() as usize);
     // Interleaved RGB bytes, resampled in place of torch's `[1, 3, H, W]` uint8 tensor.
     let mut pixels: Vec<u8> = image.as_raw().clone();
-    let mut cur_w = w;
     if width != w {
         let weights = FixedWeights::new(w, width, filter);
-        let mut out = vec![0u8; h * width * 3];
-        for y in 0..h {
-            for x in 0..width {
-                for c in 0..3 {
-                    out[(y * width + x) * 3 + c] =
-                        weights.apply(x, |i| pixels[(y * w + i) * 3 + c]);
-                }
-            }
-        }
-        pixels = out;
-        cur_w = width;
+        pixels = pass(&pixels, (h, width), 3, false, |y, _, i| y * w + i, &weights);
     }
     if height != h {
         let weights = FixedWeights::new(h, height, filter);
-        let mut out = vec![0u8; height * cur_w * 3];
-        for y in 0..height {
-            for x in 0..cur_w {
-                for c in 0..3 {
-                    out[(y * cur_w + x) * 3 + c] =
-                        weights.apply(y, |i| pixels[(i * cur_w + x) * 3 + c]);
-                }
-            }
-        }
-        pixels = out;
+        pixels = pass(&pixels, (height, width), 3, true, |_, x, i| i * width + x, &weights);
     }
     // The buffer always holds `height × width × 3` bytes here.
     RgbImage::from_fn(width as u32, height as u32, |x, y| {
@@ -297,6 +282,12 @@ struct FixedWeights {
     start: Vec<usize>,
     weights: Vec<Vec<i32>>,
     precision: u32,
+}
+
+impl Taps<u8> for FixedWeights {
+    fn apply(&self, k: usize, src: impl Fn(usize) -> u8) -> u8 {
+        FixedWeights::apply(self, k, src)
+    }
 }
 
 impl FixedWeights {
@@ -387,13 +378,8 @@ impl FixedWeights {
 fn filter_weight_f64(filter: Interpolation, x: f64) -> f64 {
     let x = x.abs();
     match filter {
-        Interpolation::Bilinear => {
-            if x < 1.0 {
-                1.0 - x
-            } else {
-                0.0
-            }
-        }
+        // The triangle `max(1 - |x|, 0)`.
+        Interpolation::Bilinear => (1.0 - x).max(0.0),
         Interpolation::Bicubic => {
             let a = -0.5f64;
             if x < 1.0 {

@@ -207,17 +207,7 @@ where
     if prompt.is_empty() {
         return Err(GenerationError::EmptyPrompt);
     }
-    let max_positions = model.max_positions();
-    if prompt.len() >= max_positions {
-        return Err(GenerationError::PromptTooLong {
-            prompt: prompt.len(),
-            max_positions,
-        });
-    }
-    let eos = config
-        .eos_token_ids
-        .clone()
-        .unwrap_or_else(|| model.eos_token_ids().to_vec());
+    let (max_positions, eos) = context_and_eos(model, config, prompt.len())?;
     let device = model.device();
     let mut rng = SplitMix64::new(config.seed);
     let mut cache = model.new_cache();
@@ -248,6 +238,21 @@ where
         pending = vec![token];
     }
     Ok(generated)
+}
+
+/// The model's context size and the tokens that end a generation (`config`'s, else the
+/// model's), once a prompt of `prompt` tokens is known to leave room for one more.
+fn context_and_eos<B: Backend, M: CausalLm<B>>(
+    model: &M,
+    config: &GenerationConfig,
+    prompt: usize,
+) -> Result<(usize, Vec<u32>), GenerationError> {
+    let max_positions = model.max_positions();
+    if prompt >= max_positions {
+        return Err(GenerationError::PromptTooLong { prompt, max_positions });
+    }
+    let eos = config.eos_token_ids.clone().unwrap_or_else(|| model.eos_token_ids().to_vec());
+    Ok((max_positions, eos))
 }
 
 /// Generates up to `config.max_new_tokens` tokens after each of `prompts`, in one batch, and
@@ -286,17 +291,7 @@ where
     if batch == 0 {
         return Ok(Vec::new());
     }
-    let max_positions = model.max_positions();
-    if width >= max_positions {
-        return Err(GenerationError::PromptTooLong {
-            prompt: width,
-            max_positions,
-        });
-    }
-    let eos = config
-        .eos_token_ids
-        .clone()
-        .unwrap_or_else(|| model.eos_token_ids().to_vec());
+    let (max_positions, eos) = context_and_eos(model, config, width)?;
     let device = model.device();
     let mut rngs: Vec<SplitMix64> = (0..batch)
         .map(|row| SplitMix64::new(row_seed(config.seed, row)))

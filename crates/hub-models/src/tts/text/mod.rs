@@ -260,6 +260,7 @@ pub fn expand_abbreviations(text: &str) -> String {
     }
     text
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;

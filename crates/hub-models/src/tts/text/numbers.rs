@@ -37,6 +37,11 @@ fn run_to_last_digit(chars: &[char], start: usize, allowed: &str) -> Option<usiz
     (end > start).then_some(end)
 }
 
+/// End of `currency` followed by a greedy `[allowed]*[0-9]` at `start`.
+fn amount_end(chars: &[char], start: usize, currency: char, allowed: &str) -> Option<usize> {
+    (chars[start] == currency).then(|| run_to_last_digit(chars, start + 1, allowed)).flatten()
+}
+
 fn digits_end(chars: &[char], start: usize) -> usize {
     let mut end = start;
     while end < chars.len() && chars[end].is_ascii_digit() {
@@ -59,25 +64,9 @@ pub fn expand_numbers(text: &str) -> String {
         |m| m.replace(',', ""),
     );
     // `£([0-9,]*[0-9]+)` → "N pounds".
-    let text = replace_matches(
-        &text,
-        |c, i| {
-            (c[i] == '£')
-                .then(|| run_to_last_digit(c, i + 1, ","))
-                .flatten()
-        },
-        |m| format!("{} pounds", &m['£'.len_utf8()..]),
-    );
+    let text = replace_matches(&text, |c, i| amount_end(c, i, '£', ","), |m| format!("{} pounds", &m['£'.len_utf8()..]));
     // `\$([0-9.,]*[0-9]+)` → dollars and cents.
-    let text = replace_matches(
-        &text,
-        |c, i| {
-            (c[i] == '$')
-                .then(|| run_to_last_digit(c, i + 1, ".,"))
-                .flatten()
-        },
-        |m| expand_dollars(&m[1..]),
-    );
+    let text = replace_matches(&text, |c, i| amount_end(c, i, '$', ".,"), |m| expand_dollars(&m[1..]));
     // `[0-9]+\.[0-9]+` → "N point M".
     let text = replace_matches(
         &text,
@@ -273,21 +262,23 @@ mod tests {
 
     #[test]
     fn numbers() {
-        assert_eq!(expand_numbers("12"), "twelve");
-        assert_eq!(expand_numbers("345"), "three hundred forty-five");
-        assert_eq!(
-            expand_numbers("1,234,567"),
-            "one million, two hundred thirty-four thousand, five hundred sixty-seven"
-        );
-        assert_eq!(expand_numbers("1984"), "nineteen eighty-four");
-        assert_eq!(expand_numbers("1905"), "nineteen oh-five");
-        assert_eq!(expand_numbers("1900"), "nineteen hundred");
-        assert_eq!(expand_numbers("2005"), "two thousand five");
-        assert_eq!(expand_numbers("21st"), "twenty-first");
-        assert_eq!(expand_numbers("3.14"), "three point fourteen");
-        assert_eq!(expand_numbers("$3.50"), "three dollars, fifty cents");
-        assert_eq!(expand_numbers("$1"), "one dollar");
-        assert_eq!(expand_numbers("£20"), "twenty pounds");
-        assert_eq!(expand_numbers("100th"), "one hundredth");
+        let cases = [
+            ("12", "twelve"),
+            ("345", "three hundred forty-five"),
+            ("1,234,567", "one million, two hundred thirty-four thousand, five hundred sixty-seven"),
+            ("1984", "nineteen eighty-four"),
+            ("1905", "nineteen oh-five"),
+            ("1900", "nineteen hundred"),
+            ("2005", "two thousand five"),
+            ("21st", "twenty-first"),
+            ("3.14", "three point fourteen"),
+            ("$3.50", "three dollars, fifty cents"),
+            ("$1", "one dollar"),
+            ("£20", "twenty pounds"),
+            ("100th", "one hundredth"),
+        ];
+        for (text, spoken) in cases {
+            assert_eq!(expand_numbers(text), spoken, "{text}");
+        }
     }
 }
