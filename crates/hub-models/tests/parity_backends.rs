@@ -32,7 +32,7 @@ fn run_suite<B: Backend>(name: &str, device: &B::Device) {
     let Some(dir) = common::VISION.require(&format!("parity[{name}]"), common::VISION.dir(), &["index.json"]) else { return };
     let mut failures = Vec::new();
     for entry in entries(&dir) {
-        let meta: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join(&entry).join("meta.json")).unwrap()).unwrap();
+        let meta = common::meta(&dir.join(&entry));
         let builder = meta["builder"].as_str().unwrap_or(&entry).to_owned();
         let Some(arch) = registry::find(&entry).or_else(|| registry::find(&builder)) else {
             eprintln!("{name}: {entry}: no architecture, skipped");

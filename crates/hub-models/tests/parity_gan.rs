@@ -48,11 +48,6 @@ fn golden_root(test: &str) -> Option<PathBuf> {
     common::GAN.require(test, common::GAN.dir(), &["index.json"])
 }
 
-fn read_meta(dir: &Path) -> Value {
-    let text = std::fs::read_to_string(dir.join("meta.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
 fn read_tensor(path: &Path, name: &str) -> TensorData {
     common::required_safetensor(path, name).convert::<f32>()
 }
@@ -293,7 +288,7 @@ fn gan_generators_match_pytorch() {
         let Some(dir) = common::GAN.require(&format!("parity {entry}"), root.join(entry), &["meta.json"]) else {
             continue;
         };
-        let meta = read_meta(&dir);
+        let meta = common::meta(&dir);
         let ok = match meta["kind"].as_str() {
             Some("dcgan") => check_dcgan(entry, &dir, &meta),
             Some("pgan") => check_pgan(entry, &dir, &meta),

@@ -47,9 +47,7 @@ fn max_abs(a: Tensor<B, 4>) -> f32 {
 
 /// The model's configuration from the family table and meta.json's kwargs.
 fn config_for(entry: &str, dir: &Path) -> segmentation::SegmentationConfig {
-    let text = std::fs::read_to_string(dir.join("meta.json")).unwrap();
-    let meta: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let kwargs = meta["kwargs"].as_object().cloned().unwrap_or_default();
+    let kwargs = common::meta_kwargs(dir);
     let mut config = segmentation::config(entry).expect("entry in the family table");
     for (key, value) in &kwargs {
         match key.as_str() {

@@ -25,17 +25,30 @@ use hub_models::text::bert::{self, BertConfig, BertInput};
 use hub_models::text::generation::{generate, generate_batch, GenerationConfig};
 use hub_models::text::gpt2::{Gpt2Config, Gpt2Input};
 use hub_models::text::tokenizer::{BatchOptions, TextTokenizer};
+use hub_models::import::ImportReport;
 use hub_models::text::HfModule;
 use serde_json::Value;
+
+use common::read_json;
 
 type B = Flex;
 
 /// Relative tolerance of the data contract.
 const TOLERANCE: f32 = 1e-4;
 
+/// The files of a section with one weights file and its inputs and outputs.
+const SAFETENSORS: &[&str] = &["config.json", "model.safetensors", "io.safetensors"];
+/// [`SAFETENSORS`] and the same weights as a PyTorch checkpoint.
+const BOTH_FORMATS: &[&str] = &["config.json", "model.safetensors", "pytorch_model.bin", "io.safetensors"];
+
 /// The directory of one golden section, or `None` (after printing why) when files are absent.
 fn section(name: &str, files: &[&str]) -> Option<PathBuf> {
     common::TEXT.entry(&format!("parity_text {name}"), name, files)
+}
+
+/// `model` with the weights of `path`, loaded strictly, and the load's report.
+fn loaded<M: HfModule<B>>(model: M, path: impl AsRef<Path>) -> (M, ImportReport) {
+    model.load_weights(path).unwrap()
 }
 
 fn read_tensor(path: &Path, name: &str) -> TensorData {
@@ -49,18 +62,9 @@ fn int_tensor<const D: usize>(path: &Path, name: &str) -> Tensor<B, D, Int> {
     )
 }
 
-fn read_json(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
+/// A JSON list of token ids.
 fn ids(value: &Value) -> Vec<u32> {
-    value
-        .as_array()
-        .unwrap_or_else(|| panic!("{value} is not a list"))
-        .iter()
-        .map(|v| v.as_u64().unwrap() as u32)
-        .collect()
+    common::json_usizes(value).into_iter().map(|id| id as u32).collect()
 }
 
 /// Asserts `max|actual - expected| <= TOLERANCE * max|expected|` and returns the relative error.
@@ -87,6 +91,11 @@ fn assert_close<const D: usize>(what: &str, actual: Tensor<B, D>, expected: Tens
     relative
 }
 
+/// [`assert_close`] against the reference tensor `name` of `io`, reported as `{what} {name}`.
+fn check<const D: usize>(what: &str, actual: Tensor<B, D>, io: &Path, name: &str) -> f32 {
+    assert_close(&format!("{what} {name}"), actual, read_tensor(io, name))
+}
+
 fn bert_input(io: &Path) -> BertInput<B> {
     BertInput::new(int_tensor(io, "input_ids"))
         .with_token_type_ids(int_tensor(io, "token_type_ids"))
@@ -95,17 +104,7 @@ fn bert_input(io: &Path) -> BertInput<B> {
 
 #[test]
 fn bert_base_uncased_heads_from_safetensors_and_pytorch_bin() {
-    let Some(dir) = section(
-        "bert_base",
-        &[
-            "config.json",
-            "model.safetensors",
-            "pytorch_model.bin",
-            "io.safetensors",
-        ],
-    ) else {
-        return;
-    };
+    let Some(dir) = section("bert_base", BOTH_FORMATS) else { return };
     let device = Default::default();
     let io = dir.join("io.safetensors");
     let config = BertConfig::from_file(dir.join("config.json")).unwrap();
@@ -123,55 +122,22 @@ fn bert_base_uncased_heads_from_safetensors_and_pytorch_bin() {
     assert_eq!(shape(&config), shape(&row));
     for file in ["model.safetensors", "pytorch_model.bin"] {
         let path = dir.join(file);
-        let (model, report) = config
-            .init_pretraining::<B>(&device)
-            .load_weights(&path)
-            .unwrap();
+        let what = format!("bert_base/{file}");
+        let (model, report) = loaded(config.init_pretraining::<B>(&device), &path);
         assert!(report.is_complete(), "{report:?}");
         let out = model.forward(bert_input(&io));
-        assert_close(
-            &format!("bert_base/{file} prediction_logits"),
-            out.prediction_logits,
-            read_tensor(&io, "prediction_logits"),
-        );
-        assert_close(
-            &format!("bert_base/{file} seq_relationship_logits"),
-            out.seq_relationship_logits,
-            read_tensor(&io, "seq_relationship_logits"),
-        );
+        check(&what, out.prediction_logits, &io, "prediction_logits");
+        check(&what, out.seq_relationship_logits, &io, "seq_relationship_logits");
 
-        let (base, _) = config.init::<B>(&device).load_weights(&path).unwrap();
-        let out = base.forward(bert_input(&io));
-        assert_close(
-            &format!("bert_base/{file} last_hidden_state"),
-            out.last_hidden_state,
-            read_tensor(&io, "last_hidden_state"),
-        );
-        assert_close(
-            &format!("bert_base/{file} pooler_output"),
-            out.pooler_output.unwrap(),
-            read_tensor(&io, "pooler_output"),
-        );
+        let out = loaded(config.init::<B>(&device), &path).0.forward(bert_input(&io));
+        check(&what, out.last_hidden_state, &io, "last_hidden_state");
+        check(&what, out.pooler_output.unwrap(), &io, "pooler_output");
     }
     let path = dir.join("model.safetensors");
-    let (mlm, _) = config
-        .init_masked_lm::<B>(&device)
-        .load_weights(&path)
-        .unwrap();
-    assert_close(
-        "bert_base mlm_logits",
-        mlm.forward(bert_input(&io)),
-        read_tensor(&io, "mlm_logits"),
-    );
-    let (nsp, _) = config
-        .init_next_sentence::<B>(&device)
-        .load_weights(&path)
-        .unwrap();
-    assert_close(
-        "bert_base nsp_logits",
-        nsp.forward(bert_input(&io)),
-        read_tensor(&io, "nsp_logits"),
-    );
+    let mlm = loaded(config.init_masked_lm::<B>(&device), &path).0;
+    check("bert_base", mlm.forward(bert_input(&io)), &io, "mlm_logits");
+    let nsp = loaded(config.init_next_sentence::<B>(&device), &path).0;
+    check("bert_base", nsp.forward(bert_input(&io)), &io, "nsp_logits");
 }
 
 #[test]
@@ -183,12 +149,7 @@ fn bert_task_heads() {
         "question_answering",
         "token_classification",
     ] {
-        let Some(dir) = section(
-            &format!("bert_heads/{head}"),
-            &["config.json", "model.safetensors", "io.safetensors"],
-        ) else {
-            continue;
-        };
+        let Some(dir) = section(&format!("bert_heads/{head}"), SAFETENSORS) else { continue };
         let io = dir.join("io.safetensors");
         let config = BertConfig::from_file(dir.join("config.json")).unwrap();
         let mut files = vec![dir.join("model.safetensors")];
@@ -202,55 +163,26 @@ fn bert_task_heads() {
             );
             match head {
                 "sequence_classification" => {
-                    let (m, _) = config
-                        .init_sequence_classification::<B>(&device)
-                        .load_weights(&path)
-                        .unwrap();
-                    assert_close(
-                        &what,
-                        m.forward(bert_input(&io)),
-                        read_tensor(&io, "logits"),
-                    );
+                    let m = loaded(config.init_sequence_classification::<B>(&device), &path).0;
+                    check(&what, m.forward(bert_input(&io)), &io, "logits");
                 }
                 "multiple_choice" => {
-                    let (m, _) = config
-                        .init_multiple_choice::<B>(&device)
-                        .load_weights(&path)
-                        .unwrap();
+                    let m = loaded(config.init_multiple_choice::<B>(&device), &path).0;
                     let logits = m.forward(
                         int_tensor(&io, "input_ids"),
                         Some(int_tensor(&io, "token_type_ids")),
                         Some(int_tensor(&io, "attention_mask")),
                     );
-                    assert_close(&what, logits, read_tensor(&io, "logits"));
+                    check(&what, logits, &io, "logits");
                 }
                 "question_answering" => {
-                    let (m, _) = config
-                        .init_question_answering::<B>(&device)
-                        .load_weights(&path)
-                        .unwrap();
-                    let span = m.forward(bert_input(&io));
-                    assert_close(
-                        &format!("{what} start"),
-                        span.start_logits,
-                        read_tensor(&io, "start_logits"),
-                    );
-                    assert_close(
-                        &format!("{what} end"),
-                        span.end_logits,
-                        read_tensor(&io, "end_logits"),
-                    );
+                    let span = loaded(config.init_question_answering::<B>(&device), &path).0.forward(bert_input(&io));
+                    check(&what, span.start_logits, &io, "start_logits");
+                    check(&what, span.end_logits, &io, "end_logits");
                 }
                 _ => {
-                    let (m, _) = config
-                        .init_token_classification::<B>(&device)
-                        .load_weights(&path)
-                        .unwrap();
-                    assert_close(
-                        &what,
-                        m.forward(bert_input(&io)),
-                        read_tensor(&io, "logits"),
-                    );
+                    let m = loaded(config.init_token_classification::<B>(&device), &path).0;
+                    check(&what, m.forward(bert_input(&io)), &io, "logits");
                 }
             }
         }
@@ -259,17 +191,7 @@ fn bert_task_heads() {
 
 #[test]
 fn gpt2_forward_from_safetensors_and_pytorch_bin() {
-    let Some(dir) = section(
-        "gpt2",
-        &[
-            "config.json",
-            "model.safetensors",
-            "pytorch_model.bin",
-            "io.safetensors",
-        ],
-    ) else {
-        return;
-    };
+    let Some(dir) = section("gpt2", BOTH_FORMATS) else { return };
     let device = Default::default();
     let io = dir.join("io.safetensors");
     let config = Gpt2Config::from_file(dir.join("config.json")).unwrap();
@@ -282,42 +204,26 @@ fn gpt2_forward_from_safetensors_and_pytorch_bin() {
     };
     for file in ["model.safetensors", "pytorch_model.bin"] {
         let path = dir.join(file);
-        let (model, report) = config
-            .init_lm_head::<B>(&device)
-            .load_weights(&path)
-            .unwrap();
-        assert!(
-            report.missing.is_empty() && report.unexpected.is_empty(),
-            "{report:?}"
-        );
-        assert_close(
-            &format!("gpt2/{file} logits"),
-            model.forward(input(), None),
-            read_tensor(&io, "logits"),
-        );
-        let (base, _) = config.init::<B>(&device).load_weights(&path).unwrap();
-        assert_close(
-            &format!("gpt2/{file} last_hidden_state"),
-            base.forward(input(), None),
-            read_tensor(&io, "last_hidden_state"),
-        );
+        let what = format!("gpt2/{file}");
+        let (model, report) = loaded(config.init_lm_head::<B>(&device), &path);
+        assert!(report.missing.is_empty() && report.unexpected.is_empty(), "{report:?}");
+        check(&what, model.forward(input(), None), &io, "logits");
+        let base = loaded(config.init::<B>(&device), &path).0;
+        check(&what, base.forward(input(), None), &io, "last_hidden_state");
     }
+}
+
+/// GPT-2's language model and the expected results of file `json` of the `gpt2` section.
+fn gpt2_and(json: &str) -> Option<(hub_models::text::gpt2::Gpt2LmHeadModel<B>, Value)> {
+    let dir = section("gpt2", &["config.json", "model.safetensors", json])?;
+    let config = Gpt2Config::from_file(dir.join("config.json")).unwrap();
+    let model = loaded(config.init_lm_head::<B>(&Default::default()), dir.join("model.safetensors")).0;
+    Some((model, read_json(&dir.join(json))))
 }
 
 #[test]
 fn gpt2_greedy_generation_is_identical() {
-    let Some(dir) = section(
-        "gpt2",
-        &["config.json", "model.safetensors", "generation.json"],
-    ) else {
-        return;
-    };
-    let expected = read_json(&dir.join("generation.json"));
-    let config = Gpt2Config::from_file(dir.join("config.json")).unwrap();
-    let (model, _) = config
-        .init_lm_head::<B>(&Default::default())
-        .load_weights(dir.join("model.safetensors"))
-        .unwrap();
+    let Some((model, expected)) = gpt2_and("generation.json") else { return };
     let prompt = ids(&expected["prompt"]);
     let max_new = expected["max_new_tokens"].as_u64().unwrap() as usize;
     let mut streamed = Vec::new();
@@ -337,18 +243,7 @@ fn gpt2_greedy_generation_is_identical() {
 
 #[test]
 fn gpt2_batched_greedy_generation_is_identical() {
-    let Some(dir) = section(
-        "gpt2",
-        &["config.json", "model.safetensors", "generation_batch.json"],
-    ) else {
-        return;
-    };
-    let expected = read_json(&dir.join("generation_batch.json"));
-    let config = Gpt2Config::from_file(dir.join("config.json")).unwrap();
-    let (model, _) = config
-        .init_lm_head::<B>(&Default::default())
-        .load_weights(dir.join("model.safetensors"))
-        .unwrap();
+    let Some((model, expected)) = gpt2_and("generation_batch.json") else { return };
     let rows = |v: &Value| v.as_array().unwrap().iter().map(ids).collect::<Vec<_>>();
     let prompts = rows(&expected["prompts"]);
     let pad = expected["pad_token_id"].as_u64().unwrap() as u32;
@@ -376,12 +271,7 @@ fn gpt2_batched_greedy_generation_is_identical() {
 
 #[test]
 fn gpt2_sequence_classification() {
-    let Some(dir) = section(
-        "gpt2_sequence_classification",
-        &["config.json", "model.safetensors", "io.safetensors"],
-    ) else {
-        return;
-    };
+    let Some(dir) = section("gpt2_sequence_classification", SAFETENSORS) else { return };
     let io = dir.join("io.safetensors");
     let config = Gpt2Config::from_file(dir.join("config.json")).unwrap();
     assert_eq!(config.labels(), 3);
@@ -393,10 +283,7 @@ fn gpt2_sequence_classification() {
         .map(String::as_str)
         .collect();
     assert_eq!(names, ["negative", "neutral", "positive"]);
-    let (model, report) = config
-        .init_sequence_classification::<B>(&Default::default())
-        .load_weights(dir.join("model.safetensors"))
-        .unwrap();
+    let (model, report) = loaded(config.init_sequence_classification::<B>(&Default::default()), dir.join("model.safetensors"));
     assert!(report.is_complete(), "{report:?}");
     let input_ids = int_tensor::<2>(&io, "input_ids");
     let mask = int_tensor::<2>(&io, "attention_mask");
@@ -407,58 +294,27 @@ fn gpt2_sequence_classification() {
         assert_eq!(index.into_data().convert::<i64>(), expected_index);
     }
     let with_mask = Gpt2Input::new(input_ids.clone()).with_attention_mask(mask);
-    assert_close(
-        "gpt2_sequence_classification logits",
-        model.forward(with_mask),
-        read_tensor(&io, "logits"),
-    );
+    check("gpt2_sequence_classification", model.forward(with_mask), &io, "logits");
     // Without a mask the row is read at its last non-pad token, as transformers does; the
     // padding after it cannot change the causal hidden state there.
-    assert_close(
-        "gpt2_sequence_classification logits (pad_token_id rule)",
-        model.forward(Gpt2Input::new(input_ids)),
-        read_tensor(&io, "logits"),
-    );
+    check("gpt2_sequence_classification (pad_token_id rule)", model.forward(Gpt2Input::new(input_ids)), &io, "logits");
 }
 
 #[test]
 fn gpt2_double_heads() {
-    let Some(dir) = section(
-        "gpt2_double_heads",
-        &["config.json", "model.safetensors", "io.safetensors"],
-    ) else {
-        return;
-    };
+    let Some(dir) = section("gpt2_double_heads", SAFETENSORS) else { return };
     let io = dir.join("io.safetensors");
     let config = Gpt2Config::from_file(dir.join("config.json")).unwrap();
-    let (model, _) = config
-        .init_double_heads::<B>(&Default::default())
-        .load_weights(dir.join("model.safetensors"))
-        .unwrap();
-    let out = model.forward(
-        int_tensor(&io, "input_ids"),
-        Some(int_tensor(&io, "mc_token_ids")),
-        None,
-    );
-    assert_close(
-        "gpt2_double_heads lm_logits",
-        out.lm_logits,
-        read_tensor(&io, "lm_logits"),
-    );
-    assert_close(
-        "gpt2_double_heads mc_logits",
-        out.mc_logits,
-        read_tensor(&io, "mc_logits"),
-    );
+    let model = loaded(config.init_double_heads::<B>(&Default::default()), dir.join("model.safetensors")).0;
+    let out = model.forward(int_tensor(&io, "input_ids"), Some(int_tensor(&io, "mc_token_ids")), None);
+    check("gpt2_double_heads", out.lm_logits, &io, "lm_logits");
+    check("gpt2_double_heads", out.mc_logits, &io, "mc_logits");
 
     // The same decoder saved like the original `gpt2` checkpoint (no `transformer.` prefix,
     // causal-mask buffers, legacy pickle) loads into the language model.
     let legacy = dir.join("legacy_gpt2model.bin");
     if legacy.is_file() {
-        let (lm, report) = config
-            .init_lm_head::<B>(&Default::default())
-            .load_weights(&legacy)
-            .unwrap();
+        let (lm, report) = loaded(config.init_lm_head::<B>(&Default::default()), &legacy);
         assert!(report.is_complete(), "{report:?}");
         assert!(
             report
@@ -471,28 +327,13 @@ fn gpt2_double_heads() {
         let ids = int_tensor::<3>(&io, "input_ids").reshape([batch * choices, seq]);
         let logits = lm.forward(Gpt2Input::new(ids), None);
         let vocab = logits.dims()[2];
-        assert_close(
-            "gpt2_double_heads legacy_gpt2model.bin lm_logits",
-            logits.reshape([batch, choices, seq, vocab]),
-            read_tensor(&io, "lm_logits"),
-        );
+        check("gpt2_double_heads legacy_gpt2model.bin", logits.reshape([batch, choices, seq, vocab]), &io, "lm_logits");
     }
 }
 
 #[test]
 fn minilm_sentence_embeddings_and_ranking() {
-    let Some(dir) = section(
-        "minilm",
-        &[
-            "config.json",
-            "model.safetensors",
-            "tokenizer.json",
-            "sentences.json",
-            "io.safetensors",
-        ],
-    ) else {
-        return;
-    };
+    let Some(dir) = section("minilm", &[SAFETENSORS, &["tokenizer.json", "sentences.json"]].concat()) else { return };
     let device = Default::default();
     let io = dir.join("io.safetensors");
     let expected = read_json(&dir.join("sentences.json"));
@@ -513,10 +354,7 @@ fn minilm_sentence_embeddings_and_ranking() {
     assert_eq!(batch.attention_mask, rows(&expected["attention_mask"]));
 
     let config = BertConfig::from_file(dir.join("config.json")).unwrap();
-    let (model, report) = config
-        .init::<B>(&device)
-        .load_weights(dir.join("model.safetensors"))
-        .unwrap();
+    let (model, report) = loaded(config.init::<B>(&device), dir.join("model.safetensors"));
     assert!(
         report.ignored.iter().any(|k| k.ends_with("position_ids")),
         "{report:?}"
@@ -527,17 +365,9 @@ fn minilm_sentence_embeddings_and_ranking() {
     let hidden = model.forward(input).last_hidden_state;
     // Padded positions are not part of the embedding; compare them all the same (the reference
     // computes them with the same mask).
-    assert_close(
-        "minilm last_hidden_state",
-        hidden.clone(),
-        read_tensor(&io, "last_hidden_state"),
-    );
+    check("minilm", hidden.clone(), &io, "last_hidden_state");
     let embeddings = bert::mean_pooling_normalized(hidden, batch.attention_mask(&device));
-    assert_close(
-        "minilm embeddings",
-        embeddings.clone(),
-        read_tensor(&io, "embeddings"),
-    );
+    check("minilm", embeddings.clone(), &io, "embeddings");
 
     let query = embeddings.clone().narrow(0, 0, 1);
     let corpus = embeddings.narrow(0, 1, sentences.len() - 1);
@@ -548,39 +378,20 @@ fn minilm_sentence_embeddings_and_ranking() {
         .unwrap();
     let mut ranking: Vec<usize> = (0..similarities.len()).collect();
     ranking.sort_by(|&a, &b| similarities[b].total_cmp(&similarities[a]));
-    let expected_ranking: Vec<usize> = expected["ranking"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as usize)
-        .collect();
+    let expected_ranking = common::json_usizes(&expected["ranking"]);
     println!("parity_text minilm ranking {ranking:?}, similarities {similarities:?}");
     assert_eq!(ranking, expected_ranking);
 }
 
 #[test]
 fn bert_tiny_fill_mask_top5() {
-    let Some(dir) = section(
-        "bert_tiny_mlm",
-        &[
-            "config.json",
-            "model.safetensors",
-            "tokenizer.json",
-            "fill_mask.json",
-            "io.safetensors",
-        ],
-    ) else {
-        return;
-    };
+    let Some(dir) = section("bert_tiny_mlm", &[SAFETENSORS, &["tokenizer.json", "fill_mask.json"]].concat()) else { return };
     let device = Default::default();
     let io = dir.join("io.safetensors");
     let tokenizer = TextTokenizer::from_file(dir.join("tokenizer.json")).unwrap();
     let config = BertConfig::from_file(dir.join("config.json")).unwrap();
     // `bert.`-prefixed keys with `gamma`/`beta` LayerNorm names, no decoder copy, no pooler.
-    let (model, report) = config
-        .init_masked_lm::<B>(&device)
-        .load_weights(dir.join("model.safetensors"))
-        .unwrap();
+    let (model, report) = loaded(config.init_masked_lm::<B>(&device), dir.join("model.safetensors"));
     assert!(report.is_complete(), "{report:?}");
     let cases = read_json(&dir.join("fill_mask.json"));
     for (i, case) in cases.as_array().unwrap().iter().enumerate() {
@@ -596,11 +407,7 @@ fn bert_tiny_fill_mask_top5() {
             &device,
         );
         let logits = model.forward(BertInput::new(ids_tensor));
-        assert_close(
-            &format!("bert_tiny_mlm logits {i}"),
-            logits.clone(),
-            read_tensor(&io, &format!("logits_{i}")),
-        );
+        check("bert_tiny_mlm", logits.clone(), &io, &format!("logits_{i}"));
 
         let mask = case["mask_index"].as_u64().unwrap() as usize;
         let probs = burn::tensor::activation::softmax(

@@ -33,10 +33,6 @@ fn golden_or_skip(entry: &str) -> Option<PathBuf> {
     Some(dir)
 }
 
-fn meta(dir: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap()
-}
-
 fn read(dir: &Path, name: &str) -> Option<TensorData> {
     common::safetensor(&dir.join("io.safetensors"), name)
 }
@@ -95,7 +91,7 @@ fn tacotron2_matches_pytorch() {
     let Some(dir) = golden_or_skip("tacotron2") else {
         return;
     };
-    let meta = meta(&dir);
+    let meta = common::meta(&dir);
     let c = &meta["config"];
     let config = Tacotron2Config::new()
         .with_n_mel_channels(usize_of(c, "n_mel_channels"))
@@ -218,7 +214,7 @@ fn waveglow_matches_pytorch() {
     let Some(dir) = golden_or_skip("waveglow_small") else {
         return;
     };
-    let meta = meta(&dir);
+    let meta = common::meta(&dir);
     let c = &meta["config"];
     let wn = &c["WN_config"];
     let config = WaveGlowConfig::new()
@@ -269,7 +265,7 @@ fn waveglow_full_size_wn_matches_pytorch() {
     let Some(dir) = golden_or_skip("waveglow_wn_full") else {
         return;
     };
-    let meta = meta(&dir);
+    let meta = common::meta(&dir);
     let c = &meta["config"];
     let config = WnConfig::new()
         .with_n_layers(usize_of(c, "n_layers"))

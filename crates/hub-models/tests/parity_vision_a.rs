@@ -26,21 +26,6 @@ type B = Flex;
 /// Relative tolerance of the data contract.
 const TOLERANCE: f32 = 1e-4;
 
-/// The golden files of one entry, or `None` (after printing why) when they are absent.
-fn entry_dir(entry: &str) -> Option<PathBuf> {
-    common::VISION.entry(&format!("parity {entry}"), entry, common::ENTRY_FILES)
-}
-
-/// `meta.json`'s builder kwargs.
-fn kwargs(dir: &Path) -> serde_json::Map<String, serde_json::Value> {
-    let text = std::fs::read_to_string(dir.join("meta.json")).unwrap();
-    let meta: serde_json::Value = serde_json::from_str(&text).unwrap();
-    meta.get("kwargs")
-        .and_then(|k| k.as_object())
-        .cloned()
-        .unwrap_or_default()
-}
-
 /// A boolean kwarg, if given.
 fn flag(kwargs: &serde_json::Map<String, serde_json::Value>, key: &str) -> Option<bool> {
     kwargs.get(key).map(|v| {
@@ -49,8 +34,12 @@ fn flag(kwargs: &serde_json::Map<String, serde_json::Value>, key: &str) -> Optio
     })
 }
 
-/// Fails on a kwarg the test does not translate into the Rust config (it would be ignored).
-fn only_known_kwargs(kwargs: &serde_json::Map<String, serde_json::Value>, known: &[&str]) {
+/// The golden folder of `entry` and `meta.json`'s kwargs, or `None` (after printing why) without
+/// them. Fails on a kwarg outside `known`: the test does not translate it into the Rust config
+/// (it would be ignored).
+fn golden_entry(entry: &str, known: &[&str]) -> Option<(PathBuf, serde_json::Map<String, serde_json::Value>)> {
+    let dir = common::vision_entry(entry)?;
+    let kwargs = common::meta_kwargs(&dir);
     for key in kwargs.keys() {
         // `init_weights` only selects torchvision's random initialiser; the weights come from
         // the checkpoint.
@@ -59,19 +48,11 @@ fn only_known_kwargs(kwargs: &serde_json::Map<String, serde_json::Value>, known:
             "meta.json kwarg `{key}` has no Rust counterpart in this test"
         );
     }
+    Some((dir, kwargs))
 }
 
 fn read_tensor(path: &Path, name: &str) -> TensorData {
     common::required_safetensor(path, name).convert::<f32>()
-}
-
-/// Loads `weights` strictly into `model`.
-fn load<M: Module<B>>(model: M, weights: &Path, remaps: Vec<(&'static str, &'static str)>) -> M {
-    let options = ImportOptions::new().with_remaps(remaps);
-    let (model, report) = load_pytorch(model, weights, &options)
-        .unwrap_or_else(|e| panic!("strict load failed: {e}"));
-    assert!(report.is_complete(), "{report:?}");
-    model
 }
 
 fn max_abs_diff(a: Tensor<B, 2>, b: Tensor<B, 2>) -> f32 {
@@ -111,24 +92,14 @@ fn check<M: Module<B>>(
     let scale: f32 = expected.clone().abs().max().into_scalar();
     assert!(scale > 0.0, "golden output of {entry} is all zeros");
 
-    let mut files = vec![dir.join("model.pth")];
-    let legacy = dir.join("model_legacy.pth");
-    if legacy.is_file() {
-        files.push(legacy);
-    }
-    for file in files {
+    for file in common::checkpoints(dir) {
         let start = std::time::Instant::now();
-        let model = load(build(), &file, remaps());
+        let model = common::load_strict(build(), &file, remaps());
         let out = forward(&model, Tensor::from_data(input.clone(), &device));
         assert_eq!(out.dims(), expected.dims(), "output shape");
         let err = max_abs_diff(out.clone(), expected.clone());
+        common::print_error(entry, &file, err, scale, start);
         let name = file.file_name().unwrap().to_string_lossy();
-        println!(
-            "parity {entry} ({name}): max|burn-torch| = {err:.3e}, max|torch| = {scale:.3e}, \
-             relative = {:.3e} ({:.1} s)",
-            err / scale,
-            start.elapsed().as_secs_f32()
-        );
         if err > TOLERANCE * scale {
             // Deep random networks amplify f32 rounding: then torch's own f32 output is no
             // closer to the exact (f64) answer than 1e-4. Such an entry passes only if burn is
@@ -153,10 +124,8 @@ macro_rules! parity {
     ($($test:ident: $entry:literal => $family:ident),* $(,)?) => {$(
         #[test]
         fn $test() {
-            let Some(dir) = entry_dir($entry) else { return };
+            let Some((dir, _)) = golden_entry($entry, &[]) else { return };
             let device = Default::default();
-            let kwargs = kwargs(&dir);
-            only_known_kwargs(&kwargs, &[]);
             let config = $family::config($entry).expect("entry in the family table");
             check($entry, &dir, &|| config.init::<B>(&device), $family::weights::remaps, &|m, x| m.forward(x));
         }
@@ -196,10 +165,8 @@ macro_rules! parity_aux {
     ($($test:ident: $entry:literal => $family:ident),* $(,)?) => {$(
         #[test]
         fn $test() {
-            let Some(dir) = entry_dir($entry) else { return };
+            let Some((dir, kwargs)) = golden_entry($entry, &["aux_logits", "transform_input"]) else { return };
             let device = Default::default();
-            let kwargs = kwargs(&dir);
-            only_known_kwargs(&kwargs, &["aux_logits", "transform_input"]);
             let mut config = $family::config($entry).expect("entry in the family table");
             if let Some(aux) = flag(&kwargs, "aux_logits") {
                 config.aux_logits = aux;
@@ -245,7 +212,7 @@ fn every_variant_has_a_parity_test() {
 #[test]
 fn densenet121_legacy_key_names() {
     let entry = "densenet121";
-    let Some(dir) = entry_dir(entry) else { return };
+    let Some(dir) = common::vision_entry(entry) else { return };
     let device = Default::default();
     let io = dir.join("io.safetensors");
     let input = read_tensor(&io, "input");

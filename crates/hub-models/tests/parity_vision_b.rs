@@ -16,14 +16,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use burn::backend::Flex;
 use burn::module::Module;
 use burn::tensor::{Tensor, TensorData};
 use hub_models::imagenet;
-use hub_models::import::{load_pytorch, ImportOptions};
 use hub_models::vision::{efficientnet, mobilenet, shufflenet};
 
 type B = Flex;
@@ -31,20 +30,10 @@ type B = Flex;
 /// Relative tolerance of the data contract.
 const TOLERANCE: f32 = 1e-4;
 
-/// The golden files of one entry, or `None` (after printing why) when they are absent.
-fn entry_dir(entry: &str) -> Option<PathBuf> {
-    common::VISION.entry(&format!("parity {entry}"), entry, common::ENTRY_FILES)
-}
-
 /// Fails when `meta.json` passes builder kwargs: these entries are built with defaults.
 fn assert_default_kwargs(dir: &Path) {
-    let text = std::fs::read_to_string(dir.join("meta.json")).unwrap();
-    let meta: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let kwargs = meta.get("kwargs").and_then(|k| k.as_object());
-    assert!(
-        kwargs.is_none_or(|k| k.is_empty()),
-        "meta.json kwargs {kwargs:?} have no Rust counterpart in this test"
-    );
+    let kwargs = common::meta_kwargs(dir);
+    assert!(kwargs.is_empty(), "meta.json kwargs {kwargs:?} have no Rust counterpart in this test");
 }
 
 /// A tensor of a safetensors file, as stored.
@@ -66,11 +55,7 @@ fn run<M: Module<B>>(
     forward: fn(&M, Tensor<B, 4>) -> Tensor<B, 2>,
     input: Tensor<B, 4>,
 ) -> Tensor<B, 2> {
-    let options = ImportOptions::new().with_remaps(remaps);
-    let (model, report) = load_pytorch(model, weights, &options)
-        .unwrap_or_else(|e| panic!("strict load of {} failed: {e}", weights.display()));
-    assert!(report.is_complete(), "{report:?}");
-    forward(&model, input)
+    forward(&common::load_strict(model, weights, remaps), input)
 }
 
 /// The parity check of one entry against its golden files.
@@ -80,9 +65,7 @@ fn check<M: Module<B>>(
     remaps: fn() -> Vec<(&'static str, &'static str)>,
     forward: fn(&M, Tensor<B, 4>) -> Tensor<B, 2>,
 ) {
-    let Some(dir) = entry_dir(entry) else {
-        return;
-    };
+    let Some(dir) = common::vision_entry(entry) else { return };
     assert_default_kwargs(&dir);
     let io = dir.join("io.safetensors");
     let input: Tensor<B, 4> = read_tensor(&io, "input");
@@ -90,23 +73,13 @@ fn check<M: Module<B>>(
     let scale: f32 = expected.clone().abs().max().into_scalar();
     assert!(scale > 0.0, "golden output of {entry} is all zeros");
 
-    let mut files = vec![dir.join("model.pth")];
-    let legacy = dir.join("model_legacy.pth");
-    if legacy.is_file() {
-        files.push(legacy);
-    }
-    for file in files {
+    for file in common::checkpoints(&dir) {
         let start = Instant::now();
         let out = run(build(), &file, remaps(), forward, input.clone());
         assert_eq!(out.dims(), expected.dims(), "{entry}: output shape");
         let err: f32 = (out - expected.clone()).abs().max().into_scalar();
+        common::print_error(entry, &file, err, scale, start);
         let name = file.file_name().unwrap().to_string_lossy();
-        println!(
-            "parity {entry} ({name}): max|burn-torch| = {err:.3e}, max|torch| = {scale:.3e}, \
-             relative = {:.3e} ({:.1} s)",
-            err / scale,
-            start.elapsed().as_secs_f32()
-        );
         assert!(
             err <= TOLERANCE * scale,
             "{entry} ({name}): max|burn-torch| = {err:e} > {TOLERANCE:e} · {scale:e}"
@@ -114,51 +87,13 @@ fn check<M: Module<B>>(
     }
 }
 
-fn shufflenet(entry: &str) {
-    check(
-        entry,
-        || {
-            shufflenet::config(entry)
-                .unwrap()
-                .init::<B>(&Default::default())
-        },
-        shufflenet::weights::remaps,
-        |m, x| m.forward(x),
-    );
-}
-
-fn mobilenet(entry: &str) {
-    check(
-        entry,
-        || {
-            mobilenet::config(entry)
-                .unwrap()
-                .init::<B>(&Default::default())
-        },
-        mobilenet::weights::remaps,
-        |m, x| m.forward(x),
-    );
-}
-
-fn efficientnet(entry: &str) {
-    check(
-        entry,
-        || {
-            efficientnet::config(entry)
-                .unwrap()
-                .init::<B>(&Default::default())
-        },
-        efficientnet::weights::remaps,
-        |m, x| m.forward(x),
-    );
-}
-
 macro_rules! parity_tests {
     ($family:ident: $($entry:ident),+ $(,)?) => {
         $(
             #[test]
             fn $entry() {
-                $family(stringify!($entry));
+                let entry = stringify!($entry);
+                check(entry, || $family::config(entry).unwrap().init::<B>(&Default::default()), $family::weights::remaps, |m, x| m.forward(x));
             }
         )+
     };
@@ -232,21 +167,9 @@ fn efficientnet_lite0_real_weights() {
     );
 
     // PyTorch's top-5 as the golden script recorded it.
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    let top5 = &report["top5"];
-    let indices: Vec<usize> = top5["indices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as usize)
-        .collect();
-    let probs: Vec<f32> = top5["probabilities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap() as f32)
-        .collect();
+    let top5 = &common::read_json(&report)["top5"];
+    let indices = common::json_usizes(&top5["indices"]);
+    let probs = common::json_f32s(&top5["probabilities"]);
     let ours = &imagenet::top_k(logits, 5)[0];
     for (p, (&index, &prob)) in ours.iter().zip(indices.iter().zip(&probs)) {
         println!(

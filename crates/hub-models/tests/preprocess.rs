@@ -24,9 +24,12 @@ use image::RgbImage;
 /// Required agreement after normalisation.
 const TOLERANCE: f32 = 1e-5;
 
-/// The listed golden files' folder, or `None` (after printing why) when one is absent.
-fn golden(test: &str, files: &[&str]) -> Option<PathBuf> {
-    common::REAL.require(test, common::REAL.dir(), files)
+/// The golden photo decoded, the path of its `reference` file and their folder, or `None`
+/// (after printing why) when one of them is absent.
+fn chelsea(test: &str, reference: &str) -> Option<(RgbImage, PathBuf, PathBuf)> {
+    let dir = common::REAL.require(test, common::REAL.dir(), &["chelsea.png", reference])?;
+    let image = load_rgb8(&dir.join("chelsea.png")).unwrap();
+    Some((image, dir.join(reference), dir))
 }
 
 fn read_data(path: &Path, name: &str) -> TensorData {
@@ -75,14 +78,8 @@ fn max_abs_diff(ours: &[f32], theirs: &TensorData) -> f32 {
 
 #[test]
 fn decoding_matches_torchvision() {
-    let Some(dir) = golden("decode", &["chelsea.png", "preprocess_chelsea.safetensors"]) else {
-        return;
-    };
-    let image = load_rgb8(&dir.join("chelsea.png")).unwrap();
-    let (n, max) = compare_u8(
-        &image,
-        &read_data(&dir.join("preprocess_chelsea.safetensors"), "image"),
-    );
+    let Some((image, file, _)) = chelsea("decode", "preprocess_chelsea.safetensors") else { return };
+    let (n, max) = compare_u8(&image, &read_data(&file, "image"));
     println!("decode chelsea.png: {n} values differ (max {max})");
     assert_eq!(
         n, 0,
@@ -92,14 +89,7 @@ fn decoding_matches_torchvision() {
 
 #[test]
 fn imagenet_transforms_match_torchvision() {
-    let Some(dir) = golden(
-        "ImageClassification",
-        &["chelsea.png", "preprocess_chelsea.safetensors"],
-    ) else {
-        return;
-    };
-    let file = dir.join("preprocess_chelsea.safetensors");
-    let image = load_rgb8(&dir.join("chelsea.png")).unwrap();
+    let Some((image, file, dir)) = chelsea("ImageClassification", "preprocess_chelsea.safetensors") else { return };
     let cases = [
         ("input", "resized", 256, Interpolation::Bilinear),
         (
@@ -142,14 +132,8 @@ fn imagenet_transforms_match_torchvision() {
 /// uint8 kernel ([`ResizePath::Uint8`]) is a port of it. Reported, and held to one grey level.
 #[test]
 fn pil_transform_is_within_one_grey_level() {
-    let Some(dir) = golden(
-        "ImageClassification (PIL)",
-        &["chelsea.png", "preprocess_chelsea.safetensors"],
-    ) else {
-        return;
-    };
-    let image = load_rgb8(&dir.join("chelsea.png")).unwrap();
-    let expected = read_data(&dir.join("preprocess_chelsea.safetensors"), "input_pil");
+    let Some((image, file, _)) = chelsea("ImageClassification (PIL)", "preprocess_chelsea.safetensors") else { return };
+    let expected = read_data(&file, "input_pil");
     let one_level = 1.0 / 255.0 / IMAGENET_STD.iter().fold(f32::MAX, |a, &b| a.min(b));
     for path in [ResizePath::Uint8, ResizePath::Float] {
         let pre = Preprocess {
@@ -176,14 +160,7 @@ fn pil_transform_is_within_one_grey_level() {
 
 #[test]
 fn lite0_preprocessing_matches_the_reference() {
-    let Some(dir) = golden(
-        "Lite0 preprocessing",
-        &["chelsea.png", "lite0_chelsea.safetensors"],
-    ) else {
-        return;
-    };
-    let file = dir.join("lite0_chelsea.safetensors");
-    let image = load_rgb8(&dir.join("chelsea.png")).unwrap();
+    let Some((image, file, _)) = chelsea("Lite0 preprocessing", "lite0_chelsea.safetensors") else { return };
     let pre = Preprocess::efficientnet_lite();
     let resized = resize_shorter_side(&image, pre.resize_size, pre.interpolation, pre.resize_path);
     let (n, max) = compare_u8(&resized, &read_data(&file, "resized"));

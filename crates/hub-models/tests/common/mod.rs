@@ -4,11 +4,13 @@
 
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use burn::module::Module;
 use burn::tensor::backend::Backend;
 use burn::tensor::{DType, TensorData};
 use burn_store::{ModuleSnapshot, ModuleStore, SafetensorsStore, TensorSnapshot};
+use hub_models::import::{load_pytorch, ImportOptions};
 
 /// One kind of golden reference: its folder under `target/golden`, the variable that overrides
 /// that folder (and the folder's path relative to the directory the variable names), and whether
@@ -82,6 +84,74 @@ impl Golden {
 
 /// The files of one golden classifier or segmentation entry.
 pub const ENTRY_FILES: &[&str] = &["model.pth", "io.safetensors", "meta.json"];
+
+/// The folder of one golden torchvision classifier, or `None` (after [`skip`]ping) without it.
+pub fn vision_entry(entry: &str) -> Option<PathBuf> {
+    VISION.entry(&format!("parity {entry}"), entry, ENTRY_FILES)
+}
+
+/// A golden JSON file; one that cannot be read fails the test, naming it.
+pub fn read_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The `meta.json` of a golden entry's folder.
+pub fn meta(dir: &Path) -> serde_json::Value {
+    read_json(&dir.join("meta.json"))
+}
+
+/// A JSON list of non-negative integers.
+pub fn json_usizes(value: &serde_json::Value) -> Vec<usize> {
+    json_list(value, |v| v.as_u64().map(|n| n as usize))
+}
+
+/// A JSON list of numbers, as `f32`.
+pub fn json_f32s(value: &serde_json::Value) -> Vec<f32> {
+    json_list(value, |v| v.as_f64().map(|x| x as f32))
+}
+
+/// A JSON list, every element converted by `item`; anything else fails the test, naming it.
+fn json_list<T>(value: &serde_json::Value, item: impl Fn(&serde_json::Value) -> Option<T>) -> Vec<T> {
+    let list = value.as_array().unwrap_or_else(|| panic!("{value} is not a list"));
+    list.iter().map(|v| item(v).unwrap_or_else(|| panic!("{v} in {value} has the wrong type"))).collect()
+}
+
+/// The builder kwargs of `meta.json` (none: an empty map).
+pub fn meta_kwargs(dir: &Path) -> serde_json::Map<String, serde_json::Value> {
+    meta(dir).get("kwargs").and_then(|k| k.as_object()).cloned().unwrap_or_default()
+}
+
+/// The checkpoints of a golden classifier entry: `model.pth`, and `model_legacy.pth` (the same
+/// weights in the legacy pickle format) when the entry has it.
+pub fn checkpoints(dir: &Path) -> Vec<PathBuf> {
+    let legacy = dir.join("model_legacy.pth");
+    let mut files = vec![dir.join("model.pth")];
+    if legacy.is_file() {
+        files.push(legacy);
+    }
+    files
+}
+
+/// `model` with the weights of `path` and the family's key `remaps`, loaded strictly: every
+/// parameter found, every tensor used.
+pub fn load_strict<B: Backend, M: Module<B>>(model: M, path: &Path, remaps: Vec<(&'static str, &'static str)>) -> M {
+    let options = ImportOptions::new().with_remaps(remaps);
+    let (model, report) = load_pytorch(model, path, &options).unwrap_or_else(|e| panic!("strict load of {} failed: {e}", path.display()));
+    assert!(report.is_complete(), "{report:?}");
+    model
+}
+
+/// Prints one measured error against PyTorch, `err` of at most `scale`, `start` the time the
+/// load began.
+pub fn print_error(entry: &str, file: &Path, err: f32, scale: f32, start: Instant) {
+    let name = file.file_name().unwrap_or_default().to_string_lossy();
+    println!(
+        "parity {entry} ({name}): max|burn-torch| = {err:.3e}, max|torch| = {scale:.3e}, relative = {:.3e} ({:.1} s)",
+        err / scale,
+        start.elapsed().as_secs_f32()
+    );
+}
 
 /// Whether missing golden data fails the tests (`HUB_REQUIRE_GOLDEN=1`, as `cargo xtask ci`
 /// runs them) instead of skipping them.
