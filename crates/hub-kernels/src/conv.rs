@@ -2,6 +2,9 @@
 //!
 //! - Depthwise (`groups = C_in = C_out`): a direct kernel per channel plane, rows accumulated
 //!   with contiguous (stride 1) or strided reads; parallel over planes.
+//! - 3×3 stride-1 convolutions (any padding and dilation, groups 1) with enough channels and
+//!   tiles: Winograd `F(4×4, 3×3)` or `F(2×2, 3×3)` ([`crate::winograd`], where
+//!   [`crate::winograd::choose`] says it saves enough; `HUB_WINOGRAD=off` turns it off).
 //! - Everything else: a GEMM per image and group, `out[C_out/g, H'·W'] = W[C_out/g, K] ·
 //!   cols[K, H'·W']` with `K = C_in/g · kh · kw`, where the weights are used in PyTorch's own
 //!   `[C_out, C_in/g, kh, kw]` order (no re-layout), 1×1 stride-1 convolutions read the input
@@ -16,7 +19,7 @@ use rayon::prelude::*;
 
 use crate::act::{epilogue_run, with_simd, Epilogue};
 use crate::raw::{par_tiles, MatRef, TileMut};
-use crate::KernelError;
+use crate::{winograd, KernelError};
 
 /// Geometry of a convolution (PyTorch's `Conv2d` arguments).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,21 +42,21 @@ impl Default for Conv2dParams {
 
 /// The validated shape of one convolution.
 #[derive(Clone, Copy, Debug)]
-struct Geometry {
-    n: usize,
-    cin: usize,
-    h: usize,
-    w: usize,
-    cout: usize,
-    kh: usize,
-    kw: usize,
-    oh: usize,
-    ow: usize,
-    p: Conv2dParams,
+pub(crate) struct Geometry {
+    pub(crate) n: usize,
+    pub(crate) cin: usize,
+    pub(crate) h: usize,
+    pub(crate) w: usize,
+    pub(crate) cout: usize,
+    pub(crate) kh: usize,
+    pub(crate) kw: usize,
+    pub(crate) oh: usize,
+    pub(crate) ow: usize,
+    pub(crate) p: Conv2dParams,
 }
 
 impl Geometry {
-    fn new(x: [usize; 4], wt: [usize; 4], p: Conv2dParams) -> Result<Self, KernelError> {
+    pub(crate) fn new(x: [usize; 4], wt: [usize; 4], p: Conv2dParams) -> Result<Self, KernelError> {
         let bad = |m: String| Err(KernelError::Shape(m));
         let [n, cin, h, w] = x;
         let [cout, cig, kh, kw] = wt;
@@ -84,7 +87,25 @@ impl Geometry {
         Ok(Self { n, cin, h, w, cout, kh, kw, oh, ow, p })
     }
 
-    fn out_len(&self) -> usize {
+    /// The geometry of `x` convolved with `weight`, with the slices' lengths and the
+    /// epilogue's parts checked against it.
+    pub(crate) fn checked(x: &[f32], x_shape: [usize; 4], weight: &[f32], weight_shape: [usize; 4], params: Conv2dParams, epilogue: &Epilogue<'_>) -> Result<Self, KernelError> {
+        let g = Geometry::new(x_shape, weight_shape, params)?;
+        let need = |what: &str, got: usize, dims: [usize; 4]| {
+            let want: usize = dims.iter().product();
+            if got == want {
+                Ok(())
+            } else {
+                Err(KernelError::Shape(format!("{what} has {got} values, its shape {dims:?} needs {want}")))
+            }
+        };
+        need("input", x.len(), x_shape)?;
+        need("weight", weight.len(), weight_shape)?;
+        epilogue.check(g.cout, g.out_len())?;
+        Ok(g)
+    }
+
+    pub(crate) fn out_len(&self) -> usize {
         self.n * self.cout * self.oh * self.ow
     }
 
@@ -115,21 +136,13 @@ pub fn conv2d(
     params: Conv2dParams,
     epilogue: &Epilogue<'_>,
 ) -> Result<(Vec<f32>, [usize; 4]), KernelError> {
-    let g = Geometry::new(x_shape, weight_shape, params)?;
-    let need = |what: &str, got: usize, dims: [usize; 4]| {
-        let want: usize = dims.iter().product();
-        if got == want {
-            Ok(())
-        } else {
-            Err(KernelError::Shape(format!("{what} has {got} values, its shape {dims:?} needs {want}")))
-        }
-    };
-    need("input", x.len(), x_shape)?;
-    need("weight", weight.len(), weight_shape)?;
-    epilogue.check(g.cout, g.out_len())?;
+    let g = Geometry::checked(x, x_shape, weight, weight_shape, params, epilogue)?;
     let mut out = vec![0.0f32; g.out_len()];
+    let winograd = if winograd::enabled() { winograd::choose_for(&g, rayon::current_num_threads()) } else { None };
     if g.depthwise() {
         depthwise(&g, x, weight, epilogue, &mut out);
+    } else if let Some(v) = winograd {
+        winograd::run(v, &g, x, weight, epilogue, &mut out);
     } else {
         grouped_gemm(&g, x, weight, epilogue, &mut out);
     }
@@ -189,7 +202,7 @@ fn grouped_gemm(g: &Geometry, x: &[f32], weight: &[f32], e: &Epilogue<'_>, out: 
 }
 
 /// Applies the epilogue to a finished tile whose first row is channel `c0` of image `img`.
-fn epilogue_tile(g: &Geometry, e: &Epilogue<'_>, tile: &mut TileMut<'_>, img: usize, c0: usize) {
+pub(crate) fn epilogue_tile(g: &Geometry, e: &Epilogue<'_>, tile: &mut TileMut<'_>, img: usize, c0: usize) {
     if e.is_identity() {
         return;
     }

@@ -188,3 +188,46 @@ pub(crate) fn gemm_into(out: &mut [f32], lhs: MatRef<'_>, rhs: MatRef<'_>) {
     let (rows, cols) = (0..m, 0..n);
     par_grid(out, m, n, std::slice::from_ref(&rows), std::slice::from_ref(&cols), |mut tile| tile.gemm(lhs, rhs));
 }
+
+/// `dst = lhs · rhs`, or `dst += lhs · rhs` when `accumulate`, on the calling thread, where `dst`
+/// holds a column-major `lhs.rows × rhs.cols` matrix with column stride `dst_cs` (element
+/// `(i, j)` at `j·dst_cs + i`): the Winograd path's per-frequency products.
+///
+/// # Panics
+/// When the shapes do not fit together, `dst_cs < lhs.rows` (columns would overlap) or the
+/// matrix reaches past `dst` (bugs in the caller).
+pub(crate) fn gemm_colmajor(dst: &mut [f32], dst_cs: usize, lhs: MatRef<'_>, rhs: MatRef<'_>, accumulate: bool) {
+    let (m, n, k) = (lhs.rows, rhs.cols, lhs.cols);
+    assert_eq!(rhs.rows, k, "inner dimension");
+    assert!(dst_cs >= m, "column stride {dst_cs} below {m} rows");
+    let last = (n - 1).checked_mul(dst_cs).and_then(|c| c.checked_add(m - 1)).expect("dst view overflows usize");
+    assert!(last < dst.len(), "dst view past its slice: last {last}, len {}", dst.len());
+    // SAFETY: gemm writes (and, when accumulating, reads) exactly the elements `j·dst_cs + i`
+    // for `i < m`, `j < n`, all inside `dst` (asserted above) and pairwise distinct because
+    // `dst_cs ≥ m`; `dst` is exclusively borrowed, so neither `lhs`/`rhs` (shared slices) nor any
+    // other thread can alias it. lhs and rhs were bounds-checked by `MatRef::new`; strides fit
+    // `isize` because they index slices. `Parallelism::None`: gemm runs on this thread only.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            dst_cs as isize,
+            1,
+            accumulate,
+            lhs.data.as_ptr(),
+            lhs.col_stride as isize,
+            lhs.row_stride as isize,
+            rhs.data.as_ptr(),
+            rhs.col_stride as isize,
+            rhs.row_stride as isize,
+            if accumulate { 1.0 } else { 0.0 },
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}

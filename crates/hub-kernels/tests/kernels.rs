@@ -2,6 +2,7 @@
 //! padding, strides, dilations, groups, depthwise, every epilogue part and activation.
 
 use hub_kernels::act::{self, Activation};
+use hub_kernels::winograd::{self, Variant};
 use hub_kernels::{attention, cat_channels, channel_shuffle, conv2d, linear, linear_fused, pool2d, Conv2dParams, Epilogue, Heads, LinearPart, Mask, Pool2dParams, PoolKind, WeightLayout};
 
 /// A small deterministic generator (xorshift64*), so failures reproduce.
@@ -592,4 +593,112 @@ fn epilogue_nchw_matches_the_reference() {
         assert_close(&got, &want, 16.0, &format!("case {case}"));
     }
     assert!(act::epilogue_nchw(&mut [0.0; 5], 2, 2, &Epilogue::default()).is_err());
+}
+
+/// Winograd's largest error on an output plane, in units of `ε·max Σ|x·w|` (`ε = 2⁻²³`, the
+/// largest sum of absolute products over the plane's pixels): a sum of products rounds in
+/// proportion to the magnitude of its terms, and the transforms mix a tile's pixels, so a pixel
+/// that sums few products (at a border) shares its neighbours' rounding. Measured over these 240
+/// cases (`cargo test -p hub-kernels --test kernels winograd -- --nocapture` prints it): the
+/// direct path 2.1, `F(2×2)` 1.6 (its transforms add and subtract only, with halves in `G`),
+/// `F(4×4)` 33 (`Bᵀ` multiplies by up to 5, `Aᵀ` by up to 8, `G`'s 1/6, 1/12 and 1/24 round,
+/// and the output transform cancels frequencies up to 16× the result's size). A one-tile float32
+/// simulation in numpy put `F(4×4)`'s worst at 4–8× the direct path's and showed no gain from the
+/// points ±1/2 or from weights transformed in f64 (docs/benchmarks.md). The bounds leave
+/// 2.4–3× over the measured worst.
+const WINOGRAD_BOUND: [(Variant, f64); 2] = [(Variant::F2x2, 5.0), (Variant::F4x4, 80.0)];
+
+#[test]
+fn winograd_matches_the_scalar_reference_over_random_shapes() {
+    let mut rng = Rng(0x0005_EED0_F3A3);
+    let mut worst = [0.0f64; 2];
+    for case in 0..240 {
+        let (vi, (variant, bound)) = (case % 2, WINOGRAD_BOUND[case % 2]);
+        let d = [1, 1, 2, 4][rng.below(4)];
+        let mut channels = || match rng.below(3) {
+            0 => rng.range(1, 8),
+            1 => rng.range(9, 40),
+            _ => rng.range(60, 170),
+        };
+        let (cin, cout) = (channels(), channels());
+        let n = rng.range(1, 2);
+        let padding = [rng.below(d + 2), rng.below(d + 2), rng.below(d + 2), rng.below(d + 2)];
+        let span = 2 * d + 1;
+        let h = rng.range(span.saturating_sub(padding[0] + padding[2]).max(1), if cin * cout > 4000 { 13 } else { 23 });
+        let w = rng.range(span.saturating_sub(padding[1] + padding[3]).max(1), if cin * cout > 4000 { 14 } else { 25 });
+        let p = Conv2dParams { padding, dilation: [d, d], ..Default::default() };
+        let (xs, ws) = ([n, cin, h, w], [cout, cin, 3, 3]);
+        let x = rng.normal_vec(xs.iter().product());
+        let wt = rng.normal_vec(ws.iter().product());
+        let (bias, scale, shift) = (rng.normal_vec(cout), rng.normal_vec(cout), rng.normal_vec(cout));
+        let (plain, out_shape) = conv_reference(&x, xs, &wt, ws, p, &Epilogue::default());
+        let residual = rng.normal_vec(out_shape.iter().product());
+        let e = Epilogue {
+            bias: (rng.below(2) == 0).then_some(&bias[..]),
+            affine: (rng.below(2) == 0).then_some((&scale[..], &shift[..])),
+            residual: (rng.below(2) == 0).then_some(&residual[..]),
+            activation: ACTIVATIONS[rng.below(ACTIVATIONS.len())],
+        };
+        let (want, want_shape) = conv_reference(&x, xs, &wt, ws, p, &e);
+        let what = format!("case {case}: {variant:?} x {xs:?} w {ws:?} {p:?} {:?}", e.activation);
+        let run = |e: &Epilogue<'_>| winograd::conv2d(&x, xs, &wt, ws, p, e, variant).unwrap_or_else(|err| panic!("{what}: {err}"));
+        let ((got_plain, _), (got, got_shape)) = (run(&Epilogue::default()), run(&e));
+        assert_eq!(got_shape, want_shape, "{what}");
+        // The error scale of each output plane: ε·max Σ|x·w| over its pixels (a tile's pixels
+        // share their inputs' rounding through the transforms, so a pixel at the border, which
+        // sums few products, still sees its neighbours' magnitude).
+        let abs = |v: &[f32]| v.iter().map(|a| a.abs()).collect::<Vec<f32>>();
+        let (magnitude, _) = conv_reference(&abs(&x), xs, &abs(&wt), ws, p, &Epilogue::default());
+        let plane = out_shape[2] * out_shape[3];
+        let scale_of: Vec<f64> = magnitude.chunks(plane).map(|m| f32::EPSILON as f64 * m.iter().fold(1e-30f64, |a, &b| a.max(b))).collect();
+        // The convolution alone, within the bound.
+        for (i, (&g, &r)) in got_plain.iter().zip(&plain).enumerate() {
+            let (err, unit) = ((g as f64 - r).abs(), scale_of[i / plane]);
+            worst[vi] = worst[vi].max(err / unit);
+            assert!(err <= bound * unit, "{what}, no epilogue: element {i}: {g} vs {r} (tolerance {:e})", bound * unit);
+        }
+        // With the epilogue: the error is multiplied by |scale| at most and by the activation's
+        // slope (≤ 1.5, HardSwish's), and the epilogue rounds relative to the value.
+        for (i, (&g, &r)) in got.iter().zip(&want).enumerate() {
+            let c = (i / plane) % cout;
+            let gain = 1.5 * e.affine.map_or(1.0, |(s, _)| (s[c].abs() as f64).max(1.0));
+            let tol = bound * scale_of[i / plane] * gain + 2e-6 * r.abs() + 1e-6;
+            assert!((g as f64 - r).abs() <= tol, "{what}: element {i}: {g} vs {r} (tolerance {tol:e})");
+        }
+    }
+    println!("worst error in ε·max Σ|x·w| of the plane: F(2×2) {:.2}, F(4×4) {:.2}", worst[0], worst[1]);
+}
+
+#[test]
+fn winograd_choice_and_switch() {
+    // A ResNet-50 layer: the automatic choice takes Winograd, agrees with the reference, and
+    // HUB_WINOGRAD's switch sends it back to the direct path.
+    let mut rng = Rng(11);
+    let (xs, ws) = ([1, 64, 56, 56], [64, 64, 3, 3]);
+    let p = Conv2dParams { padding: [1; 4], ..Default::default() };
+    assert_eq!(winograd::choose(xs, ws, p), Some(Variant::F4x4));
+    // Not Winograd's: strided, grouped, 1×1, unequal dilations.
+    assert_eq!(winograd::choose(xs, ws, Conv2dParams { stride: [2, 2], ..p }), None);
+    assert_eq!(winograd::choose(xs, [64, 32, 3, 3], Conv2dParams { groups: 2, ..p }), None);
+    assert_eq!(winograd::choose(xs, [64, 64, 1, 1], Conv2dParams::default()), None);
+    assert_eq!(winograd::choose(xs, ws, Conv2dParams { dilation: [1, 2], ..p }), None);
+    assert!(winograd::conv2d(&[0.0; 64 * 9], [1, 64, 3, 3], &[0.0; 64 * 64], [64, 64, 1, 1], Conv2dParams::default(), &Epilogue::default(), Variant::F4x4).is_err());
+    let x = rng.normal_vec(xs.iter().product());
+    let wt = rng.normal_vec(ws.iter().product());
+    let e = Epilogue { activation: Activation::Relu, ..Default::default() };
+    let (want, _) = conv_reference(&x, xs, &wt, ws, p, &e);
+    let abs = |v: &[f32]| v.iter().map(|a| a.abs()).collect::<Vec<f32>>();
+    let (magnitude, _) = conv_reference(&abs(&x), xs, &abs(&wt), ws, p, &Epilogue::default());
+    let unit = f32::EPSILON as f64 * magnitude.iter().fold(0.0f64, |a, &b| a.max(b));
+    let (auto, _) = conv2d(&x, xs, &wt, ws, p, &e).unwrap();
+    let worst = auto.iter().zip(&want).map(|(&g, &r)| (g as f64 - r).abs()).fold(0.0, f64::max);
+    assert!(worst <= WINOGRAD_BOUND[1].1 * unit, "auto: worst {worst:e}, bound {:e}", WINOGRAD_BOUND[1].1 * unit);
+    assert!(winograd::enabled());
+    winograd::set_enabled(false);
+    let (direct, _) = conv2d(&x, xs, &wt, ws, p, &e).unwrap();
+    winograd::set_enabled(true);
+    let (again, _) = conv2d(&x, xs, &wt, ws, p, &e).unwrap();
+    assert_eq!(auto, again, "Winograd is deterministic");
+    assert_ne!(auto, direct, "the switch changes the path (the results round differently)");
+    assert_close(&direct, &want, 16.0 * 24.0, "direct");
 }
