@@ -114,6 +114,16 @@ fn unsupported(e: ConfigError) -> (&'static str, String) {
     }
 }
 
+/// Writes each `(body, field)` case to a JSON file under `dir` and checks that `parse` refuses it
+/// as unsupported, naming `field`.
+fn refused_fields<T: std::fmt::Debug>(dir: &Path, prefix: &str, cases: &[(&str, &str)], parse: impl Fn(&Path) -> Result<T, ConfigError>) {
+    for (n, (body, field)) in cases.iter().enumerate() {
+        let path = json(dir, &format!("{prefix}{n}.json"), body);
+        let (f, value) = unsupported(parse(&path).unwrap_err());
+        assert_eq!(f, *field, "{body}: {value}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Images
 
@@ -310,11 +320,7 @@ fn bert_config_json_sizes_are_bounded() {
         (r#"{"max_position_embeddings": 0}"#, "max_position_embeddings"),
         (r#"{"vocab_size": 10, "pad_token_id": 10}"#, "pad_token_id"),
     ];
-    for (n, (body, field)) in cases.iter().enumerate() {
-        let path = json(dir.path(), &format!("bert{n}.json"), body);
-        let (f, value) = unsupported(BertConfig::from_file(&path).unwrap_err());
-        assert_eq!(f, *field, "{body}: {value}");
-    }
+    refused_fields(dir.path(), "bert", &cases, |p| BertConfig::from_file(p));
     // A float where an integer belongs is a parse error naming the field.
     let path = json(dir.path(), "float.json", r#"{"num_hidden_layers": 1e8}"#);
     assert!(matches!(BertConfig::from_file(&path), Err(ConfigError::Parse { .. })));
@@ -348,11 +354,7 @@ fn gpt2_config_json_sizes_are_bounded() {
         (r#"{"vocab_size": 100, "bos_token_id": 100, "eos_token_id": 5}"#, "bos_token_id"),
         (r#"{"vocab_size": 100, "bos_token_id": 1, "eos_token_id": 1, "pad_token_id": 4000}"#, "pad_token_id"),
     ];
-    for (n, (body, field)) in cases.iter().enumerate() {
-        let path = json(dir.path(), &format!("gpt2_{n}.json"), body);
-        let (f, value) = unsupported(Gpt2Config::from_file(&path).unwrap_err());
-        assert_eq!(f, *field, "{body}: {value}");
-    }
+    refused_fields(dir.path(), "gpt2_", &cases, |p| Gpt2Config::from_file(p));
     let path = json(dir.path(), "layers.json", cases[0].0);
     let e = registry::find("gpt2_lm_head").unwrap().build_text::<B>(&path, None, &Default::default()).unwrap_err();
     assert!(e.to_string().contains("layers.json") && e.to_string().contains("n_layer"), "{e}");
