@@ -159,7 +159,7 @@ fn hub_exit_code(h: &hub_core::Error) -> u8 {
         H::UnknownEntry { .. } | H::UnknownWeights { .. } | H::NoManifest { .. } | H::ModelFilesMissing { .. } => 3,
         H::HttpStatus { status: 404, .. } => 3,
         // A stalled or too slow transfer and a refused redirect are network failures.
-        H::HttpStatus { .. } | H::Network { .. } | H::Truncated { .. } | H::TooSlow { .. } | H::Redirect { .. } => 4,
+        H::HttpStatus { .. } | H::Network { .. } | H::MalformedResponse { .. } | H::Truncated { .. } | H::TooSlow { .. } | H::Redirect { .. } => 4,
         // What a server sent or a repo names cannot be trusted: more bytes than declared or
         // allowed, a file changed while written, a remote manifest pointing at local files.
         H::HashMismatch { .. } | H::SizeMismatch { .. } | H::TooLarge { .. } | H::ChangedOnDisk { .. } | H::LocalUrlInRemoteManifest { .. } => 5,

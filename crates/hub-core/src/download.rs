@@ -85,7 +85,7 @@ impl Downloader {
         let deadline = Instant::now() + self.limits.download_deadline;
         let mut attempt = 0;
         loop {
-            let result = self.attempt(url, partial, size, deadline);
+            let result = client_panics_contained(url, || self.attempt(url, partial, size, deadline));
             self.progress.finish(url);
             match result {
                 Ok(received) => return self.check(url, partial, expected, size, received),
@@ -307,7 +307,7 @@ impl Downloader {
         }
         let mut attempt = 0;
         loop {
-            let result = self.open(url, None, deadline).and_then(|r| {
+            let result = client_panics_contained(url, || self.open(url, None, deadline)).and_then(|r| client_panics_contained(url, || {
                 if let Some(n) = r.header("Content-Length").and_then(|v| v.trim().parse::<u64>().ok()) {
                     if n > limit {
                         return Err(too_large(format!("the server announces {n} bytes")));
@@ -320,7 +320,7 @@ impl Downloader {
                     Err(Stop::Over) => Err(too_large("the server sent more".into())),
                     Err(stop) => Err(self.stopped(url, Path::new("memory"), received, None, None, stop)),
                 }
-            });
+            }));
             match result {
                 Err(e) if e.is_transient() && attempt < self.retries && Instant::now() < deadline => {
                     std::thread::sleep(self.backoff.saturating_mul(1 << attempt.min(16)).min(Duration::from_secs(30)));
@@ -386,6 +386,16 @@ impl Downloader {
 }
 
 /// `url` parsed, when it is an `http://` or `https://` URL with a host.
+/// Runs `f`, turning a panic inside the HTTP client into an error naming `url`: ureq 2 panics
+/// on some malformed header lines (an index past the line in `Header::value`), and a hostile
+/// server must not abort hub. Not retried: the same server answers the same way.
+fn client_panics_contained<T>(url: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|p| {
+        let detail = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_owned())).unwrap_or_default();
+        Err(Error::MalformedResponse { url: url.to_owned(), detail })
+    })
+}
+
 fn check_http_url(url: &str) -> std::result::Result<url::Url, String> {
     let parsed = url::Url::parse(url).map_err(|e| format!("not a valid URL ({e})"))?;
     if !matches!(parsed.scheme(), "http" | "https") {

@@ -90,6 +90,15 @@ pub enum Error {
         status: u16,
     },
 
+    /// The server's response could not be parsed (a malformed status or header line).
+    #[error("GET {url}: the server sent a malformed HTTP response ({detail}); check the URL or the server, or set HUB_MIRRORS to use another")]
+    MalformedResponse {
+        /// The URL requested.
+        url: String,
+        /// What the HTTP client reported.
+        detail: String,
+    },
+
     /// A network-level failure (connection, TLS, timeout, truncated body).
     #[error("GET {url} failed: {message}")]
     Network {
