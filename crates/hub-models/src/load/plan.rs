@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use burn::tensor::backend::Backend;
 use hub_core::{Hub, RepoSpec, WeightFormat};
 
-use super::{LoadOptions, Loaded};
+use super::options::LoadOptions;
+use crate::tasks::Loaded;
 use crate::error::{Error, Result};
 use crate::import::ImportReport;
 use crate::preprocess::{Interpolation, Preprocess};
@@ -177,12 +178,12 @@ fn converted(hub: &Hub, path: &Path, architecture: &Architecture) -> Option<Path
     if architecture.task != Task::ImageClassification {
         return None;
     }
-    let sha = crate::convert::cached_sha256(path)?;
-    let bpk = crate::convert::converted_path(hub.cache().root(), sha, architecture.id);
+    let sha = crate::convert::store::cached_sha256(path)?;
+    let bpk = crate::convert::store::converted_path(hub.cache().root(), sha, architecture.id);
     if !bpk.is_file() {
         return None;
     }
-    match crate::convert::verify_converted(&bpk) {
+    match crate::convert::store::verify_converted(&bpk) {
         Ok(()) => Some(bpk),
         Err(e) => {
             eprintln!("hub: warning: {e}; loading {} instead", path.display());

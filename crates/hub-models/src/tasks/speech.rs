@@ -3,7 +3,7 @@
 use burn::tensor::backend::Backend;
 
 use crate::error::{Error, Result};
-use crate::load::Loaded;
+use super::loaded::Loaded;
 use crate::registry::Model;
 
 impl<B: Backend> Loaded<B> {

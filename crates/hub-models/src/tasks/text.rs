@@ -7,9 +7,9 @@ use burn::prelude::*;
 use burn::tensor::TensorData;
 
 use crate::error::{Error, Result};
-use crate::load::Loaded;
+use super::loaded::Loaded;
 use crate::registry::TextModel;
-use crate::tasks::Prediction;
+use super::vision::Prediction;
 use crate::text::bert::BertInput;
 use crate::text::generation::{self, softmax, GenerationConfig};
 use crate::text::gpt2::Gpt2Input;

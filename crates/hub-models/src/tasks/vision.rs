@@ -7,7 +7,7 @@ use burn::tensor::Tensor;
 use image::RgbImage;
 
 use crate::error::Result;
-use crate::load::Loaded;
+use super::loaded::Loaded;
 use crate::registry::Model;
 
 /// One predicted class.
