@@ -25,18 +25,7 @@ pub fn max_image_pixels() -> Result<u64, PreprocessError> {
 /// (below it PyTorch's own convolutions and poolings fail, and burn's either panic or pool
 /// empty feature maps into meaningless logits).
 pub fn min_input_size(architecture: &crate::registry::Architecture) -> usize {
-    use crate::registry::Family;
-    match architecture.family {
-        Family::AlexNet => 63,
-        Family::Vgg => 32,
-        Family::DenseNet => 29,
-        Family::SqueezeNet if architecture.id == "squeezenet1_0" => 21,
-        Family::SqueezeNet => 17,
-        Family::GoogLeNet => 15,
-        Family::InceptionV3 => 75,
-        Family::EfficientNet if architecture.id.starts_with("efficientnet_v2") => 33,
-        _ => 1,
-    }
+    (architecture.family.spec().min_input)(architecture.id)
 }
 
 /// An error unless `architecture` can take a `value`x`value` input (`key` says where the size

@@ -1,6 +1,6 @@
 //! What a family declares about itself, in its own folder: the data the registry reads.
 
-use super::Task;
+use super::task::Task;
 
 /// How a family's architectures are configured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +40,9 @@ pub struct FamilySpec {
     /// task head on a pre-trained encoder: they keep their random initialisation, as
     /// `transformers` does, and the load reports them.
     pub optional_params: &'static [(&'static str, &'static [&'static str])],
+    /// The smallest square input side an architecture takes (torchvision's `min_size` of its
+    /// weights; below it the convolutions and poolings fail or pool empty feature maps).
+    pub min_input: fn(&str) -> usize,
 }
 
 fn no_remaps() -> Vec<(&'static str, &'static str)> {
@@ -49,12 +52,12 @@ fn no_remaps() -> Vec<(&'static str, &'static str)> {
 impl FamilySpec {
     /// An image-classification family at 224×224, configured by the manifest.
     pub const fn classifier(name: &'static str, variants: &'static [&'static str], reference: &'static str, remaps: fn() -> Vec<(&'static str, &'static str)>) -> Self {
-        FamilySpec { name, variants, task: Task::ImageClassification, variant_tasks: &[], reference, input_size: Some(224), remaps, configured_by: ConfiguredBy::Manifest, optional_params: &[] }
+        FamilySpec { name, variants, task: Task::ImageClassification, variant_tasks: &[], reference, input_size: Some(224), remaps, configured_by: ConfiguredBy::Manifest, optional_params: &[], min_input: |_| 1 }
     }
 
     /// A family of another task, configured by the manifest, without renames or input size.
     pub const fn of_task(name: &'static str, task: Task, variants: &'static [&'static str], reference: &'static str) -> Self {
-        FamilySpec { name, variants, task, variant_tasks: &[], reference, input_size: None, remaps: no_remaps, configured_by: ConfiguredBy::Manifest, optional_params: &[] }
+        FamilySpec { name, variants, task, variant_tasks: &[], reference, input_size: None, remaps: no_remaps, configured_by: ConfiguredBy::Manifest, optional_params: &[], min_input: |_| 1 }
     }
 
     /// The same with this training input size.
@@ -84,6 +87,12 @@ impl FamilySpec {
     /// The same with parameters a checkpoint may lack, per architecture.
     pub const fn with_optional_params(mut self, params: &'static [(&'static str, &'static [&'static str])]) -> Self {
         self.optional_params = params;
+        self
+    }
+
+    /// The same with this smallest input side (per architecture id).
+    pub const fn with_min_input(mut self, min_input: fn(&str) -> usize) -> Self {
+        self.min_input = min_input;
         self
     }
 

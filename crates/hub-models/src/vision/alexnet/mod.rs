@@ -111,7 +111,8 @@ impl<B: Backend> AlexNet<B> {
 
 /// The family's registry declaration.
 pub const FAMILY: crate::registry::FamilySpec =
-    crate::registry::FamilySpec::classifier("AlexNet", VARIANTS, "Krizhevsky et al. 2012, https://arxiv.org/abs/1404.5997; torchvision/models/alexnet.py", weights::remaps);
+    crate::registry::FamilySpec::classifier("AlexNet", VARIANTS, "Krizhevsky et al. 2012, https://arxiv.org/abs/1404.5997; torchvision/models/alexnet.py", weights::remaps)
+    .with_min_input(|_| 63);
 
 /// Builds the variant `id` with random weights and the manifest's config (`None` for an id
 /// not in [`VARIANTS`]).

@@ -172,7 +172,8 @@ impl<B: Backend> DenseNet<B> {
 
 /// The family's registry declaration.
 pub const FAMILY: crate::registry::FamilySpec =
-    crate::registry::FamilySpec::classifier("DenseNet", VARIANTS, "Huang et al. 2016, https://arxiv.org/abs/1608.06993; torchvision/models/densenet.py", weights::remaps);
+    crate::registry::FamilySpec::classifier("DenseNet", VARIANTS, "Huang et al. 2016, https://arxiv.org/abs/1608.06993; torchvision/models/densenet.py", weights::remaps)
+    .with_min_input(|_| 29);
 
 /// Builds the variant `id` with random weights and the manifest's config (`None` for an id
 /// not in [`VARIANTS`]).

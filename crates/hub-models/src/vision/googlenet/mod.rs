@@ -189,7 +189,8 @@ impl<B: Backend> GoogLeNet<B> {
 
 /// The family's registry declaration.
 pub const FAMILY: crate::registry::FamilySpec =
-    crate::registry::FamilySpec::classifier("GoogLeNet", VARIANTS, "Szegedy et al. 2014, https://arxiv.org/abs/1409.4842; torchvision/models/googlenet.py", weights::remaps);
+    crate::registry::FamilySpec::classifier("GoogLeNet", VARIANTS, "Szegedy et al. 2014, https://arxiv.org/abs/1409.4842; torchvision/models/googlenet.py", weights::remaps)
+    .with_min_input(|_| 15);
 
 /// Builds the variant `id` with random weights and the manifest's config (`None` for an id
 /// not in [`VARIANTS`]).

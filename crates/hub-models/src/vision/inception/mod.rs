@@ -155,7 +155,8 @@ impl<B: Backend> InceptionV3<B> {
 
 /// The family's registry declaration.
 pub const FAMILY: crate::registry::FamilySpec =
-    crate::registry::FamilySpec::classifier("Inception v3", VARIANTS, "Szegedy et al. 2015, https://arxiv.org/abs/1512.00567; torchvision/models/inception.py", weights::remaps).with_input_size(299);
+    crate::registry::FamilySpec::classifier("Inception v3", VARIANTS, "Szegedy et al. 2015, https://arxiv.org/abs/1512.00567; torchvision/models/inception.py", weights::remaps).with_input_size(299)
+    .with_min_input(|_| 75);
 
 /// Builds the variant `id` with random weights and the manifest's config (`None` for an id
 /// not in [`VARIANTS`]).
