@@ -1,19 +1,22 @@
 //! ResNet-50's convolutions (batch 1, 224×224) through `hub_kernels::conv2d`: time and GFLOP/s
-//! per layer shape, next to the machine's FMA peak (`--peak GFLOPS`, else not shown).
+//! per layer shape (counted on the direct convolution's FLOPs, whatever path runs), next to the
+//! machine's FMA peak (`--peak GFLOPS`, else not shown). `--compare` also times every layer with
+//! Winograd off, interleaved with the default path in the same process.
 //!
-//! `cargo run --release -p hub-kernels --example resnet50_layers [-- --threads N --peak 224]`
+//! `cargo run --release -p hub-kernels --example resnet50_layers [-- --threads N --peak 224 --compare]`
 
 use std::time::Instant;
 
-use hub_kernels::{conv2d, Activation, Conv2dParams, Epilogue};
+use hub_kernels::{conv2d, winograd, Activation, Conv2dParams, Epilogue};
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let (mut threads, mut peak) = (None, None::<f64>);
+    let (mut threads, mut peak, mut compare) = (None, None::<f64>, false);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--threads" => threads = args.next().and_then(|v| v.parse().ok()),
             "--peak" => peak = args.next().and_then(|v| v.parse().ok()),
+            "--compare" => compare = true,
             other => panic!("unknown argument {other}"),
         }
     }
@@ -45,8 +48,12 @@ fn main() {
         (2048, 7, 512, 1, 1, 2),
         (512, 7, 512, 3, 1, 2),
     ];
-    println!("| layer | out | GFLOP | ms | GFLOP/s | of peak |\n|---|---|---:|---:|---:|---:|");
-    let (mut total_ms, mut total_flop) = (0.0, 0.0);
+    if compare {
+        println!("| layer | out | GFLOP | path | ms, Winograd off | ms | GFLOP/s | of peak |\n|---|---|---:|---|---:|---:|---:|---:|");
+    } else {
+        println!("| layer | out | GFLOP | ms | GFLOP/s | of peak |\n|---|---|---:|---:|---:|---:|");
+    }
+    let (mut total_ms, mut total_off, mut total_flop) = (0.0, 0.0, 0.0);
     for &(cin, size, cout, k, stride, count) in layers {
         let pad = k / 2;
         let p = Conv2dParams { stride: [stride; 2], padding: [pad; 4], ..Default::default() };
@@ -58,23 +65,47 @@ fn main() {
         let run = || conv2d(&x, [1, cin, size, size], &w, [cout, cin, k, k], p, &e).expect("fits");
         let (_, shape) = run();
         let flop = 2.0 * (cout * shape[2] * shape[3] * cin * k * k) as f64 * 1e-9;
+        let time = |on: bool| {
+            winograd::set_enabled(on);
+            let t = Instant::now();
+            std::hint::black_box(run());
+            t.elapsed().as_secs_f64() * 1e3
+        };
         for _ in 0..3 {
-            run();
+            time(true);
+            if compare {
+                time(false);
+            }
         }
-        let mut times: Vec<f64> = (0..15)
-            .map(|_| {
-                let t = Instant::now();
-                std::hint::black_box(run());
-                t.elapsed().as_secs_f64() * 1e3
-            })
-            .collect();
-        times.sort_by(f64::total_cmp);
-        let ms = times[times.len() / 2];
+        // Interleaved: the default path, then (with --compare) Winograd off, 15 times.
+        let (mut on, mut off) = (Vec::new(), Vec::new());
+        for _ in 0..15 {
+            on.push(time(true));
+            if compare {
+                off.push(time(false));
+            }
+        }
+        let median = |mut v: Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+        };
+        let (ms, ms_off) = (median(on), median(off));
         total_ms += ms * count as f64;
+        total_off += ms_off * count as f64;
         total_flop += flop * count as f64;
         let rate = flop / ms * 1e3;
         let of_peak = peak.map_or("".into(), |p| format!("{:.0}%", rate / p * 100.0));
-        println!("| {cin}→{cout} {k}×{k}/{stride} ×{count} | {}×{} | {flop:.3} | {ms:.2} | {rate:.1} | {of_peak} |", shape[2], shape[3]);
+        let layer = format!("{cin}→{cout} {k}×{k}/{stride} ×{count}");
+        if compare {
+            let path = winograd::choose([1, cin, size, size], [cout, cin, k, k], p).map_or("direct".to_string(), |v| format!("{v:?}"));
+            println!("| {layer} | {}×{} | {flop:.3} | {path} | {ms_off:.2} | {ms:.2} | {rate:.1} | {of_peak} |", shape[2], shape[3]);
+        } else {
+            println!("| {layer} | {}×{} | {flop:.3} | {ms:.2} | {rate:.1} | {of_peak} |", shape[2], shape[3]);
+        }
     }
+    winograd::set_enabled(true);
     println!("all convolutions: {total_flop:.2} GFLOP in {total_ms:.1} ms = {:.1} GFLOP/s", total_flop / total_ms * 1e3);
+    if compare {
+        println!("with Winograd off: {total_flop:.2} GFLOP in {total_off:.1} ms = {:.1} GFLOP/s", total_flop / total_off * 1e3);
+    }
 }

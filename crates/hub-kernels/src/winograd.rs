@@ -74,42 +74,56 @@ pub fn set_enabled(on: bool) {
 
 /// The variant [`crate::conv2d`] uses for a convolution of `x_shape` with `weight_shape`, or
 /// `None` where it takes the direct path: groups 1, a 3×3 kernel, stride 1, equal dilations,
-/// and the variant whose estimated time (a cost model of the transforms, the GEMMs and how the
-/// tasks share the threads, calibrated on this crate's measurements: docs/benchmarks.md) is
-/// below the direct path's by a margin. Ignores [`enabled`].
+/// at least [`MIN_CHANNELS`] channels in and out, and the variant whose estimated time (a cost
+/// model of the transforms, the GEMMs and how the tasks share the threads, fitted to
+/// `examples/winograd_shapes.rs`: docs/benchmarks.md) is below [`MARGIN`] times the direct
+/// path's. Ignores [`enabled`].
 pub fn choose(x_shape: [usize; 4], weight_shape: [usize; 4], params: Conv2dParams) -> Option<Variant> {
     let g = Geometry::new(x_shape, weight_shape, params).ok()?;
     choose_for(&g, rayon::current_num_threads())
 }
 
 pub(crate) fn choose_for(g: &Geometry, threads: usize) -> Option<Variant> {
-    if !applicable(g) {
+    if !applicable(g) || g.cin < MIN_CHANNELS || g.cout < MIN_CHANNELS {
         return None;
     }
     let threads = threads.max(1);
-    let direct = 2.0 * 9.0 * (g.n * g.cin * g.cout * g.oh * g.ow) as f64 / DIRECT_FLOP_PER_CYCLE / threads as f64;
-    let (v, cycles) = [Variant::F4x4, Variant::F2x2]
+    let direct = direct_ns(g) / threads as f64;
+    let (v, ns) = [Variant::F4x4, Variant::F2x2]
         .into_iter()
-        .map(|v| (v, plan(g, &Tiling::new(g, v.m()), v.a() * v.a(), threads).cycles))
+        .map(|v| (v, plan(g, &Tiling::new(g, v.m()), v.a() * v.a(), threads).ns))
         .min_by(|a, b| a.1.total_cmp(&b.1))?;
-    (cycles < MARGIN * direct).then_some(v)
+    (ns < MARGIN * direct).then_some(v)
 }
 
-// The cost model, in cycles of one core (fitted to `examples/winograd_shapes.rs` on a Zen 3
-// EPYC, AVX2; docs/benchmarks.md): what the direct path and the GEMMs reach, and what the
-// transforms take per value they write.
-/// Direct path (im2col + gemm), FLOP per cycle and thread.
-const DIRECT_FLOP_PER_CYCLE: f64 = 21.0;
-/// The per-frequency GEMMs, FLOP per cycle and thread.
-const GEMM_FLOP_PER_CYCLE: f64 = 22.0;
+// The cost model: nanoseconds of one thread per unit of work, a least-squares fit to the times
+// of the direct path and of both variants over the 36 shapes of `examples/winograd_shapes.rs`
+// (2 threads on a Zen 3 EPYC VM with AVX2; docs/benchmarks.md). Only their ratios matter.
+/// Direct path: per FLOP of its GEMM.
+const DIRECT_NS_PER_FLOP: f64 = 0.0168;
+/// Direct path: per value its im2col writes (`9·C_in` per output pixel).
+const DIRECT_NS_PER_COL: f64 = 0.52;
+/// Winograd: per FLOP of the per-frequency GEMMs (rows padded to 16).
+const GEMM_NS_PER_FLOP: f64 = 0.0186;
 /// Input transform, per tile, input channel and frequency.
-const IN_CYCLES: f64 = 1.2;
-/// Output transform, per tile, output channel and frequency.
-const OUT_CYCLES: f64 = 1.0;
+const IN_NS: f64 = 1.43;
+/// Output transform (and epilogue), per tile, output channel and frequency.
+const OUT_NS: f64 = 1.72;
 /// Weight transform, per output channel, input channel and frequency.
-const WEIGHT_CYCLES: f64 = 2.0;
-/// Winograd is chosen when its estimate is below this fraction of the direct path's.
-const MARGIN: f64 = 0.7;
+const WEIGHT_NS: f64 = 0.79;
+/// Winograd is chosen when its estimate is below this fraction of the direct path's (the fit's
+/// error on single shapes is about ±25 %).
+const MARGIN: f64 = 0.85;
+/// Fewest input and output channels for the automatic choice: below, the transforms dominate
+/// and the measured times (SqueezeNet's 16 → 64) favour the direct path.
+const MIN_CHANNELS: usize = 32;
+
+/// The direct path's estimate on one thread.
+fn direct_ns(g: &Geometry) -> f64 {
+    let pixels = (g.n * g.oh * g.ow) as f64;
+    let k = (g.cin * 9) as f64;
+    pixels * k * (2.0 * g.cout as f64 * DIRECT_NS_PER_FLOP + DIRECT_NS_PER_COL)
+}
 
 /// How a convolution's work is split into tasks (`rows × cols` of the output matrix), and
 /// what it is expected to cost.
@@ -118,8 +132,8 @@ struct Plan {
     col_ranges: Vec<Range<usize>>,
     /// Output channels per task.
     m_step: usize,
-    /// Estimated cycles on the threads, weight transform included.
-    cycles: f64,
+    /// Estimated nanoseconds on the threads, weight transform included.
+    ns: f64,
 }
 
 /// Tile blocks of a task with `tiles` tiles: the block size and the GEMM rows they take
@@ -140,7 +154,7 @@ fn plan(g: &Geometry, tiling: &Tiling, a2: usize, threads: usize) -> Plan {
     let band_rows = tiling.band_rows();
     let band_tiles: Vec<usize> = (0..bands).map(|b| tiling.template.iter().filter(|&&(sy, _)| b * band_rows + sy < g.oh).count()).collect();
     let (cin, a2f) = (g.cin as f64, a2 as f64);
-    let weights = (g.cout * g.cin * a2) as f64 * WEIGHT_CYCLES / threads as f64;
+    let weights = (g.cout * g.cin * a2) as f64 * WEIGHT_NS / threads as f64;
     let mut best: Option<(f64, usize, usize)> = None;
     for groups in 1..=bands.min(64) {
         let (mut rows, mut tiles) = (0, 0);
@@ -155,17 +169,17 @@ fn plan(g: &Geometry, tiling: &Tiling, a2: usize, threads: usize) -> Plan {
                 continue;
             }
             let tasks = g.n * groups * parts;
-            let task = rows as f64 * m_step as f64 * cin * a2f * 2.0 / GEMM_FLOP_PER_CYCLE + tiles as f64 * a2f * (cin * IN_CYCLES + m_step as f64 * OUT_CYCLES);
-            let cycles = tasks.div_ceil(threads) as f64 * task + weights;
-            if best.is_none_or(|(c, _, _)| cycles < c) {
-                best = Some((cycles, groups, m_step));
+            let task = rows as f64 * m_step as f64 * cin * a2f * 2.0 * GEMM_NS_PER_FLOP + tiles as f64 * a2f * (cin * IN_NS + m_step as f64 * OUT_NS);
+            let ns = tasks.div_ceil(threads) as f64 * task + weights;
+            if best.is_none_or(|(c, _, _)| ns < c) {
+                best = Some((ns, groups, m_step));
             }
         }
     }
-    let (cycles, groups, m_step) = best.unwrap_or((f64::INFINITY, 1, g.cout));
+    let (ns, groups, m_step) = best.unwrap_or((f64::INFINITY, 1, g.cout));
     let (band_px, hw) = (band_rows * g.ow, g.oh * g.ow);
     let col_ranges = (0..groups).map(|i| (i * bands / groups * band_px).min(hw)..((i + 1) * bands / groups * band_px).min(hw)).filter(|r| !r.is_empty()).collect();
-    Plan { col_ranges, m_step, cycles }
+    Plan { col_ranges, m_step, ns }
 }
 
 /// Whether the Winograd path can compute this convolution at all.
@@ -229,18 +243,27 @@ type L = [f32; LANES];
 const ZERO: L = [0.0; LANES];
 
 #[inline(always)]
-fn add(a: L, b: L) -> L {
-    std::array::from_fn(|i| a[i] + b[i])
+fn add(mut a: L, b: L) -> L {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x += y;
+    }
+    a
 }
 
 #[inline(always)]
-fn sub(a: L, b: L) -> L {
-    std::array::from_fn(|i| a[i] - b[i])
+fn sub(mut a: L, b: L) -> L {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x -= y;
+    }
+    a
 }
 
 #[inline(always)]
-fn mul(a: L, s: f32) -> L {
-    std::array::from_fn(|i| a[i] * s)
+fn mul(mut a: L, s: f32) -> L {
+    for x in a.iter_mut() {
+        *x *= s;
+    }
+    a
 }
 
 /// One transform pair: the 1-D input (`Bᵀ`), weight (`G`) and output (`Aᵀ`) transforms, applied
@@ -339,12 +362,20 @@ impl Transform for F2 {
 fn input_2d<T: Transform>(p: &[[L; 6]; 6]) -> [[L; 6]; 6] {
     let mut cols = [[ZERO; 6]; 6];
     for b in 0..T::A {
-        let c = T::input(&std::array::from_fn(|a| p[a][b]));
+        let mut col = [ZERO; 6];
+        for a in 0..T::A {
+            col[a] = p[a][b];
+        }
+        let c = T::input(&col);
         for a in 0..T::A {
             cols[a][b] = c[a];
         }
     }
-    std::array::from_fn(|a| if a < T::A { T::input(&cols[a]) } else { [ZERO; 6] })
+    let mut out = [[ZERO; 6]; 6];
+    for a in 0..T::A {
+        out[a] = T::input(&cols[a]);
+    }
+    out
 }
 
 /// `Aᵀ q A` for an `A×A` block `q[row][col]`: the `M×M` output pixels.
@@ -352,12 +383,20 @@ fn input_2d<T: Transform>(p: &[[L; 6]; 6]) -> [[L; 6]; 6] {
 fn output_2d<T: Transform>(q: &[[L; 6]; 6]) -> [[L; 4]; 4] {
     let mut cols = [[ZERO; 6]; 4];
     for b in 0..T::A {
-        let c = T::output(&std::array::from_fn(|a| q[a][b]));
+        let mut col = [ZERO; 6];
+        for a in 0..T::A {
+            col[a] = q[a][b];
+        }
+        let c = T::output(&col);
         for i in 0..T::M {
             cols[i][b] = c[i];
         }
     }
-    std::array::from_fn(|i| if i < T::M { T::output(&cols[i]) } else { [ZERO; 4] })
+    let mut out = [[ZERO; 4]; 4];
+    for i in 0..T::M {
+        out[i] = T::output(&cols[i]);
+    }
+    out
 }
 
 /// The transformed weights' buffer, kept between calls (up to [`KEEP_WEIGHTS`] values) so that
@@ -485,16 +524,18 @@ struct Pos {
 const BLOCK_TILES: usize = 64;
 /// Bytes of the transformed input block `V` kept per thread: `C_in` is split into chunks
 /// that fit.
-const V_BYTES: usize = 1 << 20;
+const V_BYTES: usize = 8 << 20;
 
 struct Scratch {
     v: Vec<f32>,
     m: Vec<f32>,
     pos: Vec<Pos>,
+    wins_in: Vec<Window>,
+    wins_out: Vec<Window>,
 }
 
 thread_local! {
-    static SCRATCH: RefCell<Scratch> = const { RefCell::new(Scratch { v: Vec::new(), m: Vec::new(), pos: Vec::new() }) };
+    static SCRATCH: RefCell<Scratch> = const { RefCell::new(Scratch { v: Vec::new(), m: Vec::new(), pos: Vec::new(), wins_in: Vec::new(), wins_out: Vec::new() }) };
 }
 
 fn run_with<T: Transform>(g: &Geometry, x: &[f32], weight: &[f32], e: &Epilogue<'_>, out: &mut [f32]) {
@@ -538,14 +579,18 @@ fn task<T: Transform>(g: &Geometry, tiling: &Tiling, x: &[f32], u: &[f32], tile:
     let kc_max = (V_BYTES / (4 * a2 * tbp_max)).clamp(64, g.cin.max(64));
     let chunks = g.cin.div_ceil(kc_max);
     let kc = g.cin.div_ceil(chunks);
-    let Scratch { v, m, pos } = s;
+    let Scratch { v, m, pos, wins_in, wins_out } = s;
     for block in pos.chunks(per_block) {
         let tbp = block.len().next_multiple_of(16);
+        wins_in.clear();
+        wins_in.extend(block.iter().map(|&t| Window::input(g, T::A, tiling.d, t)));
+        wins_out.clear();
+        wins_out.extend(block.iter().map(|&t| Window::output(g, T::M, tiling.d, t, cols.start)));
         m.resize(a2 * cor * tbp, 0.0);
         for c0 in (0..g.cin).step_by(kc) {
             let kcc = kc.min(g.cin - c0);
             v.resize(a2 * kcc * tbp, 0.0);
-            input_transform::<T>(g, tiling.d, &x_img[c0 * hw_in..(c0 + kcc) * hw_in], block, tbp, v);
+            input_transform::<T>(g, tiling.d, &x_img[c0 * hw_in..(c0 + kcc) * hw_in], wins_in, tbp, v);
             for xi in 0..a2 {
                 // V_ξ as a `tbp × kcc` matrix (tiles contiguous), U_ξ as `kcc × cor`.
                 let lhs = MatRef::new(&v[xi * kcc * tbp..(xi + 1) * kcc * tbp], tbp, kcc, 1, tbp);
@@ -553,46 +598,80 @@ fn task<T: Transform>(g: &Geometry, tiling: &Tiling, x: &[f32], u: &[f32], tile:
                 gemm_colmajor(&mut m[xi * cor * tbp..(xi + 1) * cor * tbp], tbp, lhs, rhs, c0 > 0);
             }
         }
-        output_transform::<T>(g, tiling.d, m, cor, block, tbp, tile, cols.start);
+        output_transform::<T>(g, tiling.d, m, cor, wins_out, tbp, tile);
     }
 }
 
-/// `V[ξ][ci][t] = (Bᵀ d B)_ξ` for the tiles `block` of the input channels `x` (`kcc` planes).
-fn input_transform<T: Transform>(g: &Geometry, d: usize, x: &[f32], block: &[Pos], tbp: usize, v: &mut [f32]) {
+/// The part of a tile's input (or output) block that lies inside the image: rows `r0..r1`,
+/// columns `c0..c1` of the block, the first of them at `base` (an offset into one channel's
+/// plane, or into the task's output row).
+#[derive(Clone, Copy)]
+struct Window {
+    base: usize,
+    r0: usize,
+    r1: usize,
+    c0: usize,
+    c1: usize,
+}
+
+impl Window {
+    /// Block positions `first + d·k`, `k < n`, inside `0..size`: the range of `k`.
+    fn inside(first: isize, d: usize, n: usize, size: usize) -> (usize, usize) {
+        let d = d as isize;
+        let lo = if first < 0 { ((-first) + d - 1) / d } else { 0 };
+        let hi = if (size as isize) > first { ((size as isize - first + d - 1) / d).min(n as isize) } else { 0 };
+        (lo as usize, (hi as usize).max(lo as usize).min(n))
+    }
+
+    /// The input window of tile `t` for the `A×A` block with step `d`.
+    fn input(g: &Geometry, a: usize, d: usize, t: Pos) -> Self {
+        let (iy0, ix0) = (t.oy as isize - g.p.padding[0] as isize, t.ox as isize - g.p.padding[1] as isize);
+        let (r0, r1) = Self::inside(iy0, d, a, g.h);
+        let (c0, c1) = Self::inside(ix0, d, a, g.w);
+        let base = if r0 < r1 && c0 < c1 { (iy0 + (r0 * d) as isize) as usize * g.w + (ix0 + (c0 * d) as isize) as usize } else { 0 };
+        Self { base, r0, r1, c0, c1 }
+    }
+
+    /// The output window of tile `t` (`m×m` pixels `d` apart) in rows that start at pixel `px0`.
+    fn output(g: &Geometry, m: usize, d: usize, t: Pos, px0: usize) -> Self {
+        let (_, r1) = Self::inside(t.oy as isize, d, m, g.oh);
+        let (_, c1) = Self::inside(t.ox as isize, d, m, g.ow);
+        Self { base: t.oy * g.ow + t.ox - px0, r0: 0, r1, c0: 0, c1 }
+    }
+}
+
+/// `V[ξ][ci][t] = (Bᵀ d B)_ξ` for the tiles whose input windows are `wins` (one per tile of the
+/// block), over the input channels `x` (`kcc` planes).
+fn input_transform<T: Transform>(g: &Geometry, d: usize, x: &[f32], wins: &[Window], tbp: usize, v: &mut [f32]) {
     let hw_in = g.h * g.w;
     let kcc = x.len() / hw_in;
-    let (pt, pl) = (g.p.padding[0], g.p.padding[1]);
-    let span = (T::A - 1) * d;
+    let (dw, full) = (d * g.w, T::A);
     with_simd(
         #[inline(always)]
         || {
             for (ci, plane) in x.chunks_exact(hw_in).enumerate() {
                 // Lanes past the block (up to `tbp`) are zero: their GEMM rows are never read.
-                for t0 in (block.len().next_multiple_of(LANES)..tbp).step_by(LANES) {
+                for t0 in (wins.len().next_multiple_of(LANES)..tbp).step_by(LANES) {
                     for xi in 0..T::A * T::A {
                         v[(xi * kcc + ci) * tbp + t0..][..LANES].fill(0.0);
                     }
                 }
-                for (grp, lanes) in block.chunks(LANES).enumerate() {
+                for (grp, lanes) in wins.chunks(LANES).enumerate() {
                     let mut p = [[ZERO; 6]; 6];
-                    for (l, t) in lanes.iter().enumerate() {
-                        // Input origin of the tile (may lie in the padding).
-                        let (iy0, ix0) = (t.oy as isize - pt as isize, t.ox as isize - pl as isize);
-                        if iy0 >= 0 && ix0 >= 0 && iy0 as usize + span < g.h && ix0 as usize + span < g.w {
-                            let base = iy0 as usize * g.w + ix0 as usize;
+                    for (l, w) in lanes.iter().enumerate() {
+                        if w.r0 == 0 && w.c0 == 0 && w.r1 == full && w.c1 == full {
+                            // The whole block inside the image: constant trip counts.
                             for (a, pa) in p.iter_mut().enumerate().take(T::A) {
-                                let row = &plane[base + a * d * g.w..][..span + 1];
+                                let row = &plane[w.base + a * dw..][..(T::A - 1) * d + 1];
                                 for (b, pab) in pa.iter_mut().enumerate().take(T::A) {
                                     pab[l] = row[b * d];
                                 }
                             }
                         } else {
-                            for (a, pa) in p.iter_mut().enumerate().take(T::A) {
-                                let iy = iy0 + (a * d) as isize;
-                                let inside = (0..g.h as isize).contains(&iy);
-                                for (b, pab) in pa.iter_mut().enumerate().take(T::A) {
-                                    let ix = ix0 + (b * d) as isize;
-                                    pab[l] = if inside && (0..g.w as isize).contains(&ix) { plane[iy as usize * g.w + ix as usize] } else { 0.0 };
+                            for a in w.r0..w.r1 {
+                                let row = &plane[w.base + (a - w.r0) * dw..];
+                                for b in w.c0..w.c1 {
+                                    p[a][b][l] = row[(b - w.c0) * d];
                                 }
                             }
                         }
@@ -610,16 +689,16 @@ fn input_transform<T: Transform>(g: &Geometry, d: usize, x: &[f32], block: &[Pos
     );
 }
 
-/// Output pixels `Aᵀ M A` of the tiles `block`, written into the task's rows (which start at
-/// output pixel `px0`).
-#[allow(clippy::too_many_arguments)]
-fn output_transform<T: Transform>(g: &Geometry, d: usize, m: &[f32], cor: usize, block: &[Pos], tbp: usize, tile: &mut TileMut<'_>, px0: usize) {
+/// Output pixels `Aᵀ M A` of the tiles whose output windows are `wins`, written into the task's
+/// rows.
+fn output_transform<T: Transform>(g: &Geometry, d: usize, m: &[f32], cor: usize, wins: &[Window], tbp: usize, tile: &mut TileMut<'_>) {
+    let dow = d * g.ow;
     with_simd(
         #[inline(always)]
         || {
             for co in 0..cor {
                 let row = tile.row_mut(co);
-                for (grp, lanes) in block.chunks(LANES).enumerate() {
+                for (grp, lanes) in wins.chunks(LANES).enumerate() {
                     let t0 = grp * LANES;
                     let mut q = [[ZERO; 6]; 6];
                     for (a, qa) in q.iter_mut().enumerate().take(T::A) {
@@ -628,19 +707,20 @@ fn output_transform<T: Transform>(g: &Geometry, d: usize, m: &[f32], cor: usize,
                         }
                     }
                     let y = output_2d::<T>(&q);
-                    for (l, t) in lanes.iter().enumerate() {
-                        for (i, yi) in y.iter().enumerate().take(T::M) {
-                            let oy = t.oy + i * d;
-                            if oy >= g.oh {
-                                break;
-                            }
-                            let start = oy * g.ow - px0;
-                            for (j, yij) in yi.iter().enumerate().take(T::M) {
-                                let ox = t.ox + j * d;
-                                if ox >= g.ow {
-                                    break;
+                    for (l, w) in lanes.iter().enumerate() {
+                        if w.r1 == T::M && w.c1 == T::M {
+                            for (i, yi) in y.iter().enumerate().take(T::M) {
+                                let out = &mut row[w.base + i * dow..][..(T::M - 1) * d + 1];
+                                for (j, yij) in yi.iter().enumerate().take(T::M) {
+                                    out[j * d] = yij[l];
                                 }
-                                row[start + ox] = yij[l];
+                            }
+                        } else {
+                            for (i, yi) in y.iter().enumerate().take(w.r1) {
+                                let out = &mut row[w.base + i * dow..];
+                                for (j, yij) in yi.iter().enumerate().take(w.c1) {
+                                    out[j * d] = yij[l];
+                                }
                             }
                         }
                     }
