@@ -216,7 +216,7 @@ macro_rules! on_module {
                 m,
                 $f,
                 ImageClassifier: AlexNet, Vgg, ResNet, DenseNet, SqueezeNet, GoogLeNet, InceptionV3, ShuffleNetV2, MobileNet, EfficientNet,
-                EfficientNetLite,
+                EfficientNetLite, ConvNext,
             ),
             Model::Generator(g) => on_boxed!(g, $f, Generator: Dcgan, Pgan),
             Model::Text(m) => on_boxed!(

@@ -200,6 +200,7 @@ families! {
         MobileNet(MobileNet) in vision::mobilenet,
         EfficientNet(EfficientNet) in vision::efficientnet,
         EfficientNetLite(EfficientNetLite) in vision::efficientnet::lite,
+        ConvNext(ConvNext) in vision::convnext,
     }
     models {
         Dcgan in gan::dcgan => |m| Model::Generator(Generator::Dcgan(m)),
