@@ -54,6 +54,8 @@ enum Command {
     Lock(commands::lock::Args),
     /// Convert a PyTorch checkpoint once into a checked burnpack file that later loads use.
     Convert(commands::convert::Args),
+    /// Serve models over HTTP: the Open Inference Protocol v2, task endpoints, a gallery.
+    Serve(Box<commands::serve::Args>),
 }
 
 /// Settings every command shares.
@@ -110,6 +112,7 @@ fn main() -> ExitCode {
         Command::Cache(a) => commands::cache::run(a, &global),
         Command::Lock(a) => commands::lock::run(a, &global),
         Command::Convert(a) => commands::convert::run(a, &global),
+        Command::Serve(a) => commands::serve::run(*a, &global),
     };
     match result {
         Ok(code) => code,

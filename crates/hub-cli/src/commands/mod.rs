@@ -8,6 +8,7 @@ pub mod help;
 pub mod list;
 pub mod lock;
 pub mod run;
+pub mod serve;
 
 /// An error that carries its own exit code (e.g. `cache verify` finding corrupt files).
 #[derive(Debug)]
