@@ -611,4 +611,84 @@ fn text_models_over_the_protocol_and_task_endpoints_match_hub_run() {
     // A text demo in the gallery.
     let html = get(&served.url("/demo/modelForMaskedLM?text=paris+is+the+%5BMASK%5D+of+france.")).text();
     assert!(html.contains("[MASK] #1") && html.contains(want_tokens[0].as_str().unwrap()), "{html}");
+
+    // The real Triton client sends BYTES (binary) and reads the tokens back.
+    if let Some(python) = triton_python() {
+        let script = "import json, sys\nimport numpy as np\nimport tritonclient.http as http\n\
+                      c = http.InferenceServerClient(url=sys.argv[1])\n\
+                      i = http.InferInput('text', [1], 'BYTES')\ni.set_data_from_numpy(np.array([sys.argv[2].encode()], dtype=object))\n\
+                      r = c.infer('modelForMaskedLM', [i], outputs=[http.InferRequestedOutput('token')])\n\
+                      print(json.dumps([t.decode() for t in r.as_numpy('token').reshape(-1)]))\n";
+        let out = Command::new(&python).args(["-c", script, served.base.trim_start_matches("http://"), text]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(got, json!(want_tokens), "tritonclient's tokens");
+    }
+}
+
+/// A Python with `tritonclient[http]`: `HUB_TRITON_PYTHON`, else `target/triton-venv`, else the
+/// golden venv, if its `import tritonclient.http` works.
+fn triton_python() -> Option<PathBuf> {
+    let candidates: Vec<PathBuf> = std::env::var_os("HUB_TRITON_PYTHON")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(["target/triton-venv/bin/python", "target/golden-venv/bin/python"].map(|p| workspace().join(p)))
+        .collect();
+    let found = candidates.into_iter().find(|p| p.is_file() && Command::new(p).args(["-c", "import tritonclient.http, numpy"]).output().is_ok_and(|o| o.status.success()));
+    if found.is_none() {
+        eprintln!("SKIPPED: no Python with tritonclient[http] (set HUB_TRITON_PYTHON, or: python3 -m venv target/triton-venv && target/triton-venv/bin/pip install 'tritonclient[http]')");
+    }
+    found
+}
+
+const TRITON_CLIENT: &str = r#"
+import json, sys
+import numpy as np
+import tritonclient.http as http
+
+url, name, xfile, outdir = sys.argv[1:5]
+c = http.InferenceServerClient(url=url)
+assert c.is_server_live() and c.is_server_ready()
+assert c.is_model_ready(name)
+meta = c.get_model_metadata(name)
+x = np.fromfile(xfile, dtype=np.float32).reshape(2, 3, 224, 224)
+for binary in (True, False):
+    inp = http.InferInput("input", list(x.shape), "FP32")
+    inp.set_data_from_numpy(x, binary_data=binary)
+    r = c.infer(name, [inp], outputs=[http.InferRequestedOutput("logits", binary_data=binary)])
+    r.as_numpy("logits").astype(np.float32).tofile(f"{outdir}/logits_{int(binary)}.f32")
+r = c.infer(name, [inp], outputs=[http.InferRequestedOutput("logits", binary_data=True, class_count=3)])
+classes = [[v.decode() for v in row] for row in r.as_numpy("logits")]
+print(json.dumps({"metadata": meta, "classes": classes}))
+"#;
+
+#[test]
+fn the_real_triton_client_reads_metadata_and_infers() {
+    let Some(python) = triton_python() else { return };
+    let fx = Fixture::new();
+    let served = fx.serve(&[&fx.repo, "--model", &fx.repo, "m"]);
+    served.wait_ready();
+    let x = values(2 * 3 * 224 * 224, 7);
+    let want = forward(&fx.loaded(), &x, 2);
+    let dir = fx.cwd.path();
+    let xfile = dir.join("x.f32");
+    std::fs::write(&xfile, x.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>()).unwrap();
+    let script = dir.join("client.py");
+    std::fs::write(&script, TRITON_CLIENT).unwrap();
+    let host = served.base.trim_start_matches("http://").to_owned();
+    // The default repo's name, and the REPO/ENTRY name with its slashes as tritonclient sends them.
+    for name in ["m".to_owned(), format!("{}/m", fx.repo)] {
+        let out = Command::new(&python).arg(&script).args([&host, &name, xfile.to_str().unwrap(), dir.to_str().unwrap()]).output().unwrap();
+        assert!(out.status.success(), "{name}: {}\nserver log:\n{}", String::from_utf8_lossy(&out.stderr), served.log());
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["metadata"]["inputs"][0]["shape"], json!([-1, 3, 224, 224]), "{v}");
+        for binary in [1, 0] {
+            let bytes = std::fs::read(dir.join(format!("logits_{binary}.f32"))).unwrap();
+            let got: Vec<f32> = bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+            assert_close(&got, &want, &format!("tritonclient logits (binary {binary})"));
+        }
+        let best = want[..1000].iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0;
+        let top = v["classes"][0][0].as_str().unwrap();
+        assert_eq!(top.split(':').nth(1), Some(best.to_string().as_str()), "{v}");
+    }
 }
