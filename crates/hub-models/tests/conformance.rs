@@ -22,9 +22,8 @@ use burn::tensor::{Device, Distribution};
 use hub_models::builtin;
 use hub_models::gan::NoiseRng;
 use hub_models::hub_core::Manifest;
-use hub_models::import::{parameter_count, state_dict_shapes};
 use hub_models::preprocess::min_input_size;
-use hub_models::registry::{self, Architecture, Family, Generator, ImageClassifier, Model, Task, TextModel};
+use hub_models::registry::{self, Architecture, Family, Model, Task, TextModel};
 use hub_models::text::bert::{self, BertInput};
 use hub_models::text::gpt2::{self, Gpt2Input};
 use hub_models::tts::{tacotron2, text::text_to_sequence, waveglow};
@@ -197,50 +196,14 @@ fn builtin_manifests() -> Vec<(&'static str, Manifest)> {
     builtin::MANIFESTS.iter().map(|(spec, src)| (*spec, Manifest::parse(src, spec).unwrap_or_else(|e| panic!("{spec}: {e}")))).collect()
 }
 
-/// `f` of the boxed module in `value`, when it is one of the `variants` of `kind`.
-macro_rules! on_boxed {
-    ($value:expr, $f:path, $kind:ident: $($variant:ident),* $(,)?) => {
-        match $value {
-            $($kind::$variant(m) => Some($f(m.as_ref())),)*
-            _ => None,
-        }
-    };
-}
-
-/// `f` (generic over burn modules) of the module of any model; `None` for a kind of model this
-/// test does not know, or one without a module (a tokenizer).
-macro_rules! on_module {
-    ($model:expr, $f:path) => {
-        match $model {
-            Model::Classifier(m) => on_boxed!(
-                m,
-                $f,
-                ImageClassifier: AlexNet, Vgg, ResNet, DenseNet, SqueezeNet, GoogLeNet, InceptionV3, ShuffleNetV2, MobileNet, EfficientNet,
-                EfficientNetLite, ConvNext,
-            ),
-            Model::Generator(g) => on_boxed!(g, $f, Generator: Dcgan, Pgan),
-            Model::Text(m) => on_boxed!(
-                m,
-                $f,
-                TextModel: Bert, BertMaskedLm, BertNextSentence, BertPreTraining, BertSequenceClassification, BertMultipleChoice,
-                BertQuestionAnswering, BertTokenClassification, Gpt2, Gpt2LmHead, Gpt2DoubleHeads, Gpt2SequenceClassification,
-            ),
-            m => on_boxed!(m, $f, Model: Segmenter, Tacotron2, WaveGlow),
-        }
-    };
-}
-
 /// The number of parameters of any model, as PyTorch counts them.
 fn count(model: &Model<B>) -> usize {
-    match model {
-        Model::Tokenizer => 0,
-        m => on_module!(m, parameter_count).expect("a kind of model this test cannot count: add it"),
-    }
+    model.num_params()
 }
 
 /// The PyTorch state-dict keys of any model.
 fn state_dict_keys(model: &Model<B>) -> Vec<String> {
-    let shapes = on_module!(model, state_dict_shapes).expect("a kind of model this test cannot list: add it");
+    let shapes = model.state_dict_shapes();
     shapes.into_iter().map(|(key, _)| key).collect()
 }
 

@@ -6,35 +6,12 @@ use std::path::Path;
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 
-use super::{Architecture, ImageClassifier};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::gan::{dcgan, pgan, NoiseRng};
-use crate::import::{self, ImportOptions, ImportReport};
-use crate::segmentation;
+use crate::import::ImportReport;
 use crate::text::bert::{self, BertForMaskedLm, BertModel};
 use crate::text::gpt2::{self, Gpt2LmHeadModel, Gpt2Model};
 use crate::text::HfModule;
-use crate::tts::{tacotron2, waveglow};
-
-/// A model of any task.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum Model<B: Backend> {
-    /// An image classifier.
-    Classifier(ImageClassifier<B>),
-    /// An image generator.
-    Generator(Generator<B>),
-    /// A text model.
-    Text(TextModel<B>),
-    /// A semantic segmentation model.
-    Segmenter(Box<segmentation::Segmentation<B>>),
-    /// Tacotron2 (text to mel spectrogram).
-    Tacotron2(Box<tacotron2::Tacotron2<B>>),
-    /// WaveGlow (mel spectrogram to audio).
-    WaveGlow(Box<waveglow::WaveGlow<B>>),
-    /// No module: a tokenizer entrypoint (the tokenizer is in `Loaded::tokenizer`).
-    Tokenizer,
-}
 
 macro_rules! text_models {
     ($($variant:ident($($path:tt)+)),* $(,)?) => {
@@ -49,10 +26,26 @@ macro_rules! text_models {
         }
 
         impl<B: Backend> TextModel<B> {
-            pub(crate) fn load_weights(self, architecture: &Architecture, path: &Path) -> Result<(Self, ImportReport)> {
+            /// Every parameter and buffer as PyTorch names and shapes them (the state dict).
+            pub fn state_dict_shapes(&self) -> Vec<(String, Vec<usize>)> {
+                match self {
+                    $(TextModel::$variant(m) => crate::import::state_dict_shapes::<B, _>(m.as_ref()),)*
+                }
+            }
+
+            /// Number of parameters, as PyTorch counts them.
+            pub fn num_params(&self) -> usize {
+                match self {
+                    $(TextModel::$variant(m) => crate::import::parameter_count::<B, _>(m.as_ref()),)*
+                }
+            }
+
+            /// Loads the model's checkpoint; `optional` are the parameters (regexes) it may lack
+            /// ([`FamilySpec::optional_params`](super::FamilySpec::optional_params)).
+            pub(crate) fn load_weights(self, optional: &[&str], path: &Path) -> Result<(Self, ImportReport)> {
                 Ok(match self {
                     $(TextModel::$variant(m) => {
-                        let options = super::text::import_options::<B, $($path)+<B>>(architecture);
+                        let options = optional.iter().fold(<$($path)+<B> as HfModule<B>>::import_options(), |o, p| o.with_optional(*p));
                         let (m, r) = boxed(m, |m| Ok(m.load_weights_with(path, &options)?))?;
                         (TextModel::$variant(m), r)
                     })*
@@ -120,6 +113,22 @@ impl<B: Backend> Generator<B> {
         }
     }
 
+    /// Every parameter and buffer as PyTorch names and shapes them (the state dict).
+    pub fn state_dict_shapes(&self) -> Vec<(String, Vec<usize>)> {
+        match self {
+            Generator::Dcgan(m) => crate::import::state_dict_shapes::<B, _>(m.as_ref()),
+            Generator::Pgan(m) => crate::import::state_dict_shapes::<B, _>(m.as_ref()),
+        }
+    }
+
+    /// Number of parameters, as PyTorch counts them.
+    pub fn num_params(&self) -> usize {
+        match self {
+            Generator::Dcgan(m) => crate::import::parameter_count::<B, _>(m.as_ref()),
+            Generator::Pgan(m) => crate::import::parameter_count::<B, _>(m.as_ref()),
+        }
+    }
+
     /// The GAN zoo's `test(noise)`: images in [-1, 1].
     ///
     /// # Shapes
@@ -129,75 +138,6 @@ impl<B: Backend> Generator<B> {
         match self {
             Generator::Dcgan(m) => m.test(noise),
             Generator::Pgan(m) => m.test(noise),
-        }
-    }
-}
-
-impl<B: Backend> Model<B> {
-    /// Loads a PyTorch checkpoint, reading the state dict under `key` when given.
-    pub fn load_pytorch(self, architecture: &Architecture, path: &Path, key: Option<&str>) -> Result<(Self, ImportReport)> {
-        Ok(match self {
-            Model::Classifier(m) => {
-                let mut options = ImportOptions::new().with_remaps(architecture.family.remaps());
-                if let Some(k) = key {
-                    options = options.with_top_level_key(k);
-                }
-                let (m, r) = m.load_pytorch(path, &options)?;
-                (Model::Classifier(m), r)
-            }
-            Model::Generator(Generator::Dcgan(m)) => {
-                let layout = if architecture.id == "dcgan_faces" { dcgan::weights::KeyLayout::Sequential } else { dcgan::weights::KeyLayout::GanZoo };
-                let default_key = dcgan::weights::weights(architecture.id).map_or("netG", |w| w.top_level_key);
-                let options = dcgan::weights::import_options(layout, m.depth(), key.unwrap_or(default_key));
-                let (m, r) = boxed(m, |m| Ok(import::load_pytorch::<B, _>(m, path, &options)?))?;
-                (Model::Generator(Generator::Dcgan(m)), r)
-            }
-            Model::Text(m) => {
-                let (m, r) = m.load_weights(architecture, path)?;
-                (Model::Text(m), r)
-            }
-            Model::Tokenizer => (Model::Tokenizer, ImportReport::default()),
-            Model::Tacotron2(m) => {
-                let (m, r) = boxed(m, |m| Ok(import::load_pytorch::<B, _>(m, path, &tacotron2::weights::import_options())?))?;
-                (Model::Tacotron2(m), r)
-            }
-            Model::WaveGlow(m) => {
-                // Built for this checkpoint (weight norm or not: see `waveglow::build`).
-                let (m, r) = boxed(m, |m| Ok(import::load_pytorch::<B, _>(m, path, &waveglow::weights::import_options())?))?;
-                (Model::WaveGlow(m), r)
-            }
-            Model::Segmenter(m) => {
-                let mut options = ImportOptions::new().with_remaps(architecture.family.remaps());
-                if let Some(k) = key {
-                    options = options.with_top_level_key(k);
-                }
-                let (m, r) = boxed(m, |m| Ok(import::load_pytorch::<B, _>(m, path, &options)?))?;
-                (Model::Segmenter(m), r)
-            }
-            Model::Generator(Generator::Pgan(m)) => {
-                let options = pgan::weights::import_options(key.unwrap_or("netG"));
-                let (m, r) = boxed(m, |m| Ok(import::load_pytorch::<B, _>(m, path, &options)?))?;
-                (Model::Generator(Generator::Pgan(m)), r)
-            }
-        })
-    }
-
-    /// Loads a safetensors file (classifiers and text models).
-    pub fn load_safetensors(self, architecture: &Architecture, path: &Path) -> Result<(Self, ImportReport)> {
-        match self {
-            Model::Text(m) => m.load_weights(architecture, path).map(|(m, r)| (Model::Text(m), r)),
-            Model::Classifier(m) => {
-                let (m, r) = m.load_safetensors(path, &ImportOptions::new().with_remaps(architecture.family.remaps()))?;
-                Ok((Model::Classifier(m), r))
-            }
-            Model::Segmenter(m) => {
-                let options = ImportOptions::new().with_remaps(architecture.family.remaps());
-                let (m, r) = boxed(m, |m| Ok(import::load_safetensors::<B, _>(m, path, &options)?))?;
-                Ok((Model::Segmenter(m), r))
-            }
-            Model::Generator(_) | Model::Tacotron2(_) | Model::WaveGlow(_) | Model::Tokenizer => {
-                Err(Error::WrongTask { entry: architecture.id.to_owned(), task: architecture.task.as_str().to_owned(), operation: "loading safetensors" })
-            }
         }
     }
 }

@@ -4,12 +4,12 @@ use std::path::Path;
 
 use burn::tensor::backend::Backend;
 
-use super::{architectures, Architecture, ConfiguredBy, Family, Model, TextModel};
+use super::families::{architectures, Architecture, Family, Model};
+use super::model::TextModel;
+use super::spec::ConfiguredBy;
 use crate::error::{Error, Result};
-use crate::import::ImportOptions;
 use crate::text::bert::BertConfig;
 use crate::text::gpt2::Gpt2Config;
-use crate::text::HfModule;
 
 impl Architecture {
     /// The architecture to build for a model whose `config.json` names `model_type`: this one
@@ -78,16 +78,4 @@ impl Architecture {
     }
 
 
-}
-
-/// The import options of a text architecture: its family's key names, plus the task-head
-/// parameters a pre-trained encoder checkpoint may lack ([`FamilySpec::optional_params`](super::FamilySpec::optional_params)).
-pub(crate) fn import_options<B: Backend, M: HfModule<B>>(architecture: &Architecture) -> ImportOptions {
-    let mut options = M::import_options();
-    for (_, patterns) in architecture.family.spec().optional_params.iter().filter(|(id, _)| *id == architecture.id) {
-        for p in *patterns {
-            options = options.with_optional(*p);
-        }
-    }
-    options
 }

@@ -300,9 +300,9 @@ impl<B: Backend> Segmentation<B> {
 
 
 /// The family's registry declaration.
-pub const FAMILY: crate::registry::FamilySpec = crate::registry::FamilySpec::of_task(
+pub const FAMILY: crate::registry::spec::FamilySpec = crate::registry::spec::FamilySpec::of_task(
     "Segmentation",
-    crate::registry::Task::SemanticSegmentation,
+    crate::registry::task::Task::SemanticSegmentation,
     VARIANTS,
     "Long et al. 2014 (FCN), Chen et al. 2017 (DeepLabV3), Howard et al. 2019 (LR-ASPP); torchvision/models/segmentation",
 )
@@ -315,9 +315,9 @@ pub fn build<B: Backend>(id: &str, entry: &str, config: &toml::Table, _checkpoin
     let mut c = self::config(id).ok_or_else(|| crate::error::Error::UnknownArchitecture { architecture: id.to_owned() })?;
     for (key, value) in config {
         match key.as_str() {
-            "num_classes" => c.num_classes = crate::registry::positive_at_most(entry, key, value, crate::registry::limits::MAX_CLASSES)?,
-            "aux_loss" => c.aux_loss = crate::registry::bool_value(entry, key, value)?,
-            _ => return Err(crate::registry::unknown_key(entry, key, "segmentation", &["num_classes", "aux_loss"])),
+            "num_classes" => c.num_classes = crate::registry::config::positive_at_most(entry, key, value, crate::registry::config::limits::MAX_CLASSES)?,
+            "aux_loss" => c.aux_loss = crate::registry::config::bool_value(entry, key, value)?,
+            _ => return Err(crate::registry::config::unknown_key(entry, key, "segmentation", &["num_classes", "aux_loss"])),
         }
     }
     Ok(c.init(device))

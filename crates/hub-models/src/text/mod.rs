@@ -230,13 +230,13 @@ pub(crate) fn padding_mask<B: Backend>(attention_mask: Tensor<B, 2, Int>) -> Ten
 }
 
 /// The registry declaration of tokenizer entrypoints: a model id's tokenizer files alone, no model.
-pub const TOKENIZER_FAMILY: crate::registry::FamilySpec = crate::registry::FamilySpec::of_task(
+pub const TOKENIZER_FAMILY: crate::registry::spec::FamilySpec = crate::registry::spec::FamilySpec::of_task(
     "Tokenizer",
-    crate::registry::Task::Tokenization,
+    crate::registry::task::Task::Tokenization,
     &["tokenizer"],
     "Hugging Face tokenizers (WordPiece, byte-level BPE); transformers AutoTokenizer",
 )
-.configured_by(crate::registry::ConfiguredBy::TokenizerFiles);
+.configured_by(crate::registry::spec::ConfiguredBy::TokenizerFiles);
 
 #[cfg(test)]
 mod tests {

@@ -252,16 +252,16 @@ impl<B: Backend> Dcgan<B> {
 
 
 /// The family's registry declaration.
-pub const FAMILY: crate::registry::FamilySpec = crate::registry::FamilySpec::of_task(
+pub const FAMILY: crate::registry::spec::FamilySpec = crate::registry::spec::FamilySpec::of_task(
     "DCGAN",
-    crate::registry::Task::ImageGeneration,
+    crate::registry::task::Task::ImageGeneration,
     VARIANTS,
     "Radford et al. 2015, https://arxiv.org/abs/1511.06434; pytorch_GAN_zoo models/networks/DCGAN_nets.py, PyTorch DCGAN tutorial",
 );
 
 /// Builds the generator `id` with random weights; the manifest config must be empty.
 pub fn build<B: Backend>(id: &str, entry: &str, config: &toml::Table, _checkpoint: Option<&std::path::Path>, device: &B::Device) -> crate::Result<Dcgan<B>> {
-    crate::registry::reject_keys(entry, config, &[])?;
+    crate::registry::config::reject_keys(entry, config, &[])?;
     Ok(self::config(id).ok_or_else(|| crate::error::Error::UnknownArchitecture { architecture: id.to_owned() })?.init(device))
 }
 

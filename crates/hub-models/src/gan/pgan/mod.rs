@@ -285,9 +285,9 @@ impl<B: Backend> Pgan<B> {
 
 
 /// The family's registry declaration.
-pub const FAMILY: crate::registry::FamilySpec = crate::registry::FamilySpec::of_task(
+pub const FAMILY: crate::registry::spec::FamilySpec = crate::registry::spec::FamilySpec::of_task(
     "Progressive GAN",
-    crate::registry::Task::ImageGeneration,
+    crate::registry::task::Task::ImageGeneration,
     VARIANTS,
     "Karras et al. 2017, https://arxiv.org/abs/1710.10196; pytorch_GAN_zoo models/networks/progressive_conv_net.py",
 );
@@ -295,7 +295,7 @@ pub const FAMILY: crate::registry::FamilySpec = crate::registry::FamilySpec::of_
 /// Builds the generator `id` with random weights; the manifest config may name the GAN zoo's
 /// `model_name` (which fixes the output size).
 pub fn build<B: Backend>(id: &str, entry: &str, config: &toml::Table, _checkpoint: Option<&std::path::Path>, device: &B::Device) -> crate::Result<Pgan<B>> {
-    crate::registry::reject_keys(entry, config, &["model_name"])?;
+    crate::registry::config::reject_keys(entry, config, &["model_name"])?;
     let c = match config.get("model_name") {
         None => self::config(id).ok_or_else(|| crate::error::Error::UnknownArchitecture { architecture: id.to_owned() })?,
         Some(v) => config_for_model_name(v.as_str().unwrap_or_default()).ok_or_else(|| crate::error::Error::Config {

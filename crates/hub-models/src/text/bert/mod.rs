@@ -167,9 +167,9 @@ pub(crate) fn check_size(field: &'static str, value: usize, max: usize) -> Resul
 }
 
 /// An error unless a `config.json` model of `params` parameters is within
-/// [`crate::registry::limits::max_parameters`].
+/// [`crate::registry::config::limits::max_parameters`].
 pub(crate) fn check_parameters(params: u128) -> Result<(), ConfigError> {
-    let max = crate::registry::limits::max_parameters().map_err(|value| ConfigError::Unsupported {
+    let max = crate::registry::config::limits::max_parameters().map_err(|value| ConfigError::Unsupported {
         field: "HUB_MAX_PARAMETERS",
         value,
         reason: "must be a positive integer (a number of parameters)",
@@ -193,9 +193,9 @@ impl BertConfig {
     }
 
     /// Checks that this port implements what the configuration asks for, and that every size
-    /// is within [`crate::registry::limits`] (before anything is allocated).
+    /// is within [`crate::registry::config::limits`] (before anything is allocated).
     pub fn validate(&self) -> Result<(), ConfigError> {
-        use crate::registry::limits;
+        use crate::registry::config::limits;
         let sizes: [(&'static str, usize, usize); 8] = [
             ("vocab_size", self.vocab_size, limits::MAX_VOCAB),
             ("hidden_size", self.hidden_size, limits::MAX_HIDDEN),
@@ -710,9 +710,9 @@ pub fn mean_pooling_normalized<B: Backend>(
 
 /// The family's registry declaration: the encoder and its task heads, configured by a
 /// Hugging Face `config.json` (`model_type = "bert"`).
-pub const FAMILY: crate::registry::FamilySpec = crate::registry::FamilySpec::of_task(
+pub const FAMILY: crate::registry::spec::FamilySpec = crate::registry::spec::FamilySpec::of_task(
     "BERT",
-    crate::registry::Task::FeatureExtraction,
+    crate::registry::task::Task::FeatureExtraction,
     &[
         "bert",
         "bert_masked_lm",
@@ -726,13 +726,13 @@ pub const FAMILY: crate::registry::FamilySpec = crate::registry::FamilySpec::of_
     "Devlin et al. 2018, https://arxiv.org/abs/1810.04805; transformers/models/bert/modeling_bert.py",
 )
 .with_variant_tasks(&[
-    ("bert_masked_lm", crate::registry::Task::FillMask),
-    ("bert_next_sentence", crate::registry::Task::NextSentencePrediction),
-    ("bert_pretraining", crate::registry::Task::PreTraining),
-    ("bert_sequence_classification", crate::registry::Task::TextClassification),
-    ("bert_multiple_choice", crate::registry::Task::MultipleChoice),
-    ("bert_question_answering", crate::registry::Task::QuestionAnswering),
-    ("bert_token_classification", crate::registry::Task::TokenClassification),
+    ("bert_masked_lm", crate::registry::task::Task::FillMask),
+    ("bert_next_sentence", crate::registry::task::Task::NextSentencePrediction),
+    ("bert_pretraining", crate::registry::task::Task::PreTraining),
+    ("bert_sequence_classification", crate::registry::task::Task::TextClassification),
+    ("bert_multiple_choice", crate::registry::task::Task::MultipleChoice),
+    ("bert_question_answering", crate::registry::task::Task::QuestionAnswering),
+    ("bert_token_classification", crate::registry::task::Task::TokenClassification),
 ])
 .with_optional_params(&[
     ("bert_next_sentence", &[r"^cls\.seq_relationship\.", r"^bert\.pooler\."]),
@@ -742,7 +742,7 @@ pub const FAMILY: crate::registry::FamilySpec = crate::registry::FamilySpec::of_
     ("bert_question_answering", &[r"^qa_outputs\."]),
     ("bert_token_classification", &[r"^classifier\."]),
 ])
-.configured_by(crate::registry::ConfiguredBy::ConfigJson { model_type: "bert" });
+.configured_by(crate::registry::spec::ConfiguredBy::ConfigJson { model_type: "bert" });
 
 #[cfg(test)]
 mod tests {

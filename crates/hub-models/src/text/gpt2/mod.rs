@@ -182,7 +182,7 @@ impl Gpt2Config {
                 reason,
             })
         };
-        use crate::registry::limits;
+        use crate::registry::config::limits;
         use crate::text::bert::{check_parameters, check_size};
         let sizes: [(&'static str, usize, usize); 6] = [
             ("vocab_size", self.vocab_size, limits::MAX_VOCAB),
@@ -707,19 +707,19 @@ impl<B: Backend> HfModule<B> for Gpt2ForSequenceClassification<B> {
 
 /// The family's registry declaration: the decoder and its heads, configured by a Hugging Face
 /// `config.json` (`model_type = "gpt2"`).
-pub const FAMILY: crate::registry::FamilySpec = crate::registry::FamilySpec::of_task(
+pub const FAMILY: crate::registry::spec::FamilySpec = crate::registry::spec::FamilySpec::of_task(
     "GPT-2",
-    crate::registry::Task::FeatureExtraction,
+    crate::registry::task::Task::FeatureExtraction,
     &["gpt2", "gpt2_lm_head", "gpt2_double_heads", "gpt2_sequence_classification"],
     "Radford et al. 2019; transformers/models/gpt2/modeling_gpt2.py",
 )
 .with_variant_tasks(&[
-    ("gpt2_lm_head", crate::registry::Task::TextGeneration),
-    ("gpt2_double_heads", crate::registry::Task::MultipleChoice),
-    ("gpt2_sequence_classification", crate::registry::Task::TextClassification),
+    ("gpt2_lm_head", crate::registry::task::Task::TextGeneration),
+    ("gpt2_double_heads", crate::registry::task::Task::MultipleChoice),
+    ("gpt2_sequence_classification", crate::registry::task::Task::TextClassification),
 ])
 .with_optional_params(&[("gpt2_double_heads", &[r"^multiple_choice_head\."]), ("gpt2_sequence_classification", &[r"^score\."])])
-.configured_by(crate::registry::ConfiguredBy::ConfigJson { model_type: "gpt2" });
+.configured_by(crate::registry::spec::ConfiguredBy::ConfigJson { model_type: "gpt2" });
 
 #[cfg(test)]
 mod tests {

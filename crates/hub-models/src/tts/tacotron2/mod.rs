@@ -356,9 +356,9 @@ impl<B: Backend> Tacotron2<B> {
 }
 
 /// The family's registry declaration.
-pub const FAMILY: crate::registry::FamilySpec = crate::registry::FamilySpec::of_task(
+pub const FAMILY: crate::registry::spec::FamilySpec = crate::registry::spec::FamilySpec::of_task(
     "Tacotron2",
-    crate::registry::Task::TextToSpectrogram,
+    crate::registry::task::Task::TextToSpectrogram,
     VARIANTS,
     "Shen et al. 2017, https://arxiv.org/abs/1712.05884; NVIDIA/DeepLearningExamples PyTorch/SpeechSynthesis/Tacotron2/tacotron2",
 )
@@ -370,11 +370,11 @@ pub fn build<B: Backend>(id: &str, entry: &str, config: &toml::Table, _checkpoin
     let mut c = self::config(id).ok_or_else(|| crate::error::Error::UnknownArchitecture { architecture: id.to_owned() })?;
     for (key, value) in config {
         match key.as_str() {
-            "max_decoder_steps" => c.max_decoder_steps = crate::registry::positive_at_most(entry, key, value, crate::registry::limits::MAX_DECODER_STEPS)?,
+            "max_decoder_steps" => c.max_decoder_steps = crate::registry::config::positive_at_most(entry, key, value, crate::registry::config::limits::MAX_DECODER_STEPS)?,
             "gate_threshold" => {
                 c.gate_threshold = value.as_float().ok_or_else(|| crate::error::Error::Config { entry: entry.to_owned(), key: key.clone(), message: format!("expected a number, got {value}") })?
             }
-            _ => return Err(crate::registry::unknown_key(entry, key, "Tacotron2", &["max_decoder_steps", "gate_threshold"])),
+            _ => return Err(crate::registry::config::unknown_key(entry, key, "Tacotron2", &["max_decoder_steps", "gate_threshold"])),
         }
     }
     Ok(c.init(device))

@@ -186,9 +186,9 @@ impl<B: Backend> WaveGlow<B> {
 }
 
 /// The family's registry declaration.
-pub const FAMILY: crate::registry::FamilySpec = crate::registry::FamilySpec::of_task(
+pub const FAMILY: crate::registry::spec::FamilySpec = crate::registry::spec::FamilySpec::of_task(
     "WaveGlow",
-    crate::registry::Task::SpectrogramToAudio,
+    crate::registry::task::Task::SpectrogramToAudio,
     VARIANTS,
     "Prenger et al. 2018, https://arxiv.org/abs/1811.00002; NVIDIA/DeepLearningExamples PyTorch/SpeechSynthesis/Tacotron2/waveglow",
 )
@@ -198,7 +198,7 @@ pub const FAMILY: crate::registry::FamilySpec = crate::registry::FamilySpec::of_
 /// checkpoint it will load, the checkpoint decides whether the WN convolutions carry weight
 /// norm (read from its keys, before anything is built).
 pub fn build<B: Backend>(id: &str, entry: &str, config: &toml::Table, checkpoint: Option<&std::path::Path>, device: &B::Device) -> crate::Result<WaveGlow<B>> {
-    crate::registry::reject_keys(entry, config, &[])?;
+    crate::registry::config::reject_keys(entry, config, &[])?;
     let mut c = self::config(id).ok_or_else(|| crate::error::Error::UnknownArchitecture { architecture: id.to_owned() })?;
     if let Some(path) = checkpoint {
         c = c.with_weight_norm(weights::has_weight_norm(path, &weights::import_options())?);

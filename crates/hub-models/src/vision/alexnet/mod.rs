@@ -110,12 +110,6 @@ impl<B: Backend> AlexNet<B> {
 }
 
 /// The family's registry declaration.
-pub const FAMILY: crate::registry::FamilySpec =
-    crate::registry::FamilySpec::classifier("AlexNet", VARIANTS, "Krizhevsky et al. 2012, https://arxiv.org/abs/1404.5997; torchvision/models/alexnet.py", weights::remaps)
+pub const FAMILY: crate::registry::spec::FamilySpec =
+    crate::registry::spec::FamilySpec::classifier("AlexNet", VARIANTS, "Krizhevsky et al. 2012, https://arxiv.org/abs/1404.5997; torchvision/models/alexnet.py", weights::remaps)
     .with_min_input(|_| 63);
-
-/// Builds the variant `id` with random weights and the manifest's config (`None` for an id
-/// not in [`VARIANTS`]).
-pub fn build<B: Backend>(id: &str, c: &crate::registry::ClassifierConfig, device: &B::Device) -> Option<AlexNet<B>> {
-    Some(config(id)?.with_num_classes(c.num_classes).init(device))
-}

@@ -113,7 +113,7 @@ impl<B: Backend> ConvNext<B> {
 }
 
 /// The family's registry declaration.
-pub const FAMILY: crate::registry::FamilySpec = crate::registry::FamilySpec::classifier(
+pub const FAMILY: crate::registry::spec::FamilySpec = crate::registry::spec::FamilySpec::classifier(
     "ConvNeXt",
     VARIANTS,
     "Liu et al. 2022, https://arxiv.org/abs/2201.03545; torchvision/models/convnext.py",
@@ -121,12 +121,6 @@ pub const FAMILY: crate::registry::FamilySpec = crate::registry::FamilySpec::cla
 )
 // A 4×4/4 stem and three 2×2/2 downsamplings (torchvision's `min_size` is 32×32).
 .with_min_input(|_| 32);
-
-/// Builds the variant `id` with random weights and the manifest's config (`None` for an id
-/// not in [`VARIANTS`]).
-pub fn build<B: Backend>(id: &str, c: &crate::registry::ClassifierConfig, device: &B::Device) -> Option<ConvNext<B>> {
-    Some(config(id)?.with_num_classes(c.num_classes).init(device))
-}
 
 #[cfg(test)]
 mod tests {

@@ -171,15 +171,9 @@ impl<B: Backend> DenseNet<B> {
 
 
 /// The family's registry declaration.
-pub const FAMILY: crate::registry::FamilySpec =
-    crate::registry::FamilySpec::classifier("DenseNet", VARIANTS, "Huang et al. 2016, https://arxiv.org/abs/1608.06993; torchvision/models/densenet.py", weights::remaps)
+pub const FAMILY: crate::registry::spec::FamilySpec =
+    crate::registry::spec::FamilySpec::classifier("DenseNet", VARIANTS, "Huang et al. 2016, https://arxiv.org/abs/1608.06993; torchvision/models/densenet.py", weights::remaps)
     .with_min_input(|_| 29);
-
-/// Builds the variant `id` with random weights and the manifest's config (`None` for an id
-/// not in [`VARIANTS`]).
-pub fn build<B: Backend>(id: &str, c: &crate::registry::ClassifierConfig, device: &B::Device) -> Option<DenseNet<B>> {
-    Some(config(id)?.with_num_classes(c.num_classes).init(device))
-}
 
 #[cfg(test)]
 mod tests {

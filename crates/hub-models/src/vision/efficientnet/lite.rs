@@ -251,14 +251,8 @@ impl<B: Backend> EfficientNetLite<B> {
 
 
 /// The family's registry declaration.
-pub const FAMILY: crate::registry::FamilySpec =
-    crate::registry::FamilySpec::classifier("EfficientNet-Lite", VARIANTS, "Tan & Le 2019 (Lite variants); lukemelas/EfficientNet-PyTorch key names", super::weights::lite_remaps);
-
-/// Builds the variant `id` with random weights and the manifest's config (`None` for an id
-/// not in [`VARIANTS`]).
-pub fn build<B: Backend>(id: &str, c: &crate::registry::ClassifierConfig, device: &B::Device) -> Option<EfficientNetLite<B>> {
-    Some(config(id)?.with_num_classes(c.num_classes).init(device))
-}
+pub const FAMILY: crate::registry::spec::FamilySpec =
+    crate::registry::spec::FamilySpec::classifier("EfficientNet-Lite", VARIANTS, "Tan & Le 2019 (Lite variants); lukemelas/EfficientNet-PyTorch key names", super::weights::lite_remaps);
 
 #[cfg(test)]
 mod tests {

@@ -260,12 +260,6 @@ impl<B: Backend> EfficientNet<B> {
 }
 
 /// The family's registry declaration.
-pub const FAMILY: crate::registry::FamilySpec =
-    crate::registry::FamilySpec::classifier("EfficientNet", VARIANTS, "Tan & Le 2019, https://arxiv.org/abs/1905.11946; torchvision/models/efficientnet.py", weights::remaps)
+pub const FAMILY: crate::registry::spec::FamilySpec =
+    crate::registry::spec::FamilySpec::classifier("EfficientNet", VARIANTS, "Tan & Le 2019, https://arxiv.org/abs/1905.11946; torchvision/models/efficientnet.py", weights::remaps)
     .with_min_input(|id| if id.starts_with("efficientnet_v2") { 33 } else { 1 });
-
-/// Builds the variant `id` with random weights and the manifest's config (`None` for an id
-/// not in [`VARIANTS`]).
-pub fn build<B: Backend>(id: &str, c: &crate::registry::ClassifierConfig, device: &B::Device) -> Option<EfficientNet<B>> {
-    Some(config(id)?.with_num_classes(c.num_classes).init(device))
-}

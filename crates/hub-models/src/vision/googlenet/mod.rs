@@ -188,13 +188,13 @@ impl<B: Backend> GoogLeNet<B> {
 
 
 /// The family's registry declaration.
-pub const FAMILY: crate::registry::FamilySpec =
-    crate::registry::FamilySpec::classifier("GoogLeNet", VARIANTS, "Szegedy et al. 2014, https://arxiv.org/abs/1409.4842; torchvision/models/googlenet.py", weights::remaps)
+pub const FAMILY: crate::registry::spec::FamilySpec =
+    crate::registry::spec::FamilySpec::classifier("GoogLeNet", VARIANTS, "Szegedy et al. 2014, https://arxiv.org/abs/1409.4842; torchvision/models/googlenet.py", weights::remaps)
     .with_min_input(|_| 15);
 
 /// Builds the variant `id` with random weights and the manifest's config (`None` for an id
 /// not in [`VARIANTS`]).
-pub fn build<B: Backend>(id: &str, c: &crate::registry::ClassifierConfig, device: &B::Device) -> Option<GoogLeNet<B>> {
+pub fn build<B: Backend>(id: &str, c: &crate::registry::config::ClassifierConfig, device: &B::Device) -> Option<GoogLeNet<B>> {
     let mut m = config(id)?.with_num_classes(c.num_classes);
     m.aux_logits = c.aux_logits.unwrap_or(m.aux_logits);
     m.transform_input = c.transform_input.unwrap_or(m.transform_input);

@@ -154,13 +154,13 @@ impl<B: Backend> InceptionV3<B> {
 
 
 /// The family's registry declaration.
-pub const FAMILY: crate::registry::FamilySpec =
-    crate::registry::FamilySpec::classifier("Inception v3", VARIANTS, "Szegedy et al. 2015, https://arxiv.org/abs/1512.00567; torchvision/models/inception.py", weights::remaps).with_input_size(299)
+pub const FAMILY: crate::registry::spec::FamilySpec =
+    crate::registry::spec::FamilySpec::classifier("Inception v3", VARIANTS, "Szegedy et al. 2015, https://arxiv.org/abs/1512.00567; torchvision/models/inception.py", weights::remaps).with_input_size(299)
     .with_min_input(|_| 75);
 
 /// Builds the variant `id` with random weights and the manifest's config (`None` for an id
 /// not in [`VARIANTS`]).
-pub fn build<B: Backend>(id: &str, c: &crate::registry::ClassifierConfig, device: &B::Device) -> Option<InceptionV3<B>> {
+pub fn build<B: Backend>(id: &str, c: &crate::registry::config::ClassifierConfig, device: &B::Device) -> Option<InceptionV3<B>> {
     let mut m = config(id)?.with_num_classes(c.num_classes);
     m.aux_logits = c.aux_logits.unwrap_or(m.aux_logits);
     m.transform_input = c.transform_input.unwrap_or(m.transform_input);

@@ -406,14 +406,8 @@ impl<B: Backend> MobileNetV3<B> {
 
 
 /// The family's registry declaration.
-pub const FAMILY: crate::registry::FamilySpec =
-    crate::registry::FamilySpec::classifier("MobileNet", VARIANTS, "Sandler et al. 2018 / Howard et al. 2019, https://arxiv.org/abs/1905.02244; torchvision/models/mobilenetv2.py, mobilenetv3.py", weights::remaps);
-
-/// Builds the variant `id` with random weights and the manifest's config (`None` for an id
-/// not in [`VARIANTS`]).
-pub fn build<B: Backend>(id: &str, c: &crate::registry::ClassifierConfig, device: &B::Device) -> Option<MobileNet<B>> {
-    Some(config(id)?.with_num_classes(c.num_classes).init(device))
-}
+pub const FAMILY: crate::registry::spec::FamilySpec =
+    crate::registry::spec::FamilySpec::classifier("MobileNet", VARIANTS, "Sandler et al. 2018 / Howard et al. 2019, https://arxiv.org/abs/1905.02244; torchvision/models/mobilenetv2.py, mobilenetv3.py", weights::remaps);
 
 #[cfg(test)]
 mod tests {

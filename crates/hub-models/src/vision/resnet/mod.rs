@@ -295,14 +295,8 @@ fn forward_trunk<B: Backend>(
 
 
 /// The family's registry declaration.
-pub const FAMILY: crate::registry::FamilySpec =
-    crate::registry::FamilySpec::classifier("ResNet", VARIANTS, "He et al. 2015, https://arxiv.org/abs/1512.03385; torchvision/models/resnet.py", weights::remaps);
-
-/// Builds the variant `id` with random weights and the manifest's config (`None` for an id
-/// not in [`VARIANTS`]).
-pub fn build<B: Backend>(id: &str, c: &crate::registry::ClassifierConfig, device: &B::Device) -> Option<ResNet<B>> {
-    Some(config(id)?.with_num_classes(c.num_classes).init(device))
-}
+pub const FAMILY: crate::registry::spec::FamilySpec =
+    crate::registry::spec::FamilySpec::classifier("ResNet", VARIANTS, "He et al. 2015, https://arxiv.org/abs/1512.03385; torchvision/models/resnet.py", weights::remaps);
 
 #[cfg(test)]
 mod tests {

@@ -124,11 +124,5 @@ impl<B: Backend> ShuffleNetV2<B> {
 }
 
 /// The family's registry declaration.
-pub const FAMILY: crate::registry::FamilySpec =
-    crate::registry::FamilySpec::classifier("ShuffleNet v2", VARIANTS, "Ma et al. 2018, https://arxiv.org/abs/1807.11164; torchvision/models/shufflenetv2.py", weights::remaps);
-
-/// Builds the variant `id` with random weights and the manifest's config (`None` for an id
-/// not in [`VARIANTS`]).
-pub fn build<B: Backend>(id: &str, c: &crate::registry::ClassifierConfig, device: &B::Device) -> Option<ShuffleNetV2<B>> {
-    Some(config(id)?.with_num_classes(c.num_classes).init(device))
-}
+pub const FAMILY: crate::registry::spec::FamilySpec =
+    crate::registry::spec::FamilySpec::classifier("ShuffleNet v2", VARIANTS, "Ma et al. 2018, https://arxiv.org/abs/1807.11164; torchvision/models/shufflenetv2.py", weights::remaps);

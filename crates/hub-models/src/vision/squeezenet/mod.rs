@@ -227,12 +227,6 @@ impl<B: Backend> SqueezeNet<B> {
 }
 
 /// The family's registry declaration.
-pub const FAMILY: crate::registry::FamilySpec =
-    crate::registry::FamilySpec::classifier("SqueezeNet", VARIANTS, "Iandola et al. 2016, https://arxiv.org/abs/1602.07360; torchvision/models/squeezenet.py", weights::remaps)
+pub const FAMILY: crate::registry::spec::FamilySpec =
+    crate::registry::spec::FamilySpec::classifier("SqueezeNet", VARIANTS, "Iandola et al. 2016, https://arxiv.org/abs/1602.07360; torchvision/models/squeezenet.py", weights::remaps)
     .with_min_input(|id| if id == "squeezenet1_0" { 21 } else { 17 });
-
-/// Builds the variant `id` with random weights and the manifest's config (`None` for an id
-/// not in [`VARIANTS`]).
-pub fn build<B: Backend>(id: &str, c: &crate::registry::ClassifierConfig, device: &B::Device) -> Option<SqueezeNet<B>> {
-    Some(config(id)?.with_num_classes(c.num_classes).init(device))
-}

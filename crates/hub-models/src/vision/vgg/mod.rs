@@ -162,12 +162,6 @@ impl<B: Backend> Vgg<B> {
 }
 
 /// The family's registry declaration.
-pub const FAMILY: crate::registry::FamilySpec =
-    crate::registry::FamilySpec::classifier("VGG", VARIANTS, "Simonyan & Zisserman 2014, https://arxiv.org/abs/1409.1556; torchvision/models/vgg.py", weights::remaps)
+pub const FAMILY: crate::registry::spec::FamilySpec =
+    crate::registry::spec::FamilySpec::classifier("VGG", VARIANTS, "Simonyan & Zisserman 2014, https://arxiv.org/abs/1409.1556; torchvision/models/vgg.py", weights::remaps)
     .with_min_input(|_| 32);
-
-/// Builds the variant `id` with random weights and the manifest's config (`None` for an id
-/// not in [`VARIANTS`]).
-pub fn build<B: Backend>(id: &str, c: &crate::registry::ClassifierConfig, device: &B::Device) -> Option<Vgg<B>> {
-    Some(config(id)?.with_num_classes(c.num_classes).init(device))
-}
