@@ -119,8 +119,41 @@ pub fn attention<B: Backend>(q: Tensor<B, 4>, k: Tensor<B, 4>, v: Tensor<B, 4>, 
     if let Some(y) = attention_flex(&q, &k, &v, mask.as_ref()) {
         return y;
     }
-    crate::text::merge_heads(crate::text::attention(q, k, v, mask))
+    merge_heads(attention_burn(q, k, v, mask))
 }
+
+/// Scaled dot-product attention over heads, `softmax(q·kᵀ/√head_dim)·v`, with a boolean mask.
+///
+/// # Shapes
+/// - q: `[batch, heads, q_len, head_dim]`, k and v: `[batch, heads, k_len, head_dim]`
+/// - mask: `[batch, 1 or heads, q_len, k_len]`, `true` where attention is *not* allowed
+/// - output: `[batch, heads, q_len, head_dim]`
+fn attention_burn<B: Backend>(
+    q: Tensor<B, 4>,
+    k: Tensor<B, 4>,
+    v: Tensor<B, 4>,
+    mask: Option<Tensor<B, 4, Bool>>,
+) -> Tensor<B, 4> {
+    let head_dim = q.dims()[3];
+    let [batch, heads, q_len, _] = q.dims();
+    let k_len = k.dims()[2];
+    let scores = q.matmul(k.swap_dims(2, 3)) / (head_dim as f64).sqrt();
+    let scores = match mask {
+        // The most negative finite value, as `transformers` uses: a fully masked row stays finite
+        // (uniform) instead of turning into NaN.
+        Some(mask) => scores.mask_fill(mask.expand([batch, heads, q_len, k_len]), f32::MIN),
+        None => scores,
+    };
+    burn::tensor::activation::softmax(scores, 3).matmul(v)
+}
+
+/// `[batch, heads, seq, head_dim]` → `[batch, seq, heads·head_dim]`.
+fn merge_heads<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 3> {
+    let [batch, heads, seq, head_dim] = x.dims();
+    x.swap_dims(1, 2).reshape([batch, seq, heads * head_dim])
+}
+
+
 fn heads_of(f: &FlexTensor) -> Option<hub_kernels::Heads<'_>> {
     let l = f.layout();
     let dims: [usize; 4] = l.shape().to_vec().try_into().ok()?;
@@ -145,4 +178,22 @@ fn attention_flex<B: Backend>(q: &Tensor<B, 4>, k: &Tensor<B, 4>, v: &Tensor<B, 
     let scale = 1.0 / (hd as f32).sqrt();
     let out = hub_kernels::attention(&heads_of(&qf)?, &heads_of(&kf)?, &heads_of(&vf)?, kmask.as_ref(), scale).ok()?;
     from_vec::<B, 3>(out, [batch, q_len, heads * hd])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    type B = burn::backend::Flex;
+
+    #[test]
+    fn the_burn_fallback_equals_the_kernel() {
+        let device = Default::default();
+        let r = |s: [usize; 4]| Tensor::<B, 4>::random(s, burn::tensor::Distribution::Default, &device);
+        let (q, k, v) = (r([2, 3, 5, 8]), r([2, 3, 7, 8]), r([2, 3, 7, 8]));
+        let mask = Tensor::<B, 2, Int>::from_ints([[1, 1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1, 1]], &device).equal_elem(0).reshape([2, 1, 1, 7]);
+        let fast = attention(q.clone(), k.clone(), v.clone(), Some(mask.clone()));
+        let slow = merge_heads(attention_burn(q, k, v, Some(mask)));
+        let diff = (fast - slow).abs().max().into_scalar();
+        assert!(diff < 1e-5, "{diff}");
+    }
 }

@@ -184,42 +184,11 @@ pub(crate) fn project_tied<B: Backend>(x: Tensor<B, 3>, weight: Tensor<B, 2>) ->
     crate::kernels::dense(&[tied], x, None, crate::kernels::Activation::None)
 }
 
-/// Scaled dot-product attention over heads, `softmax(q·kᵀ/√head_dim)·v`, with a boolean mask.
-///
-/// # Shapes
-/// - q: `[batch, heads, q_len, head_dim]`, k and v: `[batch, heads, k_len, head_dim]`
-/// - mask: `[batch, 1 or heads, q_len, k_len]`, `true` where attention is *not* allowed
-/// - output: `[batch, heads, q_len, head_dim]`
-pub(crate) fn attention<B: Backend>(
-    q: Tensor<B, 4>,
-    k: Tensor<B, 4>,
-    v: Tensor<B, 4>,
-    mask: Option<Tensor<B, 4, Bool>>,
-) -> Tensor<B, 4> {
-    let head_dim = q.dims()[3];
-    let [batch, heads, q_len, _] = q.dims();
-    let k_len = k.dims()[2];
-    let scores = q.matmul(k.swap_dims(2, 3)) / (head_dim as f64).sqrt();
-    let scores = match mask {
-        // The most negative finite value, as `transformers` uses: a fully masked row stays finite
-        // (uniform) instead of turning into NaN.
-        Some(mask) => scores.mask_fill(mask.expand([batch, heads, q_len, k_len]), f32::MIN),
-        None => scores,
-    };
-    activation::softmax(scores, 3).matmul(v)
-}
-
 /// Splits the last dimension into heads: `[batch, seq, heads·head_dim]` →
 /// `[batch, heads, seq, head_dim]`.
 pub(crate) fn split_heads<B: Backend>(x: Tensor<B, 3>, heads: usize) -> Tensor<B, 4> {
     let [batch, seq, d] = x.dims();
     x.reshape([batch, seq, heads, d / heads]).swap_dims(1, 2)
-}
-
-/// The inverse of [`split_heads`].
-pub(crate) fn merge_heads<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 3> {
-    let [batch, heads, seq, head_dim] = x.dims();
-    x.swap_dims(1, 2).reshape([batch, seq, heads * head_dim])
 }
 
 /// `[batch, k_len]` padding mask (1 = token, 0 = padding) → `[batch, 1, 1, k_len]`, `true` on
@@ -294,8 +263,8 @@ mod tests {
         let k = Tensor::<B, 4>::random([1, 2, 3, 4], burn::tensor::Distribution::Default, &device);
         let v = Tensor::<B, 4>::random([1, 2, 3, 4], burn::tensor::Distribution::Default, &device);
         let mask = padding_mask(Tensor::<B, 2, Int>::from_ints([[1, 1, 0]], &device));
-        let masked = attention(q.clone(), k.clone(), v.clone(), Some(mask));
-        let truncated = attention(q, k.narrow(2, 0, 2), v.narrow(2, 0, 2), None);
+        let masked = crate::kernels::attention(q.clone(), k.clone(), v.clone(), Some(mask));
+        let truncated = crate::kernels::attention(q, k.narrow(2, 0, 2), v.narrow(2, 0, 2), None);
         let diff = (masked - truncated).abs().max().into_scalar();
         assert!(diff < 1e-6, "{diff}");
     }
