@@ -1,9 +1,9 @@
-//! 3×3 stride-1 convolutions of several models through the direct GEMM path and both Winograd
-//! variants, interleaved in one process: time, effective GFLOP/s (counted on the direct
+//! 3×3 stride-1 convolutions of several models through the direct GEMM path and the three
+//! Winograd variants, interleaved in one process: time, effective GFLOP/s (counted on the direct
 //! convolution's FLOPs), the largest difference from the direct result, and what
 //! `hub_kernels::conv2d` chooses.
 //!
-//! `cargo run --release -p hub-kernels --example winograd_shapes [-- --threads N --batch B --only MODEL | --shape C_IN,SIZE,C_OUT,PAD,DIL] [--repeat direct|F2|F4 N]`
+//! `cargo run --release -p hub-kernels --example winograd_shapes [-- --threads N --batch B --only MODEL | --shape C_IN,SIZE,C_OUT,PAD,DIL] [--repeat direct|F2|F3|F4 N]`
 
 use std::time::Instant;
 
@@ -72,7 +72,7 @@ fn main() {
             "--only" => only = args.next(),
             // For profiling: run only one path (direct, F2 or F4) N times per shape.
             "--repeat" => {
-                let path = args.next().expect("--repeat direct|F2|F4 N");
+                let path = args.next().expect("--repeat direct|F2|F3|F4 N");
                 repeat = Some((path, args.next().and_then(|v| v.parse().ok()).expect("--repeat PATH N")));
             }
             // One shape: input channels, size, output channels, padding, dilation.
@@ -85,8 +85,8 @@ fn main() {
     }
     let threads = hub_kernels::threads::init(threads).expect("thread pool");
     println!("threads {threads}, SIMD {}, batch {batch}", hub_kernels::simd_level());
-    println!("| model | layer | out | GFLOP | direct ms | F(2×2) ms | F(4×4) ms | best speedup | eff. GFLOP/s | max diff F2, F4 (max \\|y\\|) | chosen |");
-    println!("|---|---|---|---:|---:|---:|---:|---:|---:|---|---|");
+    println!("| model | layer | out | GFLOP | direct ms | F(2×2) ms | F(3×3) ms | F(4×4) ms | best speedup | eff. GFLOP/s | max diff F2, F3, F4 (max \\|y\\|) | chosen |");
+    println!("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|");
     let shapes: Vec<_> = custom.map_or_else(|| SHAPES.to_vec(), |c| vec![c]);
     for (model, cin, size, cout, pad, dil) in shapes {
         if only.as_deref().is_some_and(|o| o != model) {
@@ -107,6 +107,7 @@ fn main() {
             for _ in 0..*n {
                 drop(std::hint::black_box(match path.as_str() {
                     "F2" => wino(Variant::F2x2),
+                    "F3" => wino(Variant::F3x3),
                     "F4" => wino(Variant::F4x4),
                     _ => direct(),
                 }));
@@ -115,28 +116,30 @@ fn main() {
         }
         let (y, shape) = direct();
         let (y2, _) = wino(Variant::F2x2);
+        let (y3, _) = wino(Variant::F3x3);
         let (y4, _) = wino(Variant::F4x4);
         let max_y = y.iter().fold(0.0f32, |m, v| m.max(v.abs()));
         let diff = |z: &[f32]| y.iter().zip(z).fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
-        let (d2, d4) = (diff(&y2), diff(&y4));
+        let (d2, d3, d4) = (diff(&y2), diff(&y3), diff(&y4));
         let flop = 2.0 * (batch * cout * shape[2] * shape[3] * cin * 9) as f64 * 1e-9;
         let reps = if flop > 5.0 { 3 } else if flop > 1.0 { 5 } else { 11 };
         // Interleaved: one round of each, repeated.
-        let (mut td, mut t2, mut t4) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut td, mut t2, mut t3, mut t4) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for _ in 0..reps {
             td.push(median(|| drop(std::hint::black_box(direct())), 1));
             t2.push(median(|| drop(std::hint::black_box(wino(Variant::F2x2))), 1));
+            t3.push(median(|| drop(std::hint::black_box(wino(Variant::F3x3))), 1));
             t4.push(median(|| drop(std::hint::black_box(wino(Variant::F4x4))), 1));
         }
         let med = |mut v: Vec<f64>| {
             v.sort_by(f64::total_cmp);
             v[v.len() / 2]
         };
-        let (td, t2, t4) = (med(td), med(t2), med(t4));
-        let best = t2.min(t4);
+        let (td, t2, t3, t4) = (med(td), med(t2), med(t3), med(t4));
+        let best = t2.min(t3).min(t4);
         let chosen = winograd::choose(xs, ws, p).map_or("direct".to_string(), |v| format!("{v:?}"));
         println!(
-            "| {model} | {cin}→{cout} d{dil} | {}×{} | {flop:.3} | {td:.2} | {t2:.2} | {t4:.2} | {:.2}× | {:.1} | {d2:.1e}, {d4:.1e} ({max_y:.1e}) | {chosen} |",
+            "| {model} | {cin}→{cout} d{dil} | {}×{} | {flop:.3} | {td:.2} | {t2:.2} | {t3:.2} | {t4:.2} | {:.2}× | {:.1} | {d2:.1e}, {d3:.1e}, {d4:.1e} ({max_y:.1e}) | {chosen} |",
             shape[2],
             shape[3],
             td / best,

@@ -2,9 +2,9 @@
 //!
 //! - Depthwise (`groups = C_in = C_out`): a direct kernel per channel plane, rows accumulated
 //!   with contiguous (stride 1) or strided reads; parallel over planes.
-//! - 3×3 stride-1 convolutions (any padding and dilation, groups 1) with enough channels and
-//!   tiles: Winograd `F(4×4, 3×3)` or `F(2×2, 3×3)` ([`crate::winograd`], where
-//!   [`crate::winograd::choose`] says it saves enough; `HUB_WINOGRAD=off` turns it off).
+//! - 3×3 stride-1 convolutions (any padding and dilation, groups 1) where
+//!   [`crate::winograd::choose`] estimates it faster: Winograd `F(2×2, 3×3)`
+//!   ([`crate::winograd`]; `HUB_WINOGRAD=off` turns it off).
 //! - Everything else: a GEMM per image and group, `out[C_out/g, H'·W'] = W[C_out/g, K] ·
 //!   cols[K, H'·W']` with `K = C_in/g · kh · kw`, where the weights are used in PyTorch's own
 //!   `[C_out, C_in/g, kh, kw]` order (no re-layout), 1×1 stride-1 convolutions read the input
@@ -138,7 +138,7 @@ pub fn conv2d(
 ) -> Result<(Vec<f32>, [usize; 4]), KernelError> {
     let g = Geometry::checked(x, x_shape, weight, weight_shape, params, epilogue)?;
     let mut out = vec![0.0f32; g.out_len()];
-    let winograd = if winograd::enabled() { winograd::choose_for(&g, rayon::current_num_threads()) } else { None };
+    let winograd = winograd::choose_for(&g, rayon::current_num_threads());
     if g.depthwise() {
         depthwise(&g, x, weight, epilogue, &mut out);
     } else if let Some(v) = winograd {

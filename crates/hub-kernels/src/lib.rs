@@ -5,8 +5,9 @@
 //!   micro-kernels), weights in PyTorch's layout, im2col one L2-sized block at a time, depthwise
 //!   direct, and a fused epilogue ([`Epilogue`]: bias, inference BatchNorm, residual,
 //!   [`Activation`]);
-//! - [`winograd`]: 3×3 stride-1 convolutions (dilated too) by Winograd's `F(4×4, 3×3)` or
-//!   `F(2×2, 3×3)`, chosen by [`conv::conv2d`] where they save enough work;
+//! - [`winograd`]: 3×3 stride-1 convolutions (dilated too) by Winograd's `F(2×2, 3×3)` (and, on
+//!   request, the faster but less exact `F(3×3)` and `F(4×4)`), chosen by [`conv::conv2d`]
+//!   where a cost model says they save time;
 //! - [`linear::linear`], [`linear::linear_fused`]: fully connected layers with bias, residual
 //!   and activation fused, several projections in one call;
 //! - [`attention::attention`]: scaled dot-product attention over heads, read from strided views

@@ -1,31 +1,35 @@
 //! Winograd convolution for 3×3 stride-1 kernels (Lavin & Gray, "Fast Algorithms for
-//! Convolutional Neural Networks", CVPR 2016): `F(4×4, 3×3)` and `F(2×2, 3×3)`, dilated kernels
-//! included.
+//! Convolutional Neural Networks", CVPR 2016): `F(2×2, 3×3)`, `F(3×3, 3×3)` and `F(4×4, 3×3)`,
+//! dilated kernels included.
 //!
 //! An `F(m×m, 3×3)` convolution computes each `m×m` block of output pixels ("tile") from an
 //! `a×a` block of input (`a = m + 2`) as `Aᵀ [ Σ_ci (G g Gᵀ) ⊙ (Bᵀ d B) ] A`: after the input
 //! transform `Bᵀ d B` and the weight transform `G g Gᵀ`, the sum over input channels is one GEMM
 //! per frequency `ξ < a²`, `M_ξ[tiles, C_out] = V_ξ[tiles, C_in] · U_ξ[C_in, C_out]`, and the
 //! output transform `Aᵀ M A` gives the pixels. That is `a²` multiplications per tile and channel
-//! pair instead of `9·m²`: 2.25× fewer for `F(2×2)`, 4× fewer for `F(4×4)`.
+//! pair instead of `9·m²`: 2.25× fewer for `F(2×2)`, 3.24× for `F(3×3)`, 4× for `F(4×4)`.
 //!
 //! A kernel dilated by `d` (stride 1) is a plain 3×3 convolution on each of the `d×d`
 //! interleaved sub-grids of the input (pixels `(sy + d·i, sx + d·j)`), so a tile here is `m×m`
 //! output pixels `d` apart, read from an `a×a` input block with step `d`: no copy of the input
-//! is made, and all sub-grids' tiles share one GEMM per frequency.
+//! is split out, and all sub-grids' tiles share one GEMM per frequency.
 //!
 //! Layouts: the transformed weights `U[ξ][C_out][C_in]` are computed once per call (in parallel
-//! over output channels; their cost is measured in docs/benchmarks.md); each task takes a band of
-//! output rows (`m·d` rows: every sub-grid's tile row) of one image and a range of output
-//! channels, transforms its tiles 8 at a time (one SIMD lane per tile) into `V[ξ][C_in][tiles]`,
-//! runs the `a²` GEMMs (`gemm`, reading `V` and `U` where they lie), transforms `M[ξ][C_out][tiles]`
-//! back into its output rows and applies the fused epilogue there, as the direct path does.
-//! Large `C_in` is split into chunks whose partial products accumulate, so `V` stays in cache.
+//! over output channels; what that costs is in docs/benchmarks.md), into a buffer kept between
+//! calls; each task takes a run of bands of output rows (`m·d` rows: every sub-grid's tile row)
+//! of one image and a range of output channels, copies each input channel's rows under a block
+//! of tiles into a zero-padded plane, transforms the tiles 8 at a time (one SIMD lane per tile)
+//! into `V[ξ][C_in][tiles]`, runs the `a²` GEMMs (`gemm`, reading `V` and `U` where they lie),
+//! transforms `M[ξ][C_out][tiles]` back into its output rows and applies the fused epilogue
+//! there, as the direct path does. Large `C_in` is split into chunks whose partial products
+//! accumulate, so that `V` stays in cache.
 //!
-//! Error: the transforms' constants (1/4, 1/6, 1/12, 1/24; 2, 4, 5, 8) round, and the output
-//! transform sums values of larger magnitude than the pixels they make, so `F(4×4)` in `f32`
-//! is a few times less exact than a direct sum (bounds and measurements in
-//! `tests/winograd.rs`); `F(2×2)` about as exact as the direct path.
+//! Error: the transforms' constants round, and the output transform combines frequencies of
+//! larger magnitude than the pixels they make, which amplifies the GEMMs' rounding. `F(2×2)`
+//! (entries 0, ±1 and ½) is as exact as the direct sum; `F(3×3)` about 2× and `F(4×4)` about
+//! 4× less exact (`tests/kernels.rs` states bounds; docs/benchmarks.md has the measurements and
+//! what they do to the parity suites), so [`crate::conv2d`] chooses only `F(2×2)` unless
+//! `HUB_WINOGRAD` asks for another.
 
 use std::cell::RefCell;
 use std::ops::Range;
@@ -45,31 +49,64 @@ pub enum Variant {
     /// `F(2×2, 3×3)`: 4×4 input tiles, 16 products per tile and channel pair (2.25× fewer
     /// multiplications than direct).
     F2x2,
-    /// `F(4×4, 3×3)`: 6×6 input tiles, 36 products per tile and channel pair (4× fewer).
+    /// `F(3×3, 3×3)`: 5×5 input tiles, 25 products per tile and channel pair (3.24× fewer), with
+    /// about twice the direct path's rounding: chosen only with `HUB_WINOGRAD=f3`.
+    F3x3,
+    /// `F(4×4, 3×3)`: 6×6 input tiles, 36 products per tile and channel pair (4× fewer), with
+    /// about four times the direct path's rounding: chosen only with `HUB_WINOGRAD=f4`.
     F4x4,
 }
 
-/// 0 = not read yet, 1 = on, 2 = off.
-static ENABLED: AtomicU8 = AtomicU8::new(0);
+impl Variant {
+    const ALL: [Variant; 3] = [Variant::F2x2, Variant::F3x3, Variant::F4x4];
 
-/// Whether [`crate::conv2d`] may choose Winograd for 3×3 stride-1 convolutions (it does where
-/// [`choose`] says so). On by default; `HUB_WINOGRAD=off` (or `0`, `false`, `no`) turns it off
-/// for the whole process, [`set_enabled`] at any time.
-pub fn enabled() -> bool {
-    match ENABLED.load(Ordering::Relaxed) {
-        1 => true,
-        2 => false,
-        _ => {
-            let off = std::env::var("HUB_WINOGRAD").is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "off" | "0" | "false" | "no"));
-            ENABLED.store(if off { 2 } else { 1 }, Ordering::Relaxed);
-            !off
+    fn bit(self) -> u8 {
+        match self {
+            Variant::F2x2 => 1,
+            Variant::F3x3 => 2,
+            Variant::F4x4 => 4,
         }
     }
 }
 
-/// Turns the automatic choice of Winograd in [`crate::conv2d`] on or off for the whole process.
+/// The variants [`crate::conv2d`] may choose, as bits of [`Variant::bit`], with [`READ`] set once
+/// the environment has been read (0: not read yet).
+static ALLOWED: AtomicU8 = AtomicU8::new(0);
+const READ: u8 = 0x80;
+/// What the automatic choice considers by default: `F(2×2)`, the variant as exact as the direct
+/// path (`F(3×3)` and `F(4×4)` fail the parity suites' contract on the deepest random networks:
+/// docs/benchmarks.md).
+const DEFAULT: u8 = 1;
+
+fn allowed() -> u8 {
+    match ALLOWED.load(Ordering::Relaxed) {
+        0 => {
+            let bits = match std::env::var("HUB_WINOGRAD").map(|v| v.trim().to_ascii_lowercase()) {
+                Ok(v) if matches!(v.as_str(), "off" | "0" | "false" | "no") => 0,
+                Ok(v) if v == "f2" => Variant::F2x2.bit(),
+                Ok(v) if v == "f3" => Variant::F3x3.bit(),
+                Ok(v) if v == "f4" => Variant::F4x4.bit(),
+                _ => DEFAULT,
+            };
+            ALLOWED.store(READ | bits, Ordering::Relaxed);
+            bits
+        }
+        v => v & !READ,
+    }
+}
+
+/// Whether [`crate::conv2d`] may choose Winograd for 3×3 stride-1 convolutions (it does where
+/// [`choose`] says so). On by default with `F(2×2)`; `HUB_WINOGRAD=off` (or `0`, `false`, `no`)
+/// turns it off for the whole process, `HUB_WINOGRAD=f3` or `f4` chooses among that variant
+/// instead (faster, less exact), and [`set_enabled`] switches at any time.
+pub fn enabled() -> bool {
+    allowed() != 0
+}
+
+/// Turns the automatic choice of Winograd in [`crate::conv2d`] on (with the default variants)
+/// or off for the whole process.
 pub fn set_enabled(on: bool) {
-    ENABLED.store(if on { 1 } else { 2 }, Ordering::Relaxed);
+    ALLOWED.store(READ | if on { DEFAULT } else { 0 }, Ordering::Relaxed);
 }
 
 /// The variant [`crate::conv2d`] uses for a convolution of `x_shape` with `weight_shape`, or
@@ -77,43 +114,57 @@ pub fn set_enabled(on: bool) {
 /// at least [`MIN_CHANNELS`] channels in and out, and the variant whose estimated time (a cost
 /// model of the transforms, the GEMMs and how the tasks share the threads, fitted to
 /// `examples/winograd_shapes.rs`: docs/benchmarks.md) is below [`MARGIN`] times the direct
-/// path's. Ignores [`enabled`].
+/// path's. Follows `HUB_WINOGRAD`'s restriction to one variant but not its `off`.
 pub fn choose(x_shape: [usize; 4], weight_shape: [usize; 4], params: Conv2dParams) -> Option<Variant> {
     let g = Geometry::new(x_shape, weight_shape, params).ok()?;
-    choose_for(&g, rayon::current_num_threads())
+    let bits = match allowed() {
+        0 => DEFAULT,
+        bits => bits,
+    };
+    choose_among(&g, rayon::current_num_threads(), bits)
 }
 
+/// What [`crate::conv2d`] runs: [`choose`]'s answer when Winograd is on.
 pub(crate) fn choose_for(g: &Geometry, threads: usize) -> Option<Variant> {
+    match allowed() {
+        0 => None,
+        bits => choose_among(g, threads, bits),
+    }
+}
+
+fn choose_among(g: &Geometry, threads: usize, bits: u8) -> Option<Variant> {
     if !applicable(g) || g.cin < MIN_CHANNELS || g.cout < MIN_CHANNELS {
         return None;
     }
     let threads = threads.max(1);
     let direct = direct_ns(g) / threads as f64;
-    let (v, ns) = [Variant::F4x4, Variant::F2x2]
+    let (v, ns) = Variant::ALL
         .into_iter()
+        .filter(|v| bits & v.bit() != 0)
         .map(|v| (v, plan(g, &Tiling::new(g, v.m()), v.a() * v.a(), threads).ns))
         .min_by(|a, b| a.1.total_cmp(&b.1))?;
     (ns < MARGIN * direct).then_some(v)
 }
 
 // The cost model: nanoseconds of one thread per unit of work, a least-squares fit to the times
-// of the direct path and of both variants over the 36 shapes of `examples/winograd_shapes.rs`
-// (2 threads on a Zen 3 EPYC VM with AVX2; docs/benchmarks.md). Only their ratios matter.
+// of the direct path and of `F(2×2)` over the 36 shapes of `examples/winograd_shapes.rs` (2
+// threads on a Zen 3 EPYC VM with AVX2; docs/benchmarks.md). Only their ratios matter. (`F(3×3)`
+// and `F(4×4)`, chosen only on request, are estimated with the same constants.)
 /// Direct path: per FLOP of its GEMM.
 const DIRECT_NS_PER_FLOP: f64 = 0.0168;
 /// Direct path: per value its im2col writes (`9·C_in` per output pixel).
-const DIRECT_NS_PER_COL: f64 = 0.52;
+const DIRECT_NS_PER_COL: f64 = 0.88;
 /// Winograd: per FLOP of the per-frequency GEMMs (rows padded to 16).
-const GEMM_NS_PER_FLOP: f64 = 0.0186;
+const GEMM_NS_PER_FLOP: f64 = 0.0158;
 /// Input transform, per tile, input channel and frequency.
-const IN_NS: f64 = 1.43;
+const IN_NS: f64 = 1.99;
 /// Output transform (and epilogue), per tile, output channel and frequency.
-const OUT_NS: f64 = 1.72;
+const OUT_NS: f64 = 1.50;
 /// Weight transform, per output channel, input channel and frequency.
-const WEIGHT_NS: f64 = 0.79;
-/// Winograd is chosen when its estimate is below this fraction of the direct path's (the fit's
-/// error on single shapes is about ±25 %).
-const MARGIN: f64 = 0.85;
+const WEIGHT_NS: f64 = 1.27;
+/// Winograd is chosen when its estimate is below this fraction of the direct path's (on the
+/// fitted shapes this loses at most 3 % where the estimate is wrong).
+const MARGIN: f64 = 0.9;
 /// Fewest input and output channels for the automatic choice: below, the transforms dominate
 /// and the measured times (SqueezeNet's 16 → 64) favour the direct path.
 const MIN_CHANNELS: usize = 32;
@@ -219,6 +270,7 @@ impl Variant {
     fn m(self) -> usize {
         match self {
             Variant::F2x2 => F2::M,
+            Variant::F3x3 => F3::M,
             Variant::F4x4 => F4::M,
         }
     }
@@ -233,6 +285,7 @@ impl Variant {
 pub(crate) fn run(v: Variant, g: &Geometry, x: &[f32], weight: &[f32], e: &Epilogue<'_>, out: &mut [f32]) {
     match v {
         Variant::F2x2 => run_with::<F2>(g, x, weight, e, out),
+        Variant::F3x3 => run_with::<F3>(g, x, weight, e, out),
         Variant::F4x4 => run_with::<F4>(g, x, weight, e, out),
     }
 }
@@ -328,6 +381,48 @@ impl Transform for F4 {
         let d12 = sub(m[1], m[2]);
         let d34 = sub(m[3], m[4]);
         [add(add(m[0], s12), s34), add(d12, mul(d34, 2.0)), add(s12, mul(s34, 4.0)), add(add(d12, mul(d34, 8.0)), m[5])]
+    }
+}
+
+/// `F(3, 3)` at the points 0, ±1, 2, ∞.
+struct F3;
+
+impl Transform for F3 {
+    const M: usize = 3;
+
+    #[inline(always)]
+    fn input(d: &[L; 6]) -> [L; 6] {
+        // Bᵀ = [2 −1 −2 1 0; 0 2 1 −1 0; 0 −2 3 −1 0; 0 −1 0 1 0; 0 2 −1 −2 1]
+        let d31 = sub(d[3], d[1]);
+        [
+            add(mul(sub(d[0], d[2]), 2.0), d31),
+            sub(add(mul(d[1], 2.0), d[2]), d[3]),
+            sub(sub(mul(d[2], 3.0), mul(d[1], 2.0)), d[3]),
+            d31,
+            sub(sub(d[4], d[2]), mul(d31, 2.0)),
+            ZERO,
+        ]
+    }
+
+    #[inline(always)]
+    fn weight(g: &[L; 3]) -> [L; 6] {
+        // G = [1/2 0 0; 1/2 1/2 1/2; 1/6 −1/6 1/6; 1/6 1/3 2/3; 0 0 1]
+        let s02 = add(g[0], g[2]);
+        [
+            mul(g[0], 0.5),
+            mul(add(s02, g[1]), 0.5),
+            mul(sub(s02, g[1]), 1.0 / 6.0),
+            add(add(mul(g[0], 1.0 / 6.0), mul(g[1], 1.0 / 3.0)), mul(g[2], 2.0 / 3.0)),
+            g[2],
+            ZERO,
+        ]
+    }
+
+    #[inline(always)]
+    fn output(m: &[L; 6]) -> [L; 4] {
+        // Aᵀ = [1 1 1 1 0; 0 1 −1 2 0; 0 1 1 4 1]
+        let s12 = add(m[1], m[2]);
+        [add(add(m[0], s12), m[3]), add(sub(m[1], m[2]), mul(m[3], 2.0)), add(add(s12, mul(m[3], 4.0)), m[4]), ZERO]
     }
 }
 
@@ -530,12 +625,12 @@ struct Scratch {
     v: Vec<f32>,
     m: Vec<f32>,
     pos: Vec<Pos>,
-    wins_in: Vec<Window>,
+    pad: Vec<f32>,
     wins_out: Vec<Window>,
 }
 
 thread_local! {
-    static SCRATCH: RefCell<Scratch> = const { RefCell::new(Scratch { v: Vec::new(), m: Vec::new(), pos: Vec::new(), wins_in: Vec::new(), wins_out: Vec::new() }) };
+    static SCRATCH: RefCell<Scratch> = const { RefCell::new(Scratch { v: Vec::new(), m: Vec::new(), pos: Vec::new(), pad: Vec::new(), wins_out: Vec::new() }) };
 }
 
 fn run_with<T: Transform>(g: &Geometry, x: &[f32], weight: &[f32], e: &Epilogue<'_>, out: &mut [f32]) {
@@ -579,18 +674,16 @@ fn task<T: Transform>(g: &Geometry, tiling: &Tiling, x: &[f32], u: &[f32], tile:
     let kc_max = (V_BYTES / (4 * a2 * tbp_max)).clamp(64, g.cin.max(64));
     let chunks = g.cin.div_ceil(kc_max);
     let kc = g.cin.div_ceil(chunks);
-    let Scratch { v, m, pos, wins_in, wins_out } = s;
+    let Scratch { v, m, pos, pad, wins_out } = s;
     for block in pos.chunks(per_block) {
         let tbp = block.len().next_multiple_of(16);
-        wins_in.clear();
-        wins_in.extend(block.iter().map(|&t| Window::input(g, T::A, tiling.d, t)));
         wins_out.clear();
-        wins_out.extend(block.iter().map(|&t| Window::output(g, T::M, tiling.d, t, cols.start)));
+        wins_out.extend(block.iter().map(|&t| Window::new(g, T::M, tiling.d, t, cols.start)));
         m.resize(a2 * cor * tbp, 0.0);
         for c0 in (0..g.cin).step_by(kc) {
             let kcc = kc.min(g.cin - c0);
             v.resize(a2 * kcc * tbp, 0.0);
-            input_transform::<T>(g, tiling.d, &x_img[c0 * hw_in..(c0 + kcc) * hw_in], wins_in, tbp, v);
+            input_transform::<T>(g, tiling.d, &x_img[c0 * hw_in..(c0 + kcc) * hw_in], block, tbp, v, pad);
             for xi in 0..a2 {
                 // V_ξ as a `tbp × kcc` matrix (tiles contiguous), U_ξ as `kcc × cor`.
                 let lhs = MatRef::new(&v[xi * kcc * tbp..(xi + 1) * kcc * tbp], tbp, kcc, 1, tbp);
@@ -602,78 +695,72 @@ fn task<T: Transform>(g: &Geometry, tiling: &Tiling, x: &[f32], u: &[f32], tile:
     }
 }
 
-/// The part of a tile's input (or output) block that lies inside the image: rows `r0..r1`,
-/// columns `c0..c1` of the block, the first of them at `base` (an offset into one channel's
-/// plane, or into the task's output row).
+/// The part of a tile's `m×m` output pixels that lies inside the image: `rows × cols` of them,
+/// the first at `base` in the task's output rows.
 #[derive(Clone, Copy)]
 struct Window {
     base: usize,
-    r0: usize,
-    r1: usize,
-    c0: usize,
-    c1: usize,
+    rows: usize,
+    cols: usize,
 }
 
 impl Window {
-    /// Block positions `first + d·k`, `k < n`, inside `0..size`: the range of `k`.
-    fn inside(first: isize, d: usize, n: usize, size: usize) -> (usize, usize) {
-        let d = d as isize;
-        let lo = if first < 0 { ((-first) + d - 1) / d } else { 0 };
-        let hi = if (size as isize) > first { ((size as isize - first + d - 1) / d).min(n as isize) } else { 0 };
-        (lo as usize, (hi as usize).max(lo as usize).min(n))
-    }
-
-    /// The input window of tile `t` for the `A×A` block with step `d`.
-    fn input(g: &Geometry, a: usize, d: usize, t: Pos) -> Self {
-        let (iy0, ix0) = (t.oy as isize - g.p.padding[0] as isize, t.ox as isize - g.p.padding[1] as isize);
-        let (r0, r1) = Self::inside(iy0, d, a, g.h);
-        let (c0, c1) = Self::inside(ix0, d, a, g.w);
-        let base = if r0 < r1 && c0 < c1 { (iy0 + (r0 * d) as isize) as usize * g.w + (ix0 + (c0 * d) as isize) as usize } else { 0 };
-        Self { base, r0, r1, c0, c1 }
-    }
-
-    /// The output window of tile `t` (`m×m` pixels `d` apart) in rows that start at pixel `px0`.
-    fn output(g: &Geometry, m: usize, d: usize, t: Pos, px0: usize) -> Self {
-        let (_, r1) = Self::inside(t.oy as isize, d, m, g.oh);
-        let (_, c1) = Self::inside(t.ox as isize, d, m, g.ow);
-        Self { base: t.oy * g.ow + t.ox - px0, r0: 0, r1, c0: 0, c1 }
+    /// The window of tile `t` (pixels `d` apart) in rows that start at pixel `px0`.
+    fn new(g: &Geometry, m: usize, d: usize, t: Pos, px0: usize) -> Self {
+        let inside = |first: usize, size: usize| (size.saturating_sub(first)).div_ceil(d).min(m);
+        Self { base: t.oy * g.ow + t.ox - px0, rows: inside(t.oy, g.oh), cols: inside(t.ox, g.ow) }
     }
 }
 
-/// `V[ξ][ci][t] = (Bᵀ d B)_ξ` for the tiles whose input windows are `wins` (one per tile of the
-/// block), over the input channels `x` (`kcc` planes).
-fn input_transform<T: Transform>(g: &Geometry, d: usize, x: &[f32], wins: &[Window], tbp: usize, v: &mut [f32]) {
+/// `V[ξ][ci][t] = (Bᵀ d B)_ξ` for the tiles `block` over the input channels `x` (`kcc`
+/// planes). Each channel's rows under the block are first copied into `pad`, a zero-padded
+/// plane that holds every tile's whole input block, so that all tiles read without bounds
+/// (and a block at the image's edge costs as much as one inside).
+fn input_transform<T: Transform>(g: &Geometry, d: usize, x: &[f32], block: &[Pos], tbp: usize, v: &mut [f32], pad: &mut Vec<f32>) {
     let hw_in = g.h * g.w;
     let kcc = x.len() / hw_in;
-    let (dw, full) = (d * g.w, T::A);
+    let span = (T::A - 1) * d;
+    let (pt, pl) = (g.p.padding[0] as isize, g.p.padding[1] as isize);
+    // The padded plane covers input rows y_lo..y_hi and columns x_lo..x_hi (image coordinates,
+    // possibly outside the image).
+    let y_lo = block.iter().map(|t| t.oy).min().unwrap_or(0) as isize - pt;
+    let y_hi = block.iter().map(|t| t.oy).max().unwrap_or(0) as isize + span as isize + 1 - pt;
+    let (x_lo, x_hi) = (-pl, block.iter().map(|t| t.ox).max().unwrap_or(0) as isize + span as isize + 1 - pl);
+    let pw = (x_hi - x_lo) as usize;
+    pad.clear();
+    pad.resize((y_hi - y_lo) as usize * pw, 0.0);
+    // The part inside the image, rewritten for each channel; the rest stays zero.
+    let (iy0, iy1) = (y_lo.max(0) as usize, (y_hi.min(g.h as isize)).max(0) as usize);
+    let (ix0, ix1) = (0usize, (x_hi.min(g.w as isize)).max(0) as usize);
+    let base: Vec<usize> = block.iter().map(|t| (t.oy as isize - pt - y_lo) as usize * pw + (t.ox as isize - pl - x_lo) as usize).collect();
+    let dw = d * pw;
     with_simd(
         #[inline(always)]
         || {
+            let mut p = [[ZERO; 6]; 6];
             for (ci, plane) in x.chunks_exact(hw_in).enumerate() {
+                if ix0 < ix1 {
+                    for iy in iy0..iy1 {
+                        let dst = (iy as isize - y_lo) as usize * pw + (ix0 as isize - x_lo) as usize;
+                        pad[dst..dst + ix1 - ix0].copy_from_slice(&plane[iy * g.w + ix0..iy * g.w + ix1]);
+                    }
+                }
+                let pad = &pad[..];
                 // Lanes past the block (up to `tbp`) are zero: their GEMM rows are never read.
-                for t0 in (wins.len().next_multiple_of(LANES)..tbp).step_by(LANES) {
+                for t0 in (block.len().next_multiple_of(LANES)..tbp).step_by(LANES) {
                     for xi in 0..T::A * T::A {
                         v[(xi * kcc + ci) * tbp + t0..][..LANES].fill(0.0);
                     }
                 }
-                for (grp, lanes) in wins.chunks(LANES).enumerate() {
-                    let mut p = [[ZERO; 6]; 6];
-                    for (l, w) in lanes.iter().enumerate() {
-                        if w.r0 == 0 && w.c0 == 0 && w.r1 == full && w.c1 == full {
-                            // The whole block inside the image: constant trip counts.
-                            for (a, pa) in p.iter_mut().enumerate().take(T::A) {
-                                let row = &plane[w.base + a * dw..][..(T::A - 1) * d + 1];
-                                for (b, pab) in pa.iter_mut().enumerate().take(T::A) {
-                                    pab[l] = row[b * d];
-                                }
-                            }
-                        } else {
-                            for a in w.r0..w.r1 {
-                                let row = &plane[w.base + (a - w.r0) * dw..];
-                                for b in w.c0..w.c1 {
-                                    p[a][b][l] = row[(b - w.c0) * d];
-                                }
-                            }
+                for (grp, bases) in base.chunks(LANES).enumerate() {
+                    // Each value is built lane by lane in a register (lanes written to memory one
+                    // by one and read back as a vector would stall on store forwarding). Lanes
+                    // past the block repeat the first tile.
+                    let lane: [usize; LANES] = std::array::from_fn(|l| bases.get(l).copied().unwrap_or(bases[0]));
+                    for (a, pa) in p.iter_mut().enumerate().take(T::A) {
+                        for (b, pab) in pa.iter_mut().enumerate().take(T::A) {
+                            let off = a * dw + b * d;
+                            *pab = std::array::from_fn(|l| pad[lane[l] + off]);
                         }
                     }
                     let q = input_2d::<T>(&p);
@@ -693,6 +780,8 @@ fn input_transform<T: Transform>(g: &Geometry, d: usize, x: &[f32], wins: &[Wind
 /// rows.
 fn output_transform<T: Transform>(g: &Geometry, d: usize, m: &[f32], cor: usize, wins: &[Window], tbp: usize, tile: &mut TileMut<'_>) {
     let dow = d * g.ow;
+    // Every value the transform reads is overwritten for each group.
+    let mut q = [[ZERO; 6]; 6];
     with_simd(
         #[inline(always)]
         || {
@@ -700,7 +789,6 @@ fn output_transform<T: Transform>(g: &Geometry, d: usize, m: &[f32], cor: usize,
                 let row = tile.row_mut(co);
                 for (grp, lanes) in wins.chunks(LANES).enumerate() {
                     let t0 = grp * LANES;
-                    let mut q = [[ZERO; 6]; 6];
                     for (a, qa) in q.iter_mut().enumerate().take(T::A) {
                         for (b, qab) in qa.iter_mut().enumerate().take(T::A) {
                             qab.copy_from_slice(&m[((a * T::A + b) * cor + co) * tbp + t0..][..LANES]);
@@ -708,7 +796,7 @@ fn output_transform<T: Transform>(g: &Geometry, d: usize, m: &[f32], cor: usize,
                     }
                     let y = output_2d::<T>(&q);
                     for (l, w) in lanes.iter().enumerate() {
-                        if w.r1 == T::M && w.c1 == T::M {
+                        if w.rows == T::M && w.cols == T::M {
                             for (i, yi) in y.iter().enumerate().take(T::M) {
                                 let out = &mut row[w.base + i * dow..][..(T::M - 1) * d + 1];
                                 for (j, yij) in yi.iter().enumerate().take(T::M) {
@@ -716,9 +804,9 @@ fn output_transform<T: Transform>(g: &Geometry, d: usize, m: &[f32], cor: usize,
                                 }
                             }
                         } else {
-                            for (i, yi) in y.iter().enumerate().take(w.r1) {
+                            for (i, yi) in y.iter().enumerate().take(w.rows) {
                                 let out = &mut row[w.base + i * dow..];
-                                for (j, yij) in yi.iter().enumerate().take(w.c1) {
+                                for (j, yij) in yi.iter().enumerate().take(w.cols) {
                                     out[j * d] = yij[l];
                                 }
                             }
