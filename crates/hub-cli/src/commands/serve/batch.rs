@@ -15,13 +15,15 @@ use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use burn::tensor::{Tensor, TensorData};
+use hub_core::{Hub, RepoSpec};
 use hub_models::preprocess::Preprocess;
 use hub_models::registry::Task;
 use hub_models::{load_with, Cpu, LoadOptions, Loaded, Prediction};
 use tokio::sync::oneshot;
 
-use super::models::Slot;
-use super::{ApiError, Shared};
+use super::error::ApiError;
+use super::log::log;
+use super::metrics::Metrics;
 
 /// The batching and queue settings.
 #[derive(Debug, Clone, Copy)]
@@ -32,6 +34,22 @@ pub struct Config {
     pub max_delay: Duration,
     /// Jobs that may wait.
     pub queue: usize,
+}
+
+/// What a model thread loads, how, and where it reports.
+#[derive(Clone)]
+pub struct Source {
+    pub hub: Arc<Hub>,
+    pub spec: RepoSpec,
+    /// The repo's name, as served.
+    pub repo: String,
+    pub entry: String,
+    /// `None`: the default weights.
+    pub weights: Option<String>,
+    pub random_init: bool,
+    pub seed: u64,
+    pub config: Config,
+    pub metrics: Arc<Metrics>,
 }
 
 /// What a loaded model is, for metadata and validation.
@@ -138,43 +156,46 @@ fn internal() -> ApiError {
     ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the model failed on this request (a bug in hub; the server log has the panic)")
 }
 
-/// Starts the model's thread: it loads the model, tells the slot, then serves its queue.
-pub fn spawn(app: Shared, slot: Arc<Slot>) {
-    let name = format!("hub-model {}", slot.name);
-    let thread_slot = slot.clone();
-    let spawned = std::thread::Builder::new().name(name).spawn(move || {
-        let slot = thread_slot;
+/// Who hears how a model's load ended.
+pub trait OnLoad: Send + Sync + 'static {
+    /// The load that began at `started` ended with `result`.
+    fn finished(&self, result: Result<Arc<Worker>, ApiError>, started: Instant);
+}
+
+/// Starts the thread of model `name` at `version`: it loads the model, tells `on_load`, then
+/// serves the model's queue.
+pub fn spawn(source: Source, name: String, version: String, on_load: Arc<dyn OnLoad>) {
+    let thread_on_load = on_load.clone();
+    let spawned = std::thread::Builder::new().name(format!("hub-model {name}")).spawn(move || {
         let started = Instant::now();
-        super::log("info", "loading model", serde_json::json!({ "model": slot.name, "version": slot.version }));
-        let loaded = catch_unwind(AssertUnwindSafe(|| load(&app, &slot))).unwrap_or_else(|_| Err(internal()));
+        log("info", "loading model", serde_json::json!({ "model": name, "version": version }));
+        let loaded = catch_unwind(AssertUnwindSafe(|| load(&source))).unwrap_or_else(|_| Err(internal()));
         let (model, mut info) = match loaded {
             Ok(m) => m,
-            Err(e) => return slot.finished(Err(e), started),
+            Err(e) => return thread_on_load.finished(Err(e), started),
         };
         info.load_seconds = started.elapsed().as_secs_f64();
-        app.metrics.model_loaded(&slot.name, info.load_seconds);
-        let config = app.models.options.batch;
+        source.metrics.model_loaded(&name, info.load_seconds);
+        let config = source.config;
         let (tx, rx) = sync_channel(config.queue);
         let depth = Arc::new(AtomicUsize::new(0));
-        slot.finished(Ok(Arc::new(Worker { tx, depth: depth.clone(), info: info.clone(), config })), started);
-        serve_queue(&model, &info, rx, &depth, config, &app, &slot.name);
+        thread_on_load.finished(Ok(Arc::new(Worker { tx, depth: depth.clone(), info: info.clone(), config })), started);
+        serve_queue(&model, &info, rx, &depth, config, &source.metrics, &name);
     });
     if let Err(e) = spawned {
-        slot.finished(Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot start the model's thread: {e}"))), Instant::now());
+        on_load.finished(Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot start the model's thread: {e}"))), Instant::now());
     }
 }
 
-fn load(app: &Shared, slot: &Slot) -> Result<(Loaded<Cpu>, Info), ApiError> {
-    let models = &app.models;
-    let repo = &models.repos[slot.key.repo];
+fn load(source: &Source) -> Result<(Loaded<Cpu>, Info), ApiError> {
     let device = Default::default();
     let mut options = LoadOptions::default();
-    options.weights = slot.key.weights.clone();
-    options.pretrained = !models.options.random_init;
-    if models.options.random_init {
-        <Cpu as burn::tensor::backend::Backend>::seed(&device, models.options.seed);
+    options.weights = source.weights.clone();
+    options.pretrained = !source.random_init;
+    if source.random_init {
+        <Cpu as burn::tensor::backend::Backend>::seed(&device, source.seed);
     }
-    let model: Loaded<Cpu> = load_with(&models.hub, &repo.spec, &slot.key.entry, &options, &device).map_err(|e| ApiError::from_model(&e))?;
+    let model: Loaded<Cpu> = load_with(&source.hub, &source.spec, &source.entry, &options, &device).map_err(|e| ApiError::from_model(&e))?;
     let task = model.architecture.task;
     // One forward on zeros: the number of classes, and the first run's one-off costs paid now.
     let classes = match (task, &model.preprocess) {
@@ -185,7 +206,7 @@ fn load(app: &Shared, slot: &Slot) -> Result<(Loaded<Cpu>, Info), ApiError> {
         _ => None,
     };
     let info = Info {
-        repo: repo.name.clone(),
+        repo: source.repo.clone(),
         entry: model.entry.clone(),
         weights: model.weights.clone(),
         task,
@@ -196,7 +217,7 @@ fn load(app: &Shared, slot: &Slot) -> Result<(Loaded<Cpu>, Info), ApiError> {
     Ok((model, info))
 }
 
-fn serve_queue(model: &Loaded<Cpu>, info: &Info, rx: Receiver<Job>, depth: &AtomicUsize, config: Config, app: &Shared, name: &str) {
+fn serve_queue(model: &Loaded<Cpu>, info: &Info, rx: Receiver<Job>, depth: &AtomicUsize, config: Config, metrics: &Metrics, name: &str) {
     let mut backlog: VecDeque<Job> = VecDeque::new();
     let take = |job: Job| {
         depth.fetch_sub(1, Ordering::SeqCst);
@@ -237,13 +258,13 @@ fn serve_queue(model: &Loaded<Cpu>, info: &Info, rx: Receiver<Job>, depth: &Atom
                         Err(_) => break,
                     }
                 }
-                run_batch(model, info, batch, app, name);
+                run_batch(model, info, batch, metrics, name);
             }
         }
     }
 }
 
-fn run_batch(model: &Loaded<Cpu>, info: &Info, mut batch: Vec<Rows>, app: &Shared, name: &str) {
+fn run_batch(model: &Loaded<Cpu>, info: &Info, mut batch: Vec<Rows>, metrics: &Metrics, name: &str) {
     // Clients that gave up are not computed for.
     batch.retain(|r| !r.reply.is_closed());
     if batch.is_empty() {
@@ -257,7 +278,7 @@ fn run_batch(model: &Loaded<Cpu>, info: &Info, mut batch: Vec<Rows>, app: &Share
         values.extend(r.values);
         jobs.push((r.rows, r.top_k, r.reply));
     }
-    app.metrics.batch(name, rows);
+    metrics.batch(name, rows);
     let result = catch_unwind(AssertUnwindSafe(|| -> Result<_, ApiError> {
         let x = Tensor::<Cpu, 4>::from_data(TensorData::new(values, [rows, 3, crop, crop]), &model.device);
         let logits = model.forward(x).map_err(|e| ApiError::from_model(&e))?;

@@ -13,9 +13,10 @@ use hub_core::Entrypoint;
 use hub_models::registry::Task;
 use serde::Deserialize;
 
-use super::models::Key;
+use super::error::{within, ApiError, ModelLabel};
+use super::slot::Key;
+use super::state::Shared;
 use super::tasks::{self, EntryRow, Params, TextInputs, TextResult};
-use super::{within, ApiError, ModelLabel, Shared};
 
 /// `&`, `<`, `>`, `"` and `'` escaped for HTML text and attribute values.
 fn esc(s: &str) -> String {
@@ -363,7 +364,7 @@ pub async fn demo_get(State(app): State<Shared>, Path(name): Path<String>, uri: 
     let deadline = tokio::time::Instant::now() + app.limits.timeout;
     let result = async {
         let key = app.models.resolve(&name, form.weights.as_deref())?;
-        let worker = within(deadline, app.models.slot(&key).loaded(&app)).await?;
+        let worker = within(deadline, app.models.slot(&key).loaded()).await?;
         let one = |v: &Option<String>| v.iter().filter(|s| !s.is_empty()).cloned().collect::<Vec<_>>();
         let inputs = TextInputs { texts: one(&form.text), text_pairs: one(&form.text_pair), question: form.question.clone(), context: form.context.clone(), choices: Vec::new(), prompts: one(&form.prompt) };
         let params = Params::from_json(&serde_json::json!({ "top_k": form.top_k.unwrap_or(5), "max_new_tokens": form.max_new_tokens }))?;
@@ -469,7 +470,7 @@ pub async fn demo_post(State(app): State<Shared>, Path(name): Path<String>, requ
     let deadline = tokio::time::Instant::now() + app.limits.timeout;
     let result = async {
         let key = app.models.resolve(&name, None)?;
-        let worker = within(deadline, app.models.slot(&key).loaded(&app)).await?;
+        let worker = within(deadline, app.models.slot(&key).loaded()).await?;
         if worker.info.task != Task::ImageClassification {
             return Err(ApiError::bad_request("this model's demo is a form of text fields, not an upload"));
         }

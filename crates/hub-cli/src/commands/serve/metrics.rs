@@ -5,11 +5,6 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
 
-use axum::extract::State;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
-
-use super::Shared;
 
 /// Latency buckets, in seconds.
 const LATENCY: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
@@ -88,17 +83,13 @@ impl Metrics {
     pub fn model_loaded(&self, model: &str, seconds: f64) {
         self.lock().loads.insert(model.to_owned(), seconds);
     }
-}
 
-/// Label values in the exposition format's escaping.
-fn escape(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
-}
-
-pub async fn render(State(app): State<Shared>) -> Response {
+    /// The Prometheus text of the counters, with `queues`: `(model, version, jobs waiting)` of
+    /// each loaded model.
+    pub fn render(&self, queues: &[(String, String, usize)]) -> String {
     let mut out = String::new();
     {
-        let m = app.metrics.lock();
+        let m = self.lock();
         out.push_str("# HELP hub_requests_total HTTP requests answered, by model, endpoint and status.\n# TYPE hub_requests_total counter\n");
         for ((model, endpoint, status), count) in &m.requests {
             let _ = writeln!(out, "hub_requests_total{{model=\"{}\",endpoint=\"{endpoint}\",status=\"{status}\"}} {count}", escape(model));
@@ -117,15 +108,18 @@ pub async fn render(State(app): State<Shared>) -> Response {
         }
     }
     out.push_str("# HELP hub_queue_depth Requests waiting for the model, by model.\n# TYPE hub_queue_depth gauge\n");
-    let slots = app.models.slots();
-    for slot in &slots {
-        if let Some(w) = slot.worker() {
-            let _ = writeln!(out, "hub_queue_depth{{model=\"{}\",version=\"{}\"}} {}", escape(&slot.name), escape(&slot.version), w.depth());
-        }
+    for (model, version, depth) in queues {
+        let _ = writeln!(out, "hub_queue_depth{{model=\"{}\",version=\"{}\"}} {depth}", escape(model), escape(version));
     }
     out.push_str("# HELP hub_models_loaded Models loaded and serving.\n# TYPE hub_models_loaded gauge\n");
-    let _ = writeln!(out, "hub_models_loaded {}", slots.iter().filter(|s| s.worker().is_some()).count());
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out).into_response()
+    let _ = writeln!(out, "hub_models_loaded {}", queues.len());
+    out
+    }
+}
+
+/// Label values in the exposition format's escaping.
+fn escape(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 #[cfg(test)]

@@ -6,14 +6,14 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use axum::http::StatusCode;
 use hub_core::{Hub, Manifest, RepoSpec};
-use tokio::sync::watch;
 
-use super::batch::{self, Worker};
-use super::{log, ApiError, Shared};
+use super::batch::{self, Source};
+use super::error::ApiError;
+use super::metrics::Metrics;
+use super::slot::{Key, Slot};
 
 /// How models are loaded and run.
 #[derive(Debug, Clone)]
@@ -31,28 +31,20 @@ pub struct Repo {
     pub manifest: Manifest,
 }
 
-/// One model: an entrypoint (its canonical name) of a repo (an index into [`Models::repos`])
-/// with its weights (`None`: the default ones).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Key {
-    pub repo: usize,
-    pub entry: String,
-    pub weights: Option<String>,
-}
-
 /// All served repos and the models loaded so far.
 pub struct Models {
     pub hub: Arc<Hub>,
     pub repos: Vec<Repo>,
     explicit: Vec<Key>,
     pub options: Options,
+    metrics: Arc<Metrics>,
     slots: Mutex<BTreeMap<Key, Arc<Slot>>>,
 }
 
 impl Models {
     /// Resolves the repos (positional ones, then those of `--model`s; the built-in ones when
     /// none is given) and checks every `--model` names an entrypoint and weights they have.
-    pub fn new(hub: Arc<Hub>, repos: &[RepoSpec], explicit: &[(RepoSpec, String, Option<String>)], options: Options) -> anyhow::Result<Models> {
+    pub fn new(hub: Arc<Hub>, repos: &[RepoSpec], explicit: &[(RepoSpec, String, Option<String>)], options: Options, metrics: Arc<Metrics>) -> anyhow::Result<Models> {
         let mut specs: Vec<RepoSpec> = repos.to_vec();
         for (spec, _, _) in explicit {
             if !specs.iter().any(|s| s.to_string() == spec.to_string()) {
@@ -69,7 +61,7 @@ impl Models {
             let repo = hub.repo(&spec)?;
             resolved.push(Repo { name: spec.to_string(), spec, manifest: repo.manifest });
         }
-        let mut models = Models { hub, repos: resolved, explicit: Vec::new(), options, slots: Mutex::new(BTreeMap::new()) };
+        let mut models = Models { hub, repos: resolved, explicit: Vec::new(), options, metrics, slots: Mutex::new(BTreeMap::new()) };
         for (spec, entry, weights) in explicit {
             let repo = models.repos.iter().position(|r| r.name == spec.to_string()).expect("every --model's repo was added above");
             let (canonical, ep) = models.repos[repo].manifest.entry(entry)?;
@@ -157,7 +149,21 @@ impl Models {
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
         slots
             .entry(key.clone())
-            .or_insert_with(|| Arc::new(Slot { key: key.clone(), name: self.name_of(key.repo, &key.entry), version: self.version_of(key), state: watch::Sender::new(LoadState::Idle) }))
+            .or_insert_with(|| {
+                let repo = &self.repos[key.repo];
+                let source = Source {
+                    hub: self.hub.clone(),
+                    spec: repo.spec.clone(),
+                    repo: repo.name.clone(),
+                    entry: key.entry.clone(),
+                    weights: key.weights.clone(),
+                    random_init: self.options.random_init,
+                    seed: self.options.seed,
+                    config: self.options.batch,
+                    metrics: self.metrics.clone(),
+                };
+                Arc::new(Slot::new(key.clone(), self.name_of(key.repo, &key.entry), self.version_of(key), source))
+            })
             .clone()
     }
 
@@ -169,76 +175,5 @@ impl Models {
     /// The names of the loaded models.
     pub fn loaded_names(&self) -> Vec<String> {
         self.slots().iter().filter(|s| s.worker().is_some()).map(|s| format!("{}@{}", s.name, s.version)).collect()
-    }
-}
-
-/// Where a model's load is.
-#[derive(Clone)]
-pub enum LoadState {
-    Idle,
-    Loading,
-    Ready(Arc<Worker>),
-    /// The last load failed; the next use tries again.
-    Failed(ApiError),
-}
-
-/// One model: its name and version, and its load state.
-pub struct Slot {
-    pub key: Key,
-    pub name: String,
-    pub version: String,
-    state: watch::Sender<LoadState>,
-}
-
-impl Slot {
-    /// The loaded model, if it is.
-    pub fn worker(&self) -> Option<Arc<Worker>> {
-        match &*self.state.borrow() {
-            LoadState::Ready(w) => Some(w.clone()),
-            _ => None,
-        }
-    }
-
-    pub fn state(&self) -> LoadState {
-        self.state.borrow().clone()
-    }
-
-    /// Starts loading unless it is loading or loaded.
-    pub fn start(self: &Arc<Self>, app: &Shared) {
-        let start = self.state.send_if_modified(|s| match s {
-            LoadState::Idle | LoadState::Failed(_) => {
-                *s = LoadState::Loading;
-                true
-            }
-            _ => false,
-        });
-        if start {
-            batch::spawn(app.clone(), self.clone());
-        }
-    }
-
-    /// The loaded model, loading it first if needed (the caller bounds the wait).
-    pub async fn loaded(self: &Arc<Self>, app: &Shared) -> Result<Arc<Worker>, ApiError> {
-        let mut rx = self.state.subscribe();
-        self.start(app);
-        let state = rx.wait_for(|s| matches!(s, LoadState::Ready(_) | LoadState::Failed(_))).await.map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the model's loader went away"))?;
-        match &*state {
-            LoadState::Ready(w) => Ok(w.clone()),
-            LoadState::Failed(e) => Err(e.clone().for_model(&self.name)),
-            LoadState::Idle | LoadState::Loading => unreachable!("wait_for returned a finished state"),
-        }
-    }
-
-    /// Called by the loader thread when the load ended.
-    pub fn finished(&self, result: Result<Arc<Worker>, ApiError>, started: Instant) {
-        let seconds = started.elapsed().as_secs_f64();
-        match &result {
-            Ok(_) => log("info", "model loaded", serde_json::json!({ "model": self.name, "version": self.version, "seconds": seconds })),
-            Err(e) => log("error", "model load failed", serde_json::json!({ "model": self.name, "version": self.version, "seconds": seconds, "error": e.message })),
-        }
-        self.state.send_replace(match result {
-            Ok(w) => LoadState::Ready(w),
-            Err(e) => LoadState::Failed(e),
-        });
     }
 }
