@@ -757,10 +757,22 @@ fn input_transform<T: Transform>(g: &Geometry, d: usize, x: &[f32], block: &[Pos
                     // by one and read back as a vector would stall on store forwarding). Lanes
                     // past the block repeat the first tile.
                     let lane: [usize; LANES] = std::array::from_fn(|l| bases.get(l).copied().unwrap_or(bases[0]));
-                    for (a, pa) in p.iter_mut().enumerate().take(T::A) {
-                        for (b, pab) in pa.iter_mut().enumerate().take(T::A) {
-                            let off = a * dw + b * d;
-                            *pab = std::array::from_fn(|l| pad[lane[l] + off]);
+                    let row_of = |b: usize| b / pw;
+                    if d == 1 && bases.len() == LANES && (0..LANES).all(|l| lane[l] == lane[0] + l * T::M && row_of(lane[l]) == row_of(lane[0])) {
+                        // Eight neighbouring tiles of one row: each row of their blocks is one
+                        // contiguous run, whose strided lanes LLVM gathers with shuffles.
+                        for (a, pa) in p.iter_mut().enumerate().take(T::A) {
+                            let run = &pad[lane[0] + a * pw..][..(LANES - 1) * T::M + T::A];
+                            for (b, pab) in pa.iter_mut().enumerate().take(T::A) {
+                                *pab = std::array::from_fn(|l| run[l * T::M + b]);
+                            }
+                        }
+                    } else {
+                        for (a, pa) in p.iter_mut().enumerate().take(T::A) {
+                            for (b, pab) in pa.iter_mut().enumerate().take(T::A) {
+                                let off = a * dw + b * d;
+                                *pab = std::array::from_fn(|l| pad[lane[l] + off]);
+                            }
                         }
                     }
                     let q = input_2d::<T>(&p);
@@ -779,6 +791,7 @@ fn input_transform<T: Transform>(g: &Geometry, d: usize, x: &[f32], block: &[Pos
 /// Output pixels `Aᵀ M A` of the tiles whose output windows are `wins`, written into the task's
 /// rows.
 fn output_transform<T: Transform>(g: &Geometry, d: usize, m: &[f32], cor: usize, wins: &[Window], tbp: usize, tile: &mut TileMut<'_>) {
+    let px0 = tile.cols().start;
     let dow = d * g.ow;
     // Every value the transform reads is overwritten for each group.
     let mut q = [[ZERO; 6]; 6];
@@ -795,6 +808,21 @@ fn output_transform<T: Transform>(g: &Geometry, d: usize, m: &[f32], cor: usize,
                         }
                     }
                     let y = output_2d::<T>(&q);
+                    let w0 = lanes[0];
+                    let full = |w: &Window| w.rows == T::M && w.cols == T::M;
+                    if d == 1 && lanes.len() == LANES && (0..LANES).all(|l| full(&lanes[l]) && lanes[l].base == w0.base + l * T::M) && (w0.base + px0) % g.ow + LANES * T::M <= g.ow {
+                        // Eight neighbouring whole tiles of one row: each output row is one
+                        // contiguous run, interleaved from the lanes with shuffles.
+                        for (i, yi) in y.iter().enumerate().take(T::M) {
+                            let out = &mut row[w0.base + i * dow..][..LANES * T::M];
+                            for l in 0..LANES {
+                                for (j, yij) in yi.iter().enumerate().take(T::M) {
+                                    out[l * T::M + j] = yij[l];
+                                }
+                            }
+                        }
+                        continue;
+                    }
                     for (l, w) in lanes.iter().enumerate() {
                         if w.rows == T::M && w.cols == T::M {
                             for (i, yi) in y.iter().enumerate().take(T::M) {
