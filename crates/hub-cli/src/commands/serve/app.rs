@@ -12,10 +12,12 @@ use axum::routing::get;
 use axum::Router;
 
 use super::error::{ApiError, ModelLabel};
+use super::gallery;
 use super::log::log;
+use super::oip;
 use super::slot::Key;
 use super::state::Shared;
-use super::{gallery, oip, tasks};
+use super::tasks;
 
 pub(crate) async fn serve(state: Shared, addr: SocketAddr, preload: Vec<Key>) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;

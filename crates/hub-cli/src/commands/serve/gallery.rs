@@ -238,26 +238,17 @@ fn weights_table(b: &mut String, e: &Entrypoint, default: Option<&str>, cached: 
     b.push_str("</tbody></table>");
 }
 
-/// `resize shorter side to 232, bilinear, centre crop 224, mean [...], std [...]`.
+/// `resize shorter side to 232, bilinear (antialiased), centre crop 224, mean [...], std [...]`.
 fn preprocessing_steps(p: &hub_core::Preprocessing) -> String {
     let list = |v: &Option<Vec<f32>>| v.as_ref().map(|v| v.iter().map(|x| format!("{x:.3}")).collect::<Vec<_>>().join(", "));
-    let mut parts = Vec::new();
-    if let Some(r) = p.resize {
-        parts.push(format!("resize shorter side to {r}"));
-    }
-    if let Some(i) = p.interpolation {
-        parts.push(format!("{i:?} (antialiased)").to_lowercase());
-    }
-    if let Some(c) = p.crop {
-        parts.push(format!("centre crop {c}"));
-    }
-    if let Some(m) = list(&p.mean) {
-        parts.push(format!("mean [{m}]"));
-    }
-    if let Some(s) = list(&p.std) {
-        parts.push(format!("std [{s}]"));
-    }
-    parts.join(", ")
+    let steps = [
+        p.resize.map(|r| format!("resize shorter side to {r}")),
+        p.interpolation.map(|i| format!("{i:?} (antialiased)").to_lowercase()),
+        p.crop.map(|c| format!("centre crop {c}")),
+        list(&p.mean).map(|m| format!("mean [{m}]")),
+        list(&p.std).map(|s| format!("std [{s}]")),
+    ];
+    steps.into_iter().flatten().collect::<Vec<_>>().join(", ")
 }
 
 fn snippets(b: &mut String, repo: &str, entry: &str, name: &str, task: Option<Task>) {

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
 
-
 /// Latency buckets, in seconds.
 const LATENCY: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
 /// Batch size buckets, in rows.
@@ -87,33 +86,33 @@ impl Metrics {
     /// The Prometheus text of the counters, with `queues`: `(model, version, jobs waiting)` of
     /// each loaded model.
     pub fn render(&self, queues: &[(String, String, usize)]) -> String {
-    let mut out = String::new();
-    {
-        let m = self.lock();
-        out.push_str("# HELP hub_requests_total HTTP requests answered, by model, endpoint and status.\n# TYPE hub_requests_total counter\n");
-        for ((model, endpoint, status), count) in &m.requests {
-            let _ = writeln!(out, "hub_requests_total{{model=\"{}\",endpoint=\"{endpoint}\",status=\"{status}\"}} {count}", escape(model));
+        let mut out = String::new();
+        {
+            let m = self.lock();
+            out.push_str("# HELP hub_requests_total HTTP requests answered, by model, endpoint and status.\n# TYPE hub_requests_total counter\n");
+            for ((model, endpoint, status), count) in &m.requests {
+                let _ = writeln!(out, "hub_requests_total{{model=\"{}\",endpoint=\"{endpoint}\",status=\"{status}\"}} {count}", escape(model));
+            }
+            out.push_str("# HELP hub_request_duration_seconds Time from request to response, by endpoint.\n# TYPE hub_request_duration_seconds histogram\n");
+            for (endpoint, h) in &m.latency {
+                h.write(&mut out, "hub_request_duration_seconds", &format!("endpoint=\"{endpoint}\""));
+            }
+            out.push_str("# HELP hub_batch_size Rows per classifier forward, by model.\n# TYPE hub_batch_size histogram\n");
+            for (model, h) in &m.batches {
+                h.write(&mut out, "hub_batch_size", &format!("model=\"{}\"", escape(model)));
+            }
+            out.push_str("# HELP hub_model_load_seconds How long loading the model took (download included).\n# TYPE hub_model_load_seconds gauge\n");
+            for (model, seconds) in &m.loads {
+                let _ = writeln!(out, "hub_model_load_seconds{{model=\"{}\"}} {seconds}", escape(model));
+            }
         }
-        out.push_str("# HELP hub_request_duration_seconds Time from request to response, by endpoint.\n# TYPE hub_request_duration_seconds histogram\n");
-        for (endpoint, h) in &m.latency {
-            h.write(&mut out, "hub_request_duration_seconds", &format!("endpoint=\"{endpoint}\""));
+        out.push_str("# HELP hub_queue_depth Requests waiting for the model, by model.\n# TYPE hub_queue_depth gauge\n");
+        for (model, version, depth) in queues {
+            let _ = writeln!(out, "hub_queue_depth{{model=\"{}\",version=\"{}\"}} {depth}", escape(model), escape(version));
         }
-        out.push_str("# HELP hub_batch_size Rows per classifier forward, by model.\n# TYPE hub_batch_size histogram\n");
-        for (model, h) in &m.batches {
-            h.write(&mut out, "hub_batch_size", &format!("model=\"{}\"", escape(model)));
-        }
-        out.push_str("# HELP hub_model_load_seconds How long loading the model took (download included).\n# TYPE hub_model_load_seconds gauge\n");
-        for (model, seconds) in &m.loads {
-            let _ = writeln!(out, "hub_model_load_seconds{{model=\"{}\"}} {seconds}", escape(model));
-        }
-    }
-    out.push_str("# HELP hub_queue_depth Requests waiting for the model, by model.\n# TYPE hub_queue_depth gauge\n");
-    for (model, version, depth) in queues {
-        let _ = writeln!(out, "hub_queue_depth{{model=\"{}\",version=\"{}\"}} {depth}", escape(model), escape(version));
-    }
-    out.push_str("# HELP hub_models_loaded Models loaded and serving.\n# TYPE hub_models_loaded gauge\n");
-    let _ = writeln!(out, "hub_models_loaded {}", queues.len());
-    out
+        out.push_str("# HELP hub_models_loaded Models loaded and serving.\n# TYPE hub_models_loaded gauge\n");
+        let _ = writeln!(out, "hub_models_loaded {}", queues.len());
+        out
     }
 }
 
@@ -145,5 +144,17 @@ mod tests {
     #[test]
     fn label_values_are_escaped() {
         assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+
+    #[test]
+    fn render_counts_requests_and_lists_each_loaded_model_queue() {
+        let m = Metrics::default();
+        m.request("m", "infer", 200, 0.01);
+        m.request("m", "infer", 200, 0.02);
+        let out = m.render(&[("m".into(), "W".into(), 3), ("a\"b".into(), "default".into(), 0)]);
+        assert!(out.contains("hub_requests_total{model=\"m\",endpoint=\"infer\",status=\"200\"} 2\n"), "{out}");
+        assert!(out.contains("hub_queue_depth{model=\"m\",version=\"W\"} 3\n"), "{out}");
+        assert!(out.contains("hub_queue_depth{model=\"a\\\"b\",version=\"default\"} 0\n"), "{out}");
+        assert!(out.contains("hub_models_loaded 2\n"), "{out}");
     }
 }

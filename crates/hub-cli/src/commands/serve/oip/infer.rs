@@ -9,6 +9,20 @@ use super::super::error::ApiError;
 use super::super::tasks;
 use super::wire::{bad, Data, OutData, Output, Request, TensorSpec};
 
+/// The tasks not served over the protocol yet (their task endpoint serves them), for [`io`]
+/// and [`infer`] alike.
+macro_rules! unserved {
+    () => {
+        Task::ImageGeneration
+            | Task::SemanticSegmentation
+            | Task::TextToSpectrogram
+            | Task::SpectrogramToAudio
+            | Task::TokenClassification
+            | Task::MultipleChoice
+            | Task::PreTraining
+            | Task::Tokenization
+    };
+}
 
 /// The inputs and outputs of a model's task (none: not served over this protocol yet; its
 /// task endpoint serves it).
@@ -29,17 +43,9 @@ pub(super) fn io(info: &Info) -> (Vec<TensorSpec>, Vec<TensorSpec>) {
             vec![t("answer", "BYTES", &[-1]), t("score", "FP32", &[-1]), t("start", "INT64", &[-1]), t("end", "INT64", &[-1])],
         ),
         Task::NextSentencePrediction => (vec![text(), t("text_pair", "BYTES", &[-1])], vec![t("is_next_probability", "FP32", &[-1])]),
-        Task::ImageGeneration
-        | Task::SemanticSegmentation
-        | Task::TextToSpectrogram
-        | Task::SpectrogramToAudio
-        | Task::TokenClassification
-        | Task::MultipleChoice
-        | Task::PreTraining
-        | Task::Tokenization => (Vec::new(), Vec::new()),
+        unserved!() => (Vec::new(), Vec::new()),
     }
 }
-
 
 /// Runs the request on the model: its task's inputs in, its outputs out.
 pub(super) async fn infer(worker: &Worker, request: &Request) -> Result<Vec<Output>, ApiError> {
@@ -169,14 +175,7 @@ pub(super) async fn infer(worker: &Worker, request: &Request) -> Result<Vec<Outp
                 .await?;
             Ok(vec![Output { name: "is_next_probability", shape: vec![n], data: OutData::F32(probs) }])
         }
-        Task::ImageGeneration
-        | Task::SemanticSegmentation
-        | Task::TextToSpectrogram
-        | Task::SpectrogramToAudio
-        | Task::TokenClassification
-        | Task::MultipleChoice
-        | Task::PreTraining
-        | Task::Tokenization => unreachable!("io() lists no inputs for these"),
+        unserved!() => unreachable!("io() lists no inputs for these"),
     }
 }
 

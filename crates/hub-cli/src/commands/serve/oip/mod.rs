@@ -23,7 +23,6 @@ use super::state::Shared;
 use self::infer::{infer, io};
 use self::wire::{parse_request, respond, TensorSpec};
 
-
 /// `GET /v2`.
 pub async fn server_metadata() -> Response {
     json_response("", &json!({ "name": "hub", "version": env!("CARGO_PKG_VERSION"), "extensions": ["binary_tensor_data", "classification", "model_repository"] }))

@@ -12,7 +12,6 @@ use super::super::error::{json_response, ApiError, ModelLabel};
 /// The header that gives the JSON part's length of a binary-data request or response.
 pub(super) const HEADER_LENGTH: &str = "inference-header-content-length";
 
-
 /// One tensor of a model's metadata.
 #[derive(Debug, Clone)]
 pub(super) struct TensorSpec {
@@ -31,7 +30,6 @@ impl TensorSpec {
         json!({ "name": self.name, "datatype": self.datatype, "shape": self.shape })
     }
 }
-
 
 #[derive(Deserialize, Debug)]
 pub(super) struct InferRequest {
@@ -299,7 +297,6 @@ impl Request {
         }
     }
 }
-
 
 /// The response: JSON, or JSON then binary data for the outputs asked as binary.
 pub(super) fn respond(name: &str, version: &str, request: &Request, outputs: Vec<Output>) -> Result<Response, ApiError> {

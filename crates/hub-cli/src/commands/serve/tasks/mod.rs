@@ -30,7 +30,6 @@ use crate::report::Ran;
 use self::text::{parse_text_body, unsupported, MAX_TOP_K};
 pub use self::text::{embed, fill_mask, generate, text_task, Generated, Params, TextInputs, TextResult, MAX_NEW_TOKENS};
 
-
 /// The top classes of each image (`hub run`'s classification report).
 #[derive(Serialize, Debug)]
 pub struct Classified {
@@ -43,7 +42,6 @@ pub struct ImageClasses {
     pub input: String,
     pub top_k: Vec<Prediction>,
 }
-
 
 /// Decodes an uploaded image as 8-bit RGB, refusing more than `HUB_MAX_IMAGE_PIXELS` pixels
 /// from the header, before decoding (as `hub run`'s file loader does).

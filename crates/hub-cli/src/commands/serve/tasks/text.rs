@@ -10,7 +10,6 @@ use serde_json::Value;
 
 use super::super::error::ApiError;
 
-
 /// The most classes or tokens a request may ask for.
 pub(super) const MAX_TOP_K: usize = 1000;
 /// The most tokens one generation request may ask for.
@@ -147,7 +146,6 @@ pub(super) fn parse_text_body(bytes: &[u8]) -> Result<(TextInputs, Params), ApiE
     };
     Ok((inputs, params))
 }
-
 
 /// The likeliest tokens for each `[MASK]` of each text.
 #[derive(Serialize, Debug)]
