@@ -10,6 +10,11 @@
 //! within `--timeout-s` (504 after). Classifier rows from concurrent requests are run as one
 //! batch (`--max-batch-size`, `--max-delay-ms`). Nothing heavy runs on the async executor.
 //! See docs/serving.md.
+//!
+//! Layout, each file importing only those listed before it: [`error`] and [`log`] (leaves),
+//! [`metrics`], [`batch`] (the model threads), [`slot`] (a model's load state), [`models`]
+//! (names and slots), [`state`] (what handlers see), the handlers ([`tasks`], [`oip`],
+//! [`gallery`]) and [`app`] (routes, request log, shutdown).
 
 mod app;
 mod batch;
