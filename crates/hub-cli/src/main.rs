@@ -1,6 +1,7 @@
 //! `hub`: list, document, download and run published models.
 
 mod commands;
+mod exit;
 mod npy;
 mod output;
 mod progress;
@@ -148,7 +149,7 @@ fn exit_code(e: &anyhow::Error) -> u8 {
         if let Some(h) = hub {
             return hub_exit_code(h);
         }
-        if let Some(code) = cause.downcast_ref::<commands::Exit>() {
+        if let Some(code) = cause.downcast_ref::<exit::Exit>() {
             return code.0;
         }
     }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use hub_core::cache::{Leftover, LeftoverKind, Verified};
 use serde::Serialize;
 
-use super::Exit;
+use crate::exit::Exit;
 use crate::output::{bytes, table};
 use crate::report::{self, Format};
 use crate::Global;

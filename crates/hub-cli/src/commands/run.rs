@@ -125,7 +125,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         #[cfg(feature = "cuda")]
         Device::Cuda => run_on::<burn::backend::Cuda>(&args, global, &Default::default()),
         #[allow(unreachable_patterns)]
-        other => Err(super::Exit(
+        other => Err(crate::exit::Exit(
             2,
             format!("this hub was built without the {0} backend; rebuild with `--features {0}`", other.name()),
         )

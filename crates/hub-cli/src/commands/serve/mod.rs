@@ -89,7 +89,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let mut explicit = Vec::new();
     for pair in args.models.chunks(2) {
         let [repo, entry] = pair else { unreachable!("clap takes --model's values in pairs") };
-        let spec: RepoSpec = repo.parse().map_err(|e| super::Exit(2, format!("--model {repo:?}: {e}")))?;
+        let spec: RepoSpec = repo.parse().map_err(|e| crate::exit::Exit(2, format!("--model {repo:?}: {e}")))?;
         let (entry, weights) = match entry.split_once(':') {
             Some((e, w)) => (e.to_owned(), Some(w.to_owned())),
             None => (entry.clone(), None),
