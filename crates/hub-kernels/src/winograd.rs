@@ -111,9 +111,9 @@ pub fn set_enabled(on: bool) {
 
 /// The variant [`crate::conv2d`] uses for a convolution of `x_shape` with `weight_shape`, or
 /// `None` where it takes the direct path: groups 1, a 3×3 kernel, stride 1, equal dilations,
-/// at least [`MIN_CHANNELS`] channels in and out, and the variant whose estimated time (a cost
+/// at least 32 channels in and out, and the variant whose estimated time (a cost
 /// model of the transforms, the GEMMs and how the tasks share the threads, fitted to
-/// `examples/winograd_shapes.rs`: docs/benchmarks.md) is below [`MARGIN`] times the direct
+/// `examples/winograd_shapes.rs`: docs/benchmarks.md) is below 0.9 times the direct
 /// path's. Follows `HUB_WINOGRAD`'s restriction to one variant but not its `off`.
 pub fn choose(x_shape: [usize; 4], weight_shape: [usize; 4], params: Conv2dParams) -> Option<Variant> {
     let g = Geometry::new(x_shape, weight_shape, params).ok()?;
@@ -137,33 +137,38 @@ fn choose_among(g: &Geometry, threads: usize, bits: u8) -> Option<Variant> {
         return None;
     }
     let threads = threads.max(1);
-    let direct = direct_ns(g) / threads as f64;
+    let direct = direct_ns(g) / threads as f64 + DIRECT_NS_CALL;
     let (v, ns) = Variant::ALL
         .into_iter()
         .filter(|v| bits & v.bit() != 0)
-        .map(|v| (v, plan(g, &Tiling::new(g, v.m()), v.a() * v.a(), threads).ns))
+        .map(|v| (v, plan(g, &Tiling::new(g, v.m()), v.a() * v.a(), threads).ns + WINOGRAD_NS_CALL))
         .min_by(|a, b| a.1.total_cmp(&b.1))?;
     (ns < MARGIN * direct).then_some(v)
 }
 
-// The cost model: nanoseconds of one thread per unit of work, a least-squares fit to the times
-// of the direct path and of `F(2×2)` over the 36 shapes of `examples/winograd_shapes.rs` (2
-// threads on a Zen 3 EPYC VM with AVX2; docs/benchmarks.md). Only their ratios matter. (`F(3×3)`
-// and `F(4×4)`, chosen only on request, are estimated with the same constants.)
+// The cost model: nanoseconds of one thread per unit of work, and of the whole call, a
+// least-squares fit to the times of the direct path and of `F(2×2)` over the 36 shapes of
+// `examples/winograd_shapes.rs` (2 threads on a Zen 3 EPYC VM with AVX2; docs/benchmarks.md).
+// Only their ratios matter. (`F(3×3)` and `F(4×4)`, chosen only on request, are estimated with
+// the same constants.)
 /// Direct path: per FLOP of its GEMM.
-const DIRECT_NS_PER_FLOP: f64 = 0.0168;
+const DIRECT_NS_PER_FLOP: f64 = 0.0160;
 /// Direct path: per value its im2col writes (`9·C_in` per output pixel).
-const DIRECT_NS_PER_COL: f64 = 0.88;
+const DIRECT_NS_PER_COL: f64 = 0.19;
+/// Direct path: per call (tasks, tiles, their GEMM calls).
+const DIRECT_NS_CALL: f64 = 214_000.0;
 /// Winograd: per FLOP of the per-frequency GEMMs (rows padded to 16).
-const GEMM_NS_PER_FLOP: f64 = 0.0158;
+const GEMM_NS_PER_FLOP: f64 = 0.0151;
 /// Input transform, per tile, input channel and frequency.
-const IN_NS: f64 = 1.99;
+const IN_NS: f64 = 0.83;
 /// Output transform (and epilogue), per tile, output channel and frequency.
-const OUT_NS: f64 = 1.50;
+const OUT_NS: f64 = 1.13;
 /// Weight transform, per output channel, input channel and frequency.
-const WEIGHT_NS: f64 = 1.27;
+const WEIGHT_NS: f64 = 1.30;
+/// Winograd: per call.
+const WINOGRAD_NS_CALL: f64 = 56_000.0;
 /// Winograd is chosen when its estimate is below this fraction of the direct path's (on the
-/// fitted shapes this loses at most 3 % where the estimate is wrong).
+/// fitted shapes it then never takes the slower path).
 const MARGIN: f64 = 0.9;
 /// Fewest input and output channels for the automatic choice: below, the transforms dominate
 /// and the measured times (SqueezeNet's 16 → 64) favour the direct path.
