@@ -24,6 +24,7 @@
 pub mod act;
 pub mod attention;
 pub mod conv;
+mod geometry;
 pub mod linear;
 pub mod pool;
 mod raw;

@@ -39,7 +39,7 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use crate::act::{with_simd, Epilogue};
-use crate::conv::{epilogue_tile, Conv2dParams, Geometry};
+use crate::geometry::{epilogue_tile, Conv2dParams, Geometry};
 use crate::raw::{gemm_colmajor, par_grid, MatRef, TileMut};
 use crate::KernelError;
 
