@@ -16,7 +16,7 @@ pub fn record_path(burnpack: &Path) -> PathBuf {
     burnpack.with_file_name(name)
 }
 
-/// What [`convert`] records about the burnpack it wrote.
+/// What [`convert`](super::convert) records about the burnpack it wrote.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ConvertedRecord {
     /// sha256 of the burnpack file, lowercase hex.

@@ -36,7 +36,7 @@ pub struct ImportOptions {
     pub ignore: Vec<String>,
     /// Regex patterns of model parameters (PyTorch names) that the file may lack, e.g. a task
     /// head on top of a pre-trained encoder: they keep their random initial values and are
-    /// listed in [`ImportReport::initialized`] instead of failing a strict load.
+    /// listed in [`ImportReport::initialized`](super::ImportReport::initialized) instead of failing a strict load.
     pub optional: Vec<String>,
 }
 

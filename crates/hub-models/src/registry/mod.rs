@@ -2,10 +2,11 @@
 //! read it.
 //!
 //! A family declares itself in its own folder — `pub const FAMILY: FamilySpec` (variants, task,
-//! reference, input size, key renames, how it is configured) and a `build` function — and is
-//! named once, in the [`families!`] list below. The `Family` enum, [`ImageClassifier`] and every
-//! dispatch over families are generated from that list, so each `match` is exhaustive: adding a
-//! family is a folder and a row (docs/adding-a-model.md).
+//! reference, input size, key renames, how it is configured) and `config(id)` or a `build`
+//! function — and is named once, in the `families!` list (`registry/families.rs`). The `Family`
+//! enum, [`ImageClassifier`], [`Model`] and every dispatch over families are generated from that
+//! list, so each `match` is exhaustive: adding a family is a folder and a row
+//! (docs/adding-a-model.md).
 
 pub mod config;
 mod dispatch;
