@@ -6,10 +6,13 @@
 //! - `cargo xtask bench`: hub, PyTorch eager and ONNX Runtime side by side (and, with
 //!   `--criterion`, the criterion benches).
 //! - `cargo xtask import ENTRY`: convert a checkpoint once into a checked burnpack file.
+//! - `cargo xtask bench-guard`: the kernels' instruction counts under callgrind against the
+//!   committed baseline (`--update` rewrites it; see `guard.rs`).
 
 mod bench;
 mod ci;
 mod golden;
+mod guard;
 mod import;
 
 use std::process::ExitCode;
@@ -37,6 +40,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Convert a PyTorch checkpoint once into a checked burnpack file.
     Import(import::ImportArgs),
+    /// The kernels' instruction counts under callgrind against the committed baseline.
+    BenchGuard(guard::GuardArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +51,7 @@ fn main() -> ExitCode {
         Command::Ci(args) => ci::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Import(args) => import::run(&args),
+        Command::BenchGuard(args) => guard::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

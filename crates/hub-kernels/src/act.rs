@@ -3,6 +3,8 @@
 //! [`pulp`] runtime dispatch (no `unsafe`: pulp compiles the `#[inline(always)]` bodies with the
 //! features the CPU was found to have, and a portable version for every other CPU).
 
+use std::sync::atomic::{AtomicU8, Ordering};
+
 use pulp::{Arch, Simd, WithSimd};
 
 /// An elementwise activation applied after a layer (PyTorch's definitions).
@@ -201,8 +203,26 @@ pub(crate) fn epilogue_run(e: &Epilogue<'_>, c: usize, xs: &mut [f32], residual:
     activate_slice(e.activation, xs);
 }
 
-/// Runs `f` with the widest SIMD the CPU has: code `#[inline(always)]`'d into `f` is compiled
-/// for those features.
+/// 0 = not read yet, 1 = widest SIMD, 2 = portable forced.
+static PORTABLE: AtomicU8 = AtomicU8::new(0);
+
+/// Whether `HUB_KERNELS_SIMD=portable` forces the pulp-dispatched loops (activations, epilogues,
+/// depthwise convolution, softmax, the few-row linear path, the Winograd transforms) onto their
+/// portable build, compiled without the CPU's SIMD features (gemm keeps its own dispatch). A
+/// test knob: the instruction-count guards (`cargo xtask bench-guard`) must fail with it.
+pub fn portable_forced() -> bool {
+    match PORTABLE.load(Ordering::Relaxed) {
+        0 => {
+            let forced = std::env::var("HUB_KERNELS_SIMD").is_ok_and(|v| v.trim().eq_ignore_ascii_case("portable"));
+            PORTABLE.store(if forced { 2 } else { 1 }, Ordering::Relaxed);
+            forced
+        }
+        v => v == 2,
+    }
+}
+
+/// Runs `f` with the widest SIMD the CPU has (the portable build under
+/// [`portable_forced`]): code `#[inline(always)]`'d into `f` is compiled for those features.
 #[inline(always)]
 pub(crate) fn with_simd<R>(f: impl FnOnce() -> R) -> R {
     struct Op<F>(F);
@@ -213,7 +233,11 @@ pub(crate) fn with_simd<R>(f: impl FnOnce() -> R) -> R {
             (self.0)()
         }
     }
-    Arch::new().dispatch(Op(f))
+    if portable_forced() {
+        Op(f).with_simd(pulp::Scalar::new())
+    } else {
+        Arch::new().dispatch(Op(f))
+    }
 }
 
 /// Applies `e` in place to an NCHW tensor `x` of `channels` channels and `plane` values per
