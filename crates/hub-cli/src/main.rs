@@ -57,6 +57,8 @@ enum Command {
     Convert(commands::convert::Args),
     /// Serve models over HTTP: the Open Inference Protocol v2, task endpoints, a gallery.
     Serve(Box<commands::serve::Args>),
+    /// Benchmark an entrypoint: latency, throughput, load time and memory, compared with a baseline.
+    Bench(Box<commands::bench::Args>),
 }
 
 /// Settings every command shares.
@@ -114,6 +116,7 @@ fn main() -> ExitCode {
         Command::Lock(a) => commands::lock::run(a, &global),
         Command::Convert(a) => commands::convert::run(a, &global),
         Command::Serve(a) => commands::serve::run(*a, &global),
+        Command::Bench(a) => commands::bench::run(*a, &global),
     };
     match result {
         Ok(code) => code,
@@ -133,9 +136,23 @@ fn main() -> ExitCode {
 
 /// Exit codes (documented in the README):
 /// 1 other errors, 2 usage, 3 unknown repo/entry/weights/file, 4 network, 5 integrity
-/// (hash or size mismatch, corrupt cache), 6 offline miss, 7 lockfile violation.
+/// (hash or size mismatch, corrupt cache), 6 offline miss, 7 lockfile violation, 8 a benchmark
+/// regressed against its baseline, 9 the baseline is not comparable (another CPU, thread count,
+/// device or model).
 fn exit_code(e: &anyhow::Error) -> u8 {
+    use commands::bench::{BaselineError, NotComparable, Regressed};
     for cause in e.chain() {
+        if cause.is::<Regressed>() {
+            return 8;
+        }
+        if cause.is::<NotComparable>() {
+            return 9;
+        }
+        match cause.downcast_ref::<BaselineError>() {
+            Some(BaselineError::Read { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => return 3,
+            Some(_) => return 2,
+            None => {}
+        }
         match cause.downcast_ref::<hub_models::Error>() {
             Some(hub_models::Error::BurnpackIntegrity { .. }) => return 5,
             Some(hub_models::Error::NoCheckpoint { .. } | hub_models::Error::CheckpointNotAFile { .. }) => return 2,

@@ -46,3 +46,36 @@ impl hub_core::Progress for Bars {
         }
     }
 }
+
+/// A bar of steps (`hub bench`'s measured calls) on stderr, or nothing when stderr is not a
+/// terminal or the caller asks for quiet.
+pub struct Steps(Option<ProgressBar>);
+
+impl Steps {
+    /// A bar of `total` steps labelled `message`; none when `quiet` or stderr is not a terminal.
+    pub fn new(total: u64, message: String, quiet: bool) -> Self {
+        if quiet || !std::io::stderr().is_terminal() {
+            return Steps(None);
+        }
+        let bar = ProgressBar::new(total);
+        let style = ProgressStyle::with_template("{msg:24} {wide_bar} {pos}/{len} {elapsed}").unwrap_or_else(|_| ProgressStyle::default_bar());
+        bar.set_style(style);
+        bar.set_message(message);
+        Steps(Some(bar))
+    }
+
+    /// Sets the position to `done` of the total.
+    pub fn set(&self, done: u64) {
+        if let Some(bar) = &self.0 {
+            bar.set_position(done);
+        }
+    }
+}
+
+impl Drop for Steps {
+    fn drop(&mut self) {
+        if let Some(bar) = self.0.take() {
+            bar.finish_and_clear();
+        }
+    }
+}

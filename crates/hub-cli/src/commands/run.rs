@@ -46,13 +46,13 @@ pub struct Args {
     speech: speech::SpeechArgs,
 }
 
-/// Which weights, on which device.
+/// Which weights, on which device (`hub bench` shares them).
 #[derive(clap::Args, Debug)]
 #[command(next_help_heading = "Model")]
-struct ModelArgs {
+pub(crate) struct ModelArgs {
     /// Weight variant (default: the entrypoint's default); `--model-name` is torch.hub's PGAN name for it.
     #[arg(long, alias = "model-name")]
-    weights: Option<String>,
+    pub(crate) weights: Option<String>,
     /// Revision (branch, tag or commit) of a model id's files, e.g. a commit hash to pin them.
     #[arg(long)]
     revision: Option<String>,
@@ -67,14 +67,14 @@ struct ModelArgs {
     config: Vec<String>,
     /// Keep the random initialisation (no download; --weights still picks the architecture's config).
     #[arg(long, conflicts_with = "checkpoint")]
-    random_init: bool,
+    pub(crate) random_init: bool,
     /// The seed of everything random: --random-init weights, image generation's noise, text
     /// sampling, speech.
     #[arg(long, default_value_t = 0)]
-    seed: u64,
+    pub(crate) seed: u64,
     /// Where to run.
     #[arg(long, value_enum, default_value_t = Device::Cpu)]
-    device: Device,
+    pub(crate) device: Device,
 }
 
 /// What to show and where to write it.
@@ -98,7 +98,7 @@ struct OutputArgs {
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-enum Device {
+pub(crate) enum Device {
     /// The CPU (burn's flex backend).
     Cpu,
     /// Any GPU through wgpu (Vulkan, Metal, DX12).
@@ -108,47 +108,75 @@ enum Device {
 }
 
 impl Device {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Device::Cpu => "cpu",
             Device::Wgpu => "wgpu",
             Device::Cuda => "cuda",
         }
     }
+
+    /// Runs `job` on this device's backend (an error when hub was built without it).
+    pub(crate) fn dispatch(self, job: impl OnBackend) -> anyhow::Result<ExitCode> {
+        match self {
+            Device::Cpu => job.on::<hub_models::Cpu>(&Default::default()),
+            #[cfg(feature = "wgpu")]
+            Device::Wgpu => job.on::<burn::backend::Wgpu>(&Default::default()),
+            #[cfg(feature = "cuda")]
+            Device::Cuda => job.on::<burn::backend::Cuda>(&Default::default()),
+            #[allow(unreachable_patterns)]
+            other => Err(crate::exit::Exit(
+                2,
+                format!("this hub was built without the {0} backend; rebuild with `--features {0}`", other.name()),
+            )
+            .into()),
+        }
+    }
+}
+
+/// A command's work, generic over the backend that [`Device::dispatch`] picks.
+pub(crate) trait OnBackend {
+    fn on<B: Backend>(self, device: &B::Device) -> anyhow::Result<ExitCode>;
+}
+
+struct RunJob<'a>(&'a Args, &'a Global);
+
+impl OnBackend for RunJob<'_> {
+    fn on<B: Backend>(self, device: &B::Device) -> anyhow::Result<ExitCode> {
+        run_on::<B>(self.0, self.1, device)
+    }
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
-    match args.model.device {
-        Device::Cpu => run_on::<hub_models::Cpu>(&args, global, &Default::default()),
-        #[cfg(feature = "wgpu")]
-        Device::Wgpu => run_on::<burn::backend::Wgpu>(&args, global, &Default::default()),
-        #[cfg(feature = "cuda")]
-        Device::Cuda => run_on::<burn::backend::Cuda>(&args, global, &Default::default()),
-        #[allow(unreachable_patterns)]
-        other => Err(crate::exit::Exit(
-            2,
-            format!("this hub was built without the {0} backend; rebuild with `--features {0}`", other.name()),
-        )
-        .into()),
+    args.model.device.dispatch(RunJob(&args, global))
+}
+
+impl ModelArgs {
+    /// The flags that choose and configure the weights (`weights_pos`: the weights named
+    /// without `--weights`).
+    pub(crate) fn load_options(&self, weights_pos: Option<&str>) -> anyhow::Result<LoadOptions> {
+        let mut options = LoadOptions::default();
+        options.weights = self.weights.clone().or_else(|| weights_pos.map(str::to_owned));
+        options.pretrained = !self.random_init;
+        options.checkpoint = self.checkpoint.clone();
+        options.checkpoint_key = self.checkpoint_key.clone();
+        options.revision = self.revision.clone();
+        for kv in &self.config {
+            let table: toml::Table =
+                toml::from_str(kv).map_err(|e| anyhow::anyhow!("--config {kv:?} is not KEY=VALUE in TOML syntax: {}", e.message()))?;
+            options.config.extend(table);
+        }
+        Ok(options)
     }
 }
 
 impl Args {
     /// The flags that choose and configure the weights.
     fn load_options(&self) -> anyhow::Result<LoadOptions> {
-        let mut options = LoadOptions::default();
-        options.weights = self.model.weights.clone().or_else(|| self.weights_pos.clone());
-        options.pretrained = !self.model.random_init;
-        options.checkpoint = self.model.checkpoint.clone();
-        options.checkpoint_key = self.model.checkpoint_key.clone();
-        options.revision = self.model.revision.clone();
+        let mut options = self.model.load_options(self.weights_pos.as_deref())?;
+        // --config max_decoder_steps=N wins over --max-decoder-steps.
         if let Some(steps) = self.speech.max_decoder_steps {
-            options.config.insert("max_decoder_steps".into(), toml::Value::Integer(steps as i64));
-        }
-        for kv in &self.model.config {
-            let table: toml::Table =
-                toml::from_str(kv).map_err(|e| anyhow::anyhow!("--config {kv:?} is not KEY=VALUE in TOML syntax: {}", e.message()))?;
-            options.config.extend(table);
+            options.config.entry("max_decoder_steps").or_insert(toml::Value::Integer(steps as i64));
         }
         Ok(options)
     }
