@@ -230,13 +230,14 @@ def write_index(path: Path, present: list) -> None:
         write_json(path, present)
 
 
-def run_entries(doc: str, family: str, names: list, complete, generate, describe, width: int, then=None) -> int:
+def run_entries(doc: str, family: str, names: list, complete, generate, describe, width: int, then=None, opt_in=frozenset()) -> int:
     """The main of a script over a table of entries (vision.py, seg.py).
 
     Options: --out (required), --force, --entries a,b (a subset), --list. Each wanted entry that
     complete(out, name) says is not done yet (or every wanted one with --force) is made by
     generate(out, name), which returns its meta; describe(meta) ends its line of output. Then
-    then(out, force), if given, and index.json: the entries complete, in table order."""
+    then(out, force), if given, and index.json: the entries complete, in table order. Names in
+    opt_in are made only when --entries names them."""
     p = parser(doc)
     p.add_argument("--out", type=Path, required=True, help=f"output folder (target/golden/{family})")
     p.add_argument("--force", action="store_true", help="regenerate entries that already exist")
@@ -246,7 +247,7 @@ def run_entries(doc: str, family: str, names: list, complete, generate, describe
     if args.list:
         print("\n".join(names))
         return 0
-    wanted = [n for n in args.entries.split(",") if n] or names
+    wanted = [n for n in args.entries.split(",") if n] or [n for n in names if n not in opt_in]
     unknown = sorted(set(wanted) - set(names))
     if unknown:
         print(f"unknown {family} entries: {', '.join(unknown)}; known: {', '.join(names)}", file=sys.stderr)

@@ -45,6 +45,11 @@ GENERATOR_VERSION = 1
 
 TORCHVISION = "torchvision"
 LITE0 = "xtask/golden/lite0.py"
+# `torchvision.models.RegNet(BlockParams.from_init_params(**kwargs))`: a RegNet design of our own.
+REGNET_PARAMS = "torchvision.models.regnet.BlockParams"
+
+# The design parameters of torchvision's regnet_y_128gf.
+REGNET_Y_128GF = {"depth": 27, "w_0": 456, "w_a": 160.83, "w_m": 2.52, "group_width": 264, "se_ratio": 0.25}
 
 # (entry, builder, builder kwargs, input size, source). Hyper-parameters beyond the builder
 # defaults are spelled out so the Rust side can read them from meta.json.
@@ -68,6 +73,25 @@ ENTRIES = [
     *[(f"efficientnet_b{i}", f"efficientnet_b{i}", {}, 224, TORCHVISION) for i in range(8)],
     ("efficientnet_lite0", "efficientnet_lite0", {}, 224, LITE0),
     *[(n, n, {}, 224, TORCHVISION) for n in ["convnext_tiny", "convnext_small", "convnext_base", "convnext_large"]],
+    *[
+        (f"regnet_x_{s}", f"regnet_x_{s}", {}, 224, TORCHVISION)
+        for s in ["400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf"]
+    ],
+    *[
+        (f"regnet_y_{s}", f"regnet_y_{s}", {}, 224, TORCHVISION)
+        for s in ["400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf"]
+    ],
+    # regnet_y_128gf's design (w_0, w_a, w_m, group width 264, SE) at depth 4 (two stages, 15M
+    # parameters instead of 645M): its blocks, cheaply. The full size is opt-in (OPT_IN).
+    ("regnet_y_128gf_depth4", "RegNet", {**REGNET_Y_128GF, "depth": 4}, 224, REGNET_PARAMS),
+    *[(n, n, {}, 224, TORCHVISION) for n in ["mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3"]],
+    *[(n, n, {}, 224, TORCHVISION) for n in ["efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l"]],
+]
+
+# Entries made only when `--entries` names them (too large for every CI run: regnet_y_128gf's
+# checkpoint is 2.6 GB); their parity tests are `#[ignore]`d.
+OPT_IN = [
+    ("regnet_y_128gf", "regnet_y_128gf", {}, 224, TORCHVISION),
 ]
 
 # Entries that also get model_legacy.pth (pre-1.6 pickle format, like many published checkpoints).
@@ -95,6 +119,13 @@ def make_input(gen: torch.Generator, batch: int, height: int, width: int, coarse
 def build(builder: str, kwargs: dict, source: str) -> nn.Module:
     if source == LITE0:
         return lite0.efficientnet_lite0(**kwargs)
+    if source == REGNET_PARAMS or builder.startswith("regnet"):
+        # RegNet derives its widths with torch ops, which cannot run on the meta device that
+        # common.reload_and_check builds under: these build on the CPU.
+        with torch.device("cpu"):
+            if source == REGNET_PARAMS:
+                return torchvision.models.RegNet(torchvision.models.regnet.BlockParams.from_init_params(**kwargs))
+            return torchvision.models.get_model(builder, weights=None, **kwargs)
     return torchvision.models.get_model(builder, weights=None, **kwargs)
 
 
@@ -226,7 +257,7 @@ def generate(out_dir: Path, entry: str, builder: str, kwargs: dict, size: int, s
 
 
 def main() -> int:
-    table = {e[0]: e for e in ENTRIES}
+    table = {e[0]: e for e in ENTRIES + OPT_IN}
     return common.run_entries(
         __doc__,
         "vision",
@@ -236,6 +267,7 @@ def main() -> int:
         lambda meta: f"params {meta['num_parameters']:>11,}  max|y| {meta['output_max_abs']:.3g}  "
         f"batch diff {meta['output_batch_diff']:.3g}",
         width=20,
+        opt_in={e[0] for e in OPT_IN},
     )
 
 

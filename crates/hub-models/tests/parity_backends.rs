@@ -10,7 +10,6 @@ mod common;
 
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
-use hub_models::registry::{self, ClassifierConfig};
 
 const DEFAULT_ENTRIES: &[&str] = &["resnet18", "squeezenet1_1", "mobilenet_v3_small", "shufflenet_v2_x1_0"];
 
@@ -32,21 +31,12 @@ fn run_suite<B: Backend>(name: &str, device: &B::Device) {
     let Some(dir) = common::VISION.require(&format!("parity[{name}]"), common::VISION.dir(), &["index.json"]) else { return };
     let mut failures = Vec::new();
     for entry in entries(&dir) {
-        let meta = common::meta(&dir.join(&entry));
-        let builder = meta["builder"].as_str().unwrap_or(&entry).to_owned();
-        let Some(arch) = registry::find(&entry).or_else(|| registry::find(&builder)) else {
+        let dir_entry = dir.join(&entry);
+        let Some((arch, config)) = common::vision::architecture(&entry, &dir_entry) else {
             eprintln!("{name}: {entry}: no architecture, skipped");
             continue;
         };
-        let kwargs = meta["kwargs"].as_object().cloned().unwrap_or_default();
-        let config = ClassifierConfig {
-            num_classes: kwargs.get("num_classes").and_then(|v| v.as_u64()).unwrap_or(1000) as usize,
-            aux_logits: kwargs.get("aux_logits").and_then(|v| v.as_bool()),
-            transform_input: kwargs.get("transform_input").and_then(|v| v.as_bool()),
-        };
-        let options = hub_models::import::ImportOptions::new().with_remaps(arch.family.remaps());
-        let model = arch.build::<B>(&config, device).unwrap();
-        let (model, _) = model.load_pytorch(&dir.join(&entry).join("model.pth"), &options).unwrap();
+        let model = common::vision::load::<B>(&arch, &config, &dir_entry.join("model.pth"), device);
         let (input, expected) = io(&dir.join(&entry).join("io.safetensors"));
         let started = std::time::Instant::now();
         let out = model.forward(Tensor::<B, 4>::from_data(input, device));

@@ -1,10 +1,6 @@
-//! Parity with PyTorch for the ShuffleNet v2, MobileNet v2/v3, EfficientNet and
-//! EfficientNet-Lite families.
-//!
-//! For every entry present in `target/golden/vision/` (written by `cargo xtask golden` with real
-//! torchvision, see the data contract), build the model, load `model.pth` (and
-//! `model_legacy.pth` when present) strictly through `hub_models::import::load_pytorch`, run the
-//! golden `input` and require `max|burn - torch| <= 1e-4 * max|torch|`.
+//! Parity with PyTorch for the ShuffleNet v2, MobileNet v2/v3, EfficientNet (v1 and v2) and
+//! EfficientNet-Lite families, through the registry-driven harness of `common::vision` (see
+//! `parity_vision_a.rs` for the rule).
 //!
 //! `efficientnet_lite0_real_weights` loads the real EfficientNet-Lite0 ImageNet checkpoint (a
 //! legacy pickle) from `target/golden/real/`, runs PyTorch's preprocessed photo of a cat and
@@ -20,89 +16,24 @@ use std::path::Path;
 use std::time::Instant;
 
 use burn::backend::Flex;
-use burn::module::Module;
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::Tensor;
 use hub_models::imagenet;
-use hub_models::vision::{efficientnet, mobilenet, shufflenet};
+use hub_models::vision::efficientnet;
 
 type B = Flex;
 
 /// Relative tolerance of the data contract.
-const TOLERANCE: f32 = 1e-4;
+const TOLERANCE: f32 = common::vision::TOLERANCE;
 
-/// Fails when `meta.json` passes builder kwargs: these entries are built with defaults.
-fn assert_default_kwargs(dir: &Path) {
-    let kwargs = common::meta_kwargs(dir);
-    assert!(kwargs.is_empty(), "meta.json kwargs {kwargs:?} have no Rust counterpart in this test");
-}
-
-/// A tensor of a safetensors file, as stored.
-fn read_data(path: &Path, name: &str) -> TensorData {
-    common::required_safetensor(path, name)
-}
-
-/// A float tensor of a safetensors file on the test backend.
-fn read_tensor<const D: usize>(path: &Path, name: &str) -> Tensor<B, D> {
-    let data = read_data(path, name).convert::<f32>();
-    Tensor::from_data(data, &Default::default())
-}
-
-/// Loads `weights` strictly into `model` and returns its output on `input`.
-fn run<M: Module<B>>(
-    model: M,
-    weights: &Path,
-    remaps: Vec<(&'static str, &'static str)>,
-    forward: fn(&M, Tensor<B, 4>) -> Tensor<B, 2>,
-    input: Tensor<B, 4>,
-) -> Tensor<B, 2> {
-    forward(&common::load_strict(model, weights, remaps), input)
-}
-
-/// The parity check of one entry against its golden files.
-fn check<M: Module<B>>(
-    entry: &str,
-    build: impl Fn() -> M,
-    remaps: fn() -> Vec<(&'static str, &'static str)>,
-    forward: fn(&M, Tensor<B, 4>) -> Tensor<B, 2>,
-) {
-    let Some(dir) = common::vision_entry(entry) else { return };
-    assert_default_kwargs(&dir);
-    let io = dir.join("io.safetensors");
-    let input: Tensor<B, 4> = read_tensor(&io, "input");
-    let expected: Tensor<B, 2> = read_tensor(&io, "output");
-    let scale: f32 = expected.clone().abs().max().into_scalar();
-    assert!(scale > 0.0, "golden output of {entry} is all zeros");
-
-    for file in common::checkpoints(&dir) {
-        let start = Instant::now();
-        let out = run(build(), &file, remaps(), forward, input.clone());
-        assert_eq!(out.dims(), expected.dims(), "{entry}: output shape");
-        let err: f32 = (out - expected.clone()).abs().max().into_scalar();
-        common::print_error(entry, &file, err, scale, start);
-        let name = file.file_name().unwrap().to_string_lossy();
-        assert!(
-            err <= TOLERANCE * scale,
-            "{entry} ({name}): max|burn-torch| = {err:e} > {TOLERANCE:e} · {scale:e}"
-        );
-    }
-}
-
-macro_rules! parity_tests {
-    ($family:ident: $($entry:ident),+ $(,)?) => {
-        $(
-            #[test]
-            fn $entry() {
-                let entry = stringify!($entry);
-                check(entry, || $family::config(entry).unwrap().init::<B>(&Default::default()), $family::weights::remaps, |m, x| m.forward(x));
-            }
-        )+
-    };
-}
-
-parity_tests!(shufflenet: shufflenet_v2_x0_5, shufflenet_v2_x1_0, shufflenet_v2_x1_5, shufflenet_v2_x2_0);
-parity_tests!(mobilenet: mobilenet_v2, mobilenet_v3_small, mobilenet_v3_large);
-parity_tests!(
-    efficientnet: efficientnet_b0,
+vision_parity!(
+    shufflenet_v2_x0_5,
+    shufflenet_v2_x1_0,
+    shufflenet_v2_x1_5,
+    shufflenet_v2_x2_0,
+    mobilenet_v2,
+    mobilenet_v3_small,
+    mobilenet_v3_large,
+    efficientnet_b0,
     efficientnet_b1,
     efficientnet_b2,
     efficientnet_b3,
@@ -110,20 +41,15 @@ parity_tests!(
     efficientnet_b5,
     efficientnet_b6,
     efficientnet_b7,
+    efficientnet_v2_s,
+    efficientnet_v2_m,
+    efficientnet_v2_l,
+    efficientnet_lite0,
 );
 
-#[test]
-fn efficientnet_lite0() {
-    check(
-        "efficientnet_lite0",
-        || {
-            efficientnet::lite::config("efficientnet_lite0")
-                .unwrap()
-                .init::<B>(&Default::default())
-        },
-        efficientnet::weights::lite_remaps,
-        |m, x| m.forward(x),
-    );
+/// A float tensor of a safetensors file on the test backend.
+fn read_tensor<const D: usize>(path: &Path, name: &str) -> Tensor<B, D> {
+    Tensor::from_data(common::required_safetensor(path, name).convert::<f32>(), &Default::default())
 }
 
 /// The real Lite0 ImageNet weights on PyTorch's preprocessed cat photo.
@@ -136,17 +62,9 @@ fn efficientnet_lite0_real_weights() {
     let [report, weights, io] = files.map(|f| real.join(f));
     let input: Tensor<B, 4> = read_tensor(&io, "input");
     let expected: Tensor<B, 2> = read_tensor(&io, "logits");
-    let model = efficientnet::lite::config("efficientnet_lite0")
-        .unwrap()
-        .init::<B>(&Default::default());
+    let model = efficientnet::lite::config("efficientnet_lite0").unwrap().init::<B>(&Default::default());
     let start = Instant::now();
-    let logits = run(
-        model,
-        &weights,
-        efficientnet::weights::lite_remaps(),
-        |m, x| m.forward(x),
-        input,
-    );
+    let logits = common::load_strict(model, &weights, efficientnet::weights::lite_remaps()).forward(input);
     let scale: f32 = expected.clone().abs().max().into_scalar();
     let err: f32 = (logits.clone() - expected).abs().max().into_scalar();
     println!(

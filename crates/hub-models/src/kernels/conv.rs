@@ -27,7 +27,7 @@ pub fn conv2d<B: Backend>(
     }
     let mut y = conv.forward(x);
     if let Some(bn) = bn {
-        y = crate::vision::batch_norm(bn, y);
+        y = crate::kernels::burn_batch_norm(bn, y);
     }
     if let Some(r) = residual {
         y = y + r;

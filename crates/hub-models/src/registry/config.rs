@@ -25,6 +25,9 @@ pub mod limits {
     pub const MAX_POSITIONS: usize = 1 << 20;
     /// Tacotron2's `max_decoder_steps` (the published default is 2000, ~23 s of speech).
     pub const MAX_DECODER_STEPS: usize = 100_000;
+    /// The input side a model's position embeddings are sized for (ViT's `image_size`):
+    /// 4096 gives ViT-H/14 86k positions, 0.45 GB of f32.
+    pub const MAX_IMAGE_SIZE: usize = 4096;
     /// The default of [`max_parameters`]: 4·10^9 (16 GB of f32 weights; GPT-2 XL has 1.6·10^9).
     pub const DEFAULT_MAX_PARAMETERS: u64 = 4_000_000_000;
 
@@ -71,11 +74,15 @@ pub struct ClassifierConfig {
     pub aux_logits: Option<bool>,
     /// GoogLeNet / Inception v3: re-normalise ImageNet inputs the way the ported TF weights expect.
     pub transform_input: Option<bool>,
+    /// ViT: the input side its position embeddings are sized for (torchvision's `image_size`,
+    /// the `min_size` of the weights: 224, or 384/512/518 for SWAG end-to-end weights); the
+    /// families without position embeddings ignore it.
+    pub image_size: Option<usize>,
 }
 
 impl Default for ClassifierConfig {
     fn default() -> Self {
-        ClassifierConfig { num_classes: 1000, aux_logits: None, transform_input: None }
+        ClassifierConfig { num_classes: 1000, aux_logits: None, transform_input: None, image_size: None }
     }
 }
 
@@ -89,11 +96,12 @@ impl ClassifierConfig {
                 "num_classes" => c.num_classes = positive_at_most(entry, key, value, limits::MAX_CLASSES)?,
                 "aux_logits" => c.aux_logits = Some(value.as_bool().ok_or_else(|| bad("true or false"))?),
                 "transform_input" => c.transform_input = Some(value.as_bool().ok_or_else(|| bad("true or false"))?),
+                "image_size" => c.image_size = Some(positive_at_most(entry, key, value, limits::MAX_IMAGE_SIZE)?),
                 _ => {
                     return Err(Error::Config {
                         entry: entry.to_owned(),
                         key: key.clone(),
-                        message: "unknown config key for an image classifier (known: num_classes, aux_logits, transform_input)".into(),
+                        message: "unknown config key for an image classifier (known: num_classes, aux_logits, transform_input, image_size)".into(),
                     })
                 }
             }
@@ -109,6 +117,11 @@ impl ClassifierConfig {
         }
         if self.num_classes > limits::MAX_CLASSES {
             return Err(too_large(entry, "num_classes", self.num_classes, limits::MAX_CLASSES));
+        }
+        match self.image_size {
+            Some(0) => return Err(Error::Config { entry: entry.to_owned(), key: "image_size".into(), message: "expected a positive integer, got 0".into() }),
+            Some(size) if size > limits::MAX_IMAGE_SIZE => return Err(too_large(entry, "image_size", size, limits::MAX_IMAGE_SIZE)),
+            _ => {}
         }
         Ok(())
     }

@@ -166,6 +166,26 @@ macro_rules! families {
                 Ok(())
             }
 
+            /// The same classifier with every floating-point parameter and buffer converted to
+            /// `dtype` (`DType::F64` for a reference run on an f64 input; burn's ops run it,
+            /// hub's kernels take f32 only); other tensors are kept.
+            pub fn into_dtype(mut self, dtype: burn::tensor::DType) -> Result<Self> {
+                let convert = |snapshots: Vec<burn_store::TensorSnapshot>| -> Result<Vec<burn_store::TensorSnapshot>> {
+                    snapshots.into_iter().map(|s| {
+                        let data = s.to_data().map_err(|e| Error::Burnpack { path: s.full_path().into(), message: format!("{e:?}") })?;
+                        let data = if data.dtype.is_float() { data.convert_dtype(dtype) } else { data };
+                        Ok(burn_store::TensorSnapshot::from_data(data, s.path_stack.clone().unwrap_or_default(), s.container_stack.clone().unwrap_or_default(), s.tensor_id.unwrap_or_default()))
+                    }).collect()
+                };
+                let result = match &mut self {
+                    $(ImageClassifier::$cv(m) => { let s = convert(m.collect(None, None, false))?; m.apply(s, None, None, false) })*
+                };
+                if !result.errors.is_empty() || !result.missing.is_empty() {
+                    return Err(Error::Burnpack { path: "(in memory)".into(), message: format!("converting to {dtype:?}: missing {:?}, errors {:?}", result.missing, result.errors) });
+                }
+                Ok(self)
+            }
+
             /// Every parameter and buffer, by path, with its data.
             pub fn tensors(&self) -> Vec<(String, burn::tensor::TensorData)> {
                 let snapshots = match self {
@@ -205,6 +225,9 @@ families! {
         EfficientNet(EfficientNet) in vision::efficientnet,
         EfficientNetLite(EfficientNetLite) in vision::efficientnet::lite,
         ConvNext(ConvNext) in vision::convnext,
+        RegNet(RegNet) in vision::regnet,
+        MnasNet(MnasNet) in vision::mnasnet,
+        Vit(VisionTransformer) in vision::vit => build,
     }
     models {
         Dcgan in gan::dcgan => |m| Model::Generator(Generator::Dcgan(m)),

@@ -21,7 +21,7 @@ use burn::tensor::module::interpolate;
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use burn::tensor::Tensor;
 
-use crate::vision::mobilenet::block::global_avg_pool;
+use crate::vision::layers::global_avg_pool;
 use crate::vision::mobilenet::Feature;
 use crate::vision::resnet::ResNetBackbone;
 
@@ -67,7 +67,7 @@ impl<B: Backend> Layer<B> {
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         match self {
             Layer::Conv(conv) => conv.forward(x),
-            Layer::Norm(bn) => crate::vision::batch_norm(bn, x),
+            Layer::Norm(bn) => crate::kernels::burn_batch_norm(bn, x),
             Layer::Relu(_) => relu(x),
             Layer::Sigmoid(_) => sigmoid(x),
             Layer::Dropout(_) => x,
@@ -310,7 +310,7 @@ impl<B: Backend> LrasppHead<B> {
     /// - output: `[batch, num_classes, h_low, w_low]`
     pub fn forward(&self, low: Tensor<B, 4>, high: Tensor<B, 4>) -> Tensor<B, 4> {
         let [_, _, h, w] = low.dims();
-        let x = crate::vision::scale_channels(forward_layers(&self.cbr, high.clone()), forward_layers(&self.scale, high));
+        let x = crate::vision::layers::scale_channels(forward_layers(&self.cbr, high.clone()), forward_layers(&self.scale, high));
         let x = resize_bilinear(x, [h, w]);
         self.low_classifier.forward(low) + self.high_classifier.forward(x)
     }

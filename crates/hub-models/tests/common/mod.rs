@@ -12,6 +12,8 @@ use burn::tensor::{DType, TensorData};
 use burn_store::{ModuleSnapshot, ModuleStore, SafetensorsStore, TensorSnapshot};
 use hub_models::import::{load_pytorch, ImportOptions};
 
+pub mod vision;
+
 /// One kind of golden reference: its folder under `target/golden`, the variable that overrides
 /// that folder (and the folder's path relative to the directory the variable names), and whether
 /// its own script writes it (`xtask/golden/<folder>.py`) or `cargo xtask golden` does.

@@ -1,13 +1,13 @@
 //! EfficientNet building blocks (torchvision's `MBConv` and `FusedMBConv`).
 //!
 //! `Conv2dNormActivation` and `SqueezeExcitation` are shared with MobileNet (torchvision keeps
-//! them in `ops/misc.py`); see [`crate::vision::mobilenet::block`].
+//! them in `ops/misc.py`); see [`crate::vision::layers`].
 
 use burn::module::Module;
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 
-use crate::vision::mobilenet::block::{
+use crate::vision::layers::{
     forward_layers_add, make_divisible, Activation, ConvNormActConfig, Layer, SqueezeExcitation,
 };
 

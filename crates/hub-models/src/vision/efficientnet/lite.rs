@@ -18,7 +18,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::ops::PadMode;
 use burn::tensor::Tensor;
 
-use crate::vision::mobilenet::block::{global_avg_pool, make_divisible};
+use crate::vision::layers::{global_avg_pool, make_divisible};
 
 /// Entry ids built by [`config`].
 pub const VARIANTS: &[&str] = &["efficientnet_lite0"];
@@ -168,11 +168,11 @@ impl<B: Backend> LiteBlock<B> {
     pub fn forward(&self, input: Tensor<B, 4>) -> Tensor<B, 4> {
         let mut x = input.clone();
         if let (Some(conv), Some(bn)) = (&self.expand_conv, &self.bn0) {
-            x = relu6(crate::vision::batch_norm(bn, conv.forward(x)));
+            x = relu6(crate::kernels::burn_batch_norm(bn, conv.forward(x)));
         }
         let x = pad_same(x, self.kernel, self.stride);
-        let x = relu6(crate::vision::batch_norm(&self.bn1, self.depthwise_conv.forward(x)));
-        let x = crate::vision::batch_norm(&self.bn2, self.project_conv.forward(x));
+        let x = relu6(crate::kernels::burn_batch_norm(&self.bn1, self.depthwise_conv.forward(x)));
+        let x = crate::kernels::burn_batch_norm(&self.bn2, self.project_conv.forward(x));
         if self.skip {
             x + input
         } else {
@@ -241,9 +241,9 @@ impl<B: Backend> EfficientNetLite<B> {
     /// - output: `[batch, num_classes]`
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
         let x = pad_same(x, 3, 2);
-        let x = relu6(crate::vision::batch_norm(&self.bn0, self.conv_stem.forward(x)));
+        let x = relu6(crate::kernels::burn_batch_norm(&self.bn0, self.conv_stem.forward(x)));
         let x = self.blocks.iter().fold(x, |x, b| b.forward(x));
-        let x = relu6(crate::vision::batch_norm(&self.bn1, self.conv_head.forward(x)));
+        let x = relu6(crate::kernels::burn_batch_norm(&self.bn1, self.conv_head.forward(x)));
         let [n, c, _, _] = x.dims();
         self.fc.forward(global_avg_pool(x).reshape([n, c]))
     }

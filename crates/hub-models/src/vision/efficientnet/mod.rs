@@ -18,7 +18,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 
-use crate::vision::mobilenet::block::{
+use crate::vision::layers::{
     global_avg_pool, make_divisible, Activation, ConvNormAct, ConvNormActConfig,
 };
 use block::{stage, BlockKind, MbBlock, StageConfig};

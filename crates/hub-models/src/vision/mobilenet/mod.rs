@@ -16,10 +16,8 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 
-use block::{
-    global_avg_pool, make_divisible, Activation, BneckRow, ConvNormAct, ConvNormActConfig,
-    InvertedResidualV2, InvertedResidualV3,
-};
+use crate::vision::layers::{global_avg_pool, make_divisible, Activation, ConvNormAct, ConvNormActConfig};
+use block::{BneckRow, InvertedResidualV2, InvertedResidualV3};
 
 /// Entry ids built by this family.
 pub const VARIANTS: &[&str] = &["mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large"];

@@ -32,7 +32,7 @@ impl<B: Backend> FeatureLayer<B> {
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         match self {
             Self::Conv(conv) => conv.forward(x),
-            Self::BatchNorm(bn) => crate::vision::batch_norm(bn, x),
+            Self::BatchNorm(bn) => crate::kernels::burn_batch_norm(bn, x),
             Self::Relu(_) => relu(x),
             Self::MaxPool(pool) => crate::kernels::max_pool2d(pool, x),
         }
