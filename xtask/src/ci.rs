@@ -5,7 +5,10 @@
 //!    the vision parity subset again with hub's kernels off (`HUB_KERNELS=off`);
 //! 3. `cargo check` of the `wgpu` and `cuda` features (compiled, not run: CI has no GPU);
 //! 4. `cargo doc` of the libraries with warnings denied (missing docs are errors);
-//! 5. the vision parity subset on wgpu, when a Vulkan driver is present (Mesa's lavapipe on
+//! 5. the instruction-count guards of the kernels under valgrind (`cargo xtask bench-guard`,
+//!    about a minute once the benches are built; a case more than the baseline's tolerance
+//!    above `crates/hub-bench/guards-baseline.toml` fails);
+//! 6. the vision parity subset on wgpu, when a Vulkan driver is present (Mesa's lavapipe on
 //!    CPU-only machines: `.ci/run` installs `mesa-vulkan-drivers`).
 
 use std::process::Command;
@@ -47,6 +50,8 @@ pub fn run(args: &CiArgs) -> Result<()> {
     // to PyTorch.
     cargo(&["test", "-p", "hub-models", "--test", "parity_vision_a"], &[("HUB_REQUIRE_GOLDEN", "1"), ("HUB_KERNELS", "off")])?;
     cargo(&["doc", "--no-deps", "-p", "hub-core", "-p", "hub-kernels", "-p", "hub-models"], &[("RUSTDOCFLAGS", "-D warnings")])?;
+    // Instruction counts, not wall-clock time: they repeat exactly on a shared machine.
+    cargo(&["xtask", "bench-guard", "--no-wall-clock"], &[])?;
     if !args.skip_gpu_check {
         cargo(&["check", "-p", "hub-cli", "--features", "wgpu,cuda"], &[])?;
         if vulkan_available() {
