@@ -48,6 +48,16 @@ LITE0 = "xtask/golden/lite0.py"
 # `torchvision.models.RegNet(BlockParams.from_init_params(**kwargs))`: a RegNet design of our own.
 REGNET_PARAMS = "torchvision.models.regnet.BlockParams"
 
+# `torchvision.models.VisionTransformer(**kwargs)`: a ViT of the given widths and depth.
+VIT_PARAMS = "torchvision.models.VisionTransformer"
+
+# The widths of torchvision's larger ViTs (num_layers 24, 24 and 32 at full size).
+VIT_LARGE = {
+    "vit_l_16": {"patch_size": 16, "num_heads": 16, "hidden_dim": 1024, "mlp_dim": 4096},
+    "vit_l_32": {"patch_size": 32, "num_heads": 16, "hidden_dim": 1024, "mlp_dim": 4096},
+    "vit_h_14": {"patch_size": 14, "num_heads": 16, "hidden_dim": 1280, "mlp_dim": 5120},
+}
+
 # The design parameters of torchvision's regnet_y_128gf.
 REGNET_Y_128GF = {"depth": 27, "w_0": 456, "w_a": 160.83, "w_m": 2.52, "group_width": 264, "se_ratio": 0.25}
 
@@ -86,6 +96,14 @@ ENTRIES = [
     ("regnet_y_128gf_depth4", "RegNet", {**REGNET_Y_128GF, "depth": 4}, 224, REGNET_PARAMS),
     *[(n, n, {}, 224, TORCHVISION) for n in ["mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3"]],
     *[(n, n, {}, 224, TORCHVISION) for n in ["efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l"]],
+    *[(n, n, {}, 224, TORCHVISION) for n in ["vit_b_16", "vit_b_32"]],
+    # vit_b_16 at 384 (the resolution of its SWAG weights: position embeddings for 577 tokens).
+    ("vit_b_16_384", "vit_b_16", {"image_size": 384}, 384, TORCHVISION),
+    # The larger ViTs' widths at depth 2 (their blocks at 25-40M parameters instead of 300-630M).
+    *[
+        (f"{n}_depth2", "VisionTransformer", {**w, "num_layers": 2, "image_size": 224}, 224, VIT_PARAMS)
+        for n, w in VIT_LARGE.items()
+    ],
 ]
 
 # Entries made only when `--entries` names them (too large for every CI run: regnet_y_128gf's
@@ -119,6 +137,8 @@ def make_input(gen: torch.Generator, batch: int, height: int, width: int, coarse
 def build(builder: str, kwargs: dict, source: str) -> nn.Module:
     if source == LITE0:
         return lite0.efficientnet_lite0(**kwargs)
+    if source == VIT_PARAMS:
+        return torchvision.models.VisionTransformer(**kwargs)
     if source == REGNET_PARAMS or builder.startswith("regnet"):
         # RegNet derives its widths with torch ops, which cannot run on the meta device that
         # common.reload_and_check builds under: these build on the CPU.
@@ -153,6 +173,19 @@ def randomise_layernorm_and_scales(model: nn.Module, gen: torch.Generator) -> No
     for name, p in model.named_parameters():
         if name.split(".")[-1] == "layer_scale":
             p.copy_(torch.empty(p.shape).uniform_(0.1, 1.0, generator=gen))
+
+
+def randomise_zero_inits(model: nn.Module, gen: torch.Generator) -> None:
+    """Random values for the parameters that torchvision initialises to zero and that no layer
+    hook rescales: ViT's class token and classifier (a zero head makes the output all zeros).
+    Models without them draw nothing from `gen`."""
+    for name, p in model.named_parameters():
+        if name == "class_token":
+            p.copy_(torch.randn(p.shape, generator=gen) * 0.5)
+        elif name == "heads.head.weight":
+            p.copy_(torch.randn(p.shape, generator=gen) / math.sqrt(p.shape[1]))
+        elif name == "heads.head.bias":
+            p.copy_(torch.randn(p.shape, generator=gen) * 0.1)
 
 
 def calibrate(model: nn.Module, x: torch.Tensor, gen: torch.Generator) -> None:
@@ -216,6 +249,7 @@ def generate(out_dir: Path, entry: str, builder: str, kwargs: dict, size: int, s
         model = build(builder, kwargs, source).eval()
         randomise_batchnorm(model, gen)
         randomise_layernorm_and_scales(model, gen)
+        randomise_zero_inits(model, gen)
         x = make_input(gen, BATCH, size, size)
         # The calibration batch contains the test images: statistics estimated from a few
         # images fit those images, while unseen ones drift layer after layer (x100 by the

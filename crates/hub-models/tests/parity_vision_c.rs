@@ -17,6 +17,7 @@ use std::time::Instant;
 use burn::backend::Flex;
 use burn::tensor::Tensor;
 use hub_models::vision::regnet::{self, RegNetConfig};
+use hub_models::vision::vit::{self, VitConfig};
 
 type B = Flex;
 
@@ -39,6 +40,9 @@ vision_parity!(
     mnasnet0_75,
     mnasnet1_0,
     mnasnet1_3,
+    vit_b_16,
+    vit_b_32,
+    vit_b_16_384,
 );
 
 /// The full-size regnet_y_128gf (a 2.6 GB golden that CI does not write).
@@ -81,4 +85,51 @@ fn regnet_y_128gf_depth4() {
         common::print_error(entry, &file, err, scale, start);
         assert!(err <= common::vision::TOLERANCE * scale, "{entry}: max|burn-torch| = {err:e} > 1e-4 · {scale:e}");
     }
+}
+
+/// A larger ViT's widths at depth 2 (`<id>_depth2`), from the hyper-parameters of `meta.json`,
+/// which must be those of `id` apart from the depth.
+fn vit_depth2(id: &str) {
+    let entry = format!("{id}_depth2");
+    let Some(dir) = common::vision_entry(&entry) else { return };
+    let kwargs = common::meta_kwargs(&dir);
+    let known = ["patch_size", "num_layers", "num_heads", "hidden_dim", "mlp_dim", "image_size"];
+    for key in kwargs.keys() {
+        assert!(known.contains(&key.as_str()), "meta.json kwarg `{key}` has no Rust counterpart in this test");
+    }
+    let int = |key| number(&kwargs, key) as usize;
+    let config = VitConfig::new(int("patch_size"), int("num_layers"), int("num_heads"), int("hidden_dim"), int("mlp_dim")).with_image_size(int("image_size"));
+    let full = vit::config(id).unwrap();
+    assert_eq!((config.patch_size, config.num_heads, config.hidden_dim, config.mlp_dim, config.image_size), (full.patch_size, full.num_heads, full.hidden_dim, full.mlp_dim, full.image_size));
+    assert_eq!(config.num_layers, 2);
+    let io = dir.join("io.safetensors");
+    let read = |name| common::required_safetensor(&io, name).convert::<f32>();
+    let input = Tensor::<B, 4>::from_data(read("input"), &Default::default());
+    let expected = Tensor::<B, 2>::from_data(read("output"), &Default::default());
+    let scale: f32 = expected.clone().abs().max().into_scalar();
+    for file in common::checkpoints(&dir) {
+        let start = Instant::now();
+        let model = common::load_strict(config.init::<B>(&Default::default()), &file, vit::weights::remaps());
+        let err: f32 = (model.forward(input.clone()) - expected.clone()).abs().max().into_scalar();
+        common::print_error(&entry, &file, err, scale, start);
+        assert!(err <= common::vision::TOLERANCE * scale, "{entry}: max|burn-torch| = {err:e} > 1e-4 · {scale:e}");
+    }
+}
+
+/// vit_l_16's blocks at depth 2.
+#[test]
+fn vit_l_16_depth2() {
+    vit_depth2("vit_l_16");
+}
+
+/// vit_l_32's blocks at depth 2.
+#[test]
+fn vit_l_32_depth2() {
+    vit_depth2("vit_l_32");
+}
+
+/// vit_h_14's blocks at depth 2.
+#[test]
+fn vit_h_14_depth2() {
+    vit_depth2("vit_h_14");
 }
