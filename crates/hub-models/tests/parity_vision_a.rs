@@ -102,3 +102,22 @@ fn densenet121_legacy_key_names() {
     println!("parity {entry} (legacy key names): max|burn-torch| = {err:.3e}");
     assert!(err <= common::vision::TOLERANCE * scale);
 }
+
+/// A checkpoint saved from `torchvision.models.googlenet()` (auxiliary heads on, its default)
+/// loads into the `googlenet` entrypoint without `--config aux_logits=true`: its keys decide,
+/// as the manifest path builds it. One without them still builds the plain model.
+#[test]
+fn googlenet_checkpoint_keys_decide_the_auxiliary_heads() {
+    let device = Default::default();
+    let arch = registry::find("googlenet").unwrap();
+    for (entry, aux) in [("googlenet_aux", true), ("googlenet", false)] {
+        let Some(dir) = common::vision_entry(entry) else { return };
+        let path = dir.join("model.pth");
+        let model = arch.build_for::<B>("googlenet", &toml::Table::new(), Some(&path), &device).unwrap();
+        let registry::Model::Classifier(model) = model else { panic!("googlenet builds a classifier") };
+        let options = ImportOptions::new().with_remaps(arch.family.remaps());
+        let (_, report) = model.load_pytorch(&path, &options).unwrap_or_else(|e| panic!("{entry}: {e}"));
+        assert!(report.is_complete(), "{entry}: {report:?}");
+        assert_eq!(report.applied.iter().any(|k| k.contains("aux1")), aux, "{entry}");
+    }
+}

@@ -1,4 +1,4 @@
-//! Parity with PyTorch for the RegNet, MNASNet and Vision Transformer families, through the
+//! Parity with PyTorch for the RegNet, MNASNet, ConvNeXt and Vision Transformer families, through the
 //! registry-driven harness of `common::vision` (see `parity_vision_a.rs` for the rule).
 //!
 //! `regnet_y_128gf_depth4` is regnet_y_128gf's design at depth 4 (its blocks, at 15M instead of
@@ -40,6 +40,10 @@ vision_parity!(
     mnasnet0_75,
     mnasnet1_0,
     mnasnet1_3,
+    convnext_tiny,
+    convnext_small,
+    convnext_base,
+    convnext_large,
     vit_b_16,
     vit_b_32,
     vit_b_16_384,
@@ -50,6 +54,13 @@ vision_parity!(
 #[ignore = "full size (645M parameters): run with --ignored after `vision.py --entries regnet_y_128gf`"]
 fn regnet_y_128gf() {
     common::vision::check::<B>("regnet_y_128gf", &Default::default(), true);
+}
+
+/// The full-size vit_h_14 (a 2.5 GB golden that CI does not write).
+#[test]
+#[ignore = "full size (632M parameters): run with --ignored after `vision.py --entries vit_h_14`"]
+fn vit_h_14() {
+    common::vision::check::<B>("vit_h_14", &Default::default(), true);
 }
 
 /// A number of `meta.json`'s kwargs.

@@ -85,6 +85,26 @@ where
     load_snapshots(model, path, file, options)
 }
 
+/// The tensor names of a checkpoint as the file stores them (before any remap; under
+/// [`ImportOptions::top_level_key`] for PyTorch files), read without loading the tensors: for
+/// the families whose structure the checkpoint decides.
+pub fn checkpoint_keys(path: impl AsRef<Path>, options: &ImportOptions) -> Result<Vec<String>, ImportError> {
+    let path = path.as_ref();
+    match sniff_checkpoint(path)? {
+        CheckpointKind::Safetensors => {
+            let mut store = SafetensorsStore::from_file(path);
+            store.keys().map_err(|source| ImportError::ReadSafetensors { path: path.to_path_buf(), source })
+        }
+        _ => {
+            let mut store = PytorchStore::from_file(path);
+            if let Some(key) = &options.top_level_key {
+                store = store.with_top_level_key(key.as_str());
+            }
+            store.keys().map_err(|source| ImportError::ReadPytorch { path: path.to_path_buf(), source })
+        }
+    }
+}
+
 /// Loads a safetensors file holding tensors in PyTorch layout (as written by
 /// `safetensors.torch.save_file` or the Hugging Face hub) into `model`.
 ///

@@ -64,7 +64,13 @@ macro_rules! families {
                 let unknown = || Error::UnknownArchitecture { architecture: self.id.to_owned() };
                 match self.family {
                     $(Family::$cv => {
-                        let c = ClassifierConfig::from_table(entry, config)?;
+                        let mut c = ClassifierConfig::from_table(entry, config)?;
+                        if let (Family::GoogLeNet, None, Some(path)) = (self.family, c.aux_logits, checkpoint) {
+                            // torchvision's `googlenet()` has the auxiliary heads by default, so
+                            // a checkpoint saved from it carries them: its keys decide, as the
+                            // module it was saved from did.
+                            c.aux_logits = Some(crate::import::checkpoint_keys(path, &crate::import::ImportOptions::new())?.iter().any(|k| k.split('.').any(|part| part == "aux1")));
+                        }
                         c.check(self.id)?;
                         let m = families!(@build [$($cbuild)?] $($cmod)::+, self.id, &c, device).ok_or_else(unknown)?;
                         Ok(Model::Classifier(ImageClassifier::$cv(Box::new(m))))

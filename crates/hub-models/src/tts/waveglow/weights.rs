@@ -10,7 +10,6 @@
 use std::path::Path;
 
 use burn::prelude::*;
-use burn_store::{ModuleStore, PytorchStore};
 
 use super::{WaveGlow, WaveGlowConfig};
 use crate::import::{load_pytorch, ImportError, ImportOptions, ImportReport};
@@ -37,15 +36,7 @@ pub fn has_weight_norm(
     path: impl AsRef<Path>,
     options: &ImportOptions,
 ) -> Result<bool, ImportError> {
-    let path = path.as_ref();
-    let mut store = PytorchStore::from_file(path);
-    if let Some(key) = &options.top_level_key {
-        store = store.with_top_level_key(key.as_str());
-    }
-    let keys = store.keys().map_err(|source| ImportError::ReadPytorch {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let keys = crate::import::checkpoint_keys(path, options)?;
     Ok(keys.iter().any(|k| k.ends_with(".weight_g")))
 }
 
