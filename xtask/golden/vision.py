@@ -110,6 +110,7 @@ ENTRIES = [
 # checkpoint is 2.6 GB); their parity tests are `#[ignore]`d.
 OPT_IN = [
     ("regnet_y_128gf", "regnet_y_128gf", {}, 224, TORCHVISION),
+    ("vit_h_14", "vit_h_14", {}, 224, TORCHVISION),
 ]
 
 # Entries that also get model_legacy.pth (pre-1.6 pickle format, like many published checkpoints).

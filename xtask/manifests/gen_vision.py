@@ -27,6 +27,13 @@ BUILDERS = [
     "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3",
     "efficientnet_b4", "efficientnet_b5", "efficientnet_b6", "efficientnet_b7",
     "convnext_tiny", "convnext_small", "convnext_base", "convnext_large",
+    "efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l",
+    "regnet_x_400mf", "regnet_x_800mf", "regnet_x_1_6gf", "regnet_x_3_2gf",
+    "regnet_x_8gf", "regnet_x_16gf", "regnet_x_32gf",
+    "regnet_y_400mf", "regnet_y_800mf", "regnet_y_1_6gf", "regnet_y_3_2gf",
+    "regnet_y_8gf", "regnet_y_16gf", "regnet_y_32gf", "regnet_y_128gf",
+    "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
+    "vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14",
 ]
 
 # Semantic segmentation (torchvision.models.segmentation), COCO train images with VOC labels.
@@ -133,6 +140,10 @@ def main():
             out.write(f"params = {meta['num_params']}\n")
             config = {"num_classes": len(meta["categories"])}
             config.update(WEIGHT_CONFIG.get(b, {}))
+            if b.startswith("vit_") and meta["min_size"][0] != 224:
+                # torchvision's ViT builders size the position embeddings from the weights'
+                # resolution (the SWAG end-to-end weights are at 384, 512 or 518).
+                config["image_size"] = meta["min_size"][0]
             out.write(f"config = {val(config)}\n")
             pre = preprocessing(w)
             base = preprocessing(default)
