@@ -15,7 +15,8 @@ import torch
 import torchvision
 
 DEFAULT_MODELS = ["alexnet", "vgg16", "resnet50", "densenet121", "squeezenet1_1", "googlenet", "inception_v3",
-                  "shufflenet_v2_x1_0", "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0"]
+                  "shufflenet_v2_x1_0", "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0",
+                  "efficientnet_v2_s", "regnet_y_1_6gf", "vit_b_16"]
 BATCHES = [1, 8]
 
 

@@ -15,6 +15,9 @@ pub const DEFAULT_MODELS: &[&str] = &[
     "mobilenet_v2",
     "mobilenet_v3_large",
     "efficientnet_b0",
+    "efficientnet_v2_s",
+    "regnet_y_1_6gf",
+    "vit_b_16",
 ];
 
 /// The models to bench.

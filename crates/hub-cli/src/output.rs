@@ -78,8 +78,47 @@ pub fn glob(pattern: &str, s: &str) -> bool {
     go(&p, &s)
 }
 
+/// Natural order: runs of digits compare as numbers (`resnet18` before `resnet101`,
+/// `regnet_x_8gf` before `regnet_x_16gf`), everything else byte by byte.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (a.first(), b.first()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let da = a.iter().take_while(|c| c.is_ascii_digit()).count();
+                let db = b.iter().take_while(|c| c.is_ascii_digit()).count();
+                // Without leading zeros, the longer run is the larger number.
+                let trim = |d: &[u8]| d.iter().position(|&c| c != b'0').map_or(&d[d.len()..], |i| &d[i..]).to_vec();
+                let (na, nb) = (trim(&a[..da]), trim(&b[..db]));
+                let order = na.len().cmp(&nb.len()).then_with(|| na.cmp(&nb)).then_with(|| da.cmp(&db));
+                if order != Ordering::Equal {
+                    return order;
+                }
+                (a, b) = (&a[da..], &b[db..]);
+            }
+            (Some(x), Some(y)) => {
+                if x != y {
+                    return x.cmp(y);
+                }
+                (a, b) = (&a[1..], &b[1..]);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn natural_order_compares_numbers_as_numbers() {
+        let mut names = vec!["resnet152", "resnet101", "resnet18", "resnet50", "resnet34", "regnet_x_16gf", "regnet_x_8gf", "regnet_x_1_6gf", "vgg11_bn", "vgg11", "a007", "a7", "a10"];
+        names.sort_by(|a, b| super::natural_cmp(a, b));
+        assert_eq!(names, ["a7", "a007", "a10", "regnet_x_1_6gf", "regnet_x_8gf", "regnet_x_16gf", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "vgg11", "vgg11_bn"]);
+    }
+
     use super::*;
 
     #[test]

@@ -12,6 +12,7 @@
 
 mod common;
 
+use std::path::Path;
 use std::time::Instant;
 
 use burn::backend::Flex;
@@ -63,6 +64,23 @@ fn vit_h_14() {
     common::vision::check::<B>("vit_h_14", &Default::default(), true);
 }
 
+/// The parity check of a reduced design the registry does not build: every checkpoint of `dir`
+/// loaded by `load` and run by `forward` on the golden input, within the tolerance.
+fn check_reduced<M>(entry: &str, dir: &Path, load: impl Fn(&Path) -> M, forward: impl Fn(&M, Tensor<B, 4>) -> Tensor<B, 2>) {
+    let io = dir.join("io.safetensors");
+    let read = |name| common::required_safetensor(&io, name).convert::<f32>();
+    let input = Tensor::<B, 4>::from_data(read("input"), &Default::default());
+    let expected = Tensor::<B, 2>::from_data(read("output"), &Default::default());
+    let scale: f32 = expected.clone().abs().max().into_scalar();
+    for file in common::checkpoints(dir) {
+        let start = Instant::now();
+        let model = load(&file);
+        let err: f32 = (forward(&model, input.clone()) - expected.clone()).abs().max().into_scalar();
+        common::print_error(entry, &file, err, scale, start);
+        assert!(err <= common::vision::TOLERANCE * scale, "{entry}: max|burn-torch| = {err:e} > 1e-4 · {scale:e}");
+    }
+}
+
 /// A number of `meta.json`'s kwargs.
 fn number(kwargs: &serde_json::Map<String, serde_json::Value>, key: &str) -> f64 {
     kwargs.get(key).and_then(|v| v.as_f64()).unwrap_or_else(|| panic!("meta.json kwarg `{key}` is not a number"))
@@ -84,18 +102,7 @@ fn regnet_y_128gf_depth4() {
     // The same design as the full-size variant, apart from the depth.
     let full = regnet::config("regnet_y_128gf").unwrap();
     assert_eq!((config.w_0, config.w_a, config.w_m, config.group_width, config.se_ratio), (full.w_0, full.w_a, full.w_m, full.group_width, full.se_ratio));
-    let io = dir.join("io.safetensors");
-    let read = |name| common::required_safetensor(&io, name).convert::<f32>();
-    let input = Tensor::<B, 4>::from_data(read("input"), &Default::default());
-    let expected = Tensor::<B, 2>::from_data(read("output"), &Default::default());
-    let scale: f32 = expected.clone().abs().max().into_scalar();
-    for file in common::checkpoints(&dir) {
-        let start = Instant::now();
-        let model = common::load_strict(config.init::<B>(&Default::default()), &file, regnet::weights::remaps());
-        let err: f32 = (model.forward(input.clone()) - expected.clone()).abs().max().into_scalar();
-        common::print_error(entry, &file, err, scale, start);
-        assert!(err <= common::vision::TOLERANCE * scale, "{entry}: max|burn-torch| = {err:e} > 1e-4 · {scale:e}");
-    }
+    check_reduced(entry, &dir, |file| common::load_strict(config.init::<B>(&Default::default()), file, regnet::weights::remaps()), |m, x| m.forward(x));
 }
 
 /// A larger ViT's widths at depth 2 (`<id>_depth2`), from the hyper-parameters of `meta.json`,
@@ -113,18 +120,7 @@ fn vit_depth2(id: &str) {
     let full = vit::config(id).unwrap();
     assert_eq!((config.patch_size, config.num_heads, config.hidden_dim, config.mlp_dim, config.image_size), (full.patch_size, full.num_heads, full.hidden_dim, full.mlp_dim, full.image_size));
     assert_eq!(config.num_layers, 2);
-    let io = dir.join("io.safetensors");
-    let read = |name| common::required_safetensor(&io, name).convert::<f32>();
-    let input = Tensor::<B, 4>::from_data(read("input"), &Default::default());
-    let expected = Tensor::<B, 2>::from_data(read("output"), &Default::default());
-    let scale: f32 = expected.clone().abs().max().into_scalar();
-    for file in common::checkpoints(&dir) {
-        let start = Instant::now();
-        let model = common::load_strict(config.init::<B>(&Default::default()), &file, vit::weights::remaps());
-        let err: f32 = (model.forward(input.clone()) - expected.clone()).abs().max().into_scalar();
-        common::print_error(&entry, &file, err, scale, start);
-        assert!(err <= common::vision::TOLERANCE * scale, "{entry}: max|burn-torch| = {err:e} > 1e-4 · {scale:e}");
-    }
+    check_reduced(&entry, &dir, |file| common::load_strict(config.init::<B>(&Default::default()), file, vit::weights::remaps()), |m, x| m.forward(x));
 }
 
 /// vit_l_16's blocks at depth 2.

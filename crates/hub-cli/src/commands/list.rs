@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use hub_core::RepoSpec;
 use serde::Serialize;
 
-use crate::output::{count, glob, table};
+use crate::output::{count, glob, natural_cmp, table};
 use crate::report::{self, Format};
 use crate::Global;
 
@@ -67,6 +67,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             runnable: hub_models::registry::find(&entry.architecture).is_some(),
         });
     }
+    entrypoints.sort_by(|a, b| natural_cmp(a.name, b.name));
     let listing = Listing { repo: args.repo.to_string(), commit: repo.commit.as_deref(), entrypoints };
     report::print(&listing, Format::json_if(args.json))?;
     Ok(ExitCode::SUCCESS)

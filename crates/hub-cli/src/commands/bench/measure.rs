@@ -142,7 +142,8 @@ mod tests {
         assert_eq!(throughput(8, Duration::ZERO), None);
         let s: Vec<Duration> = [5, 50, 150, 200].iter().map(|&ms| Duration::from_millis(ms)).collect();
         assert_eq!(share_over(&s, Duration::from_millis(100)), 0.5);
-        assert_eq!(share_over(&s, Duration::from_millis(200)), 0.25);
+        assert_eq!(share_over(&s, Duration::from_millis(150)), 0.25, "a latency equal to the bound is within it");
+        assert_eq!(share_over(&s, Duration::from_millis(200)), 0.0);
         assert_eq!(share_over(&[], Duration::from_millis(1)), 0.0);
     }
 
