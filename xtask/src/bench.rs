@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 
 /// The models compared by default: every vision classifier of hub-bench, and BERT-base.
 const DEFAULT_MODELS: &str = "resnet50,mobilenet_v2,mobilenet_v3_large,efficientnet_b0,vgg16,alexnet,densenet121,\
-squeezenet1_1,googlenet,inception_v3,shufflenet_v2_x1_0,resnext50_32x4d,bert-base";
+squeezenet1_1,googlenet,inception_v3,shufflenet_v2_x1_0,resnext50_32x4d,efficientnet_v2_s,regnet_y_1_6gf,vit_b_16,bert-base";
 
 /// Options of `cargo xtask bench`.
 #[derive(clap::Args, Debug)]

@@ -29,6 +29,7 @@ use hub_kernels::{Activation, Conv2dParams, Epilogue, Heads, LinearPart, Pool2dP
 type Job = Box<dyn FnMut() + Send>;
 
 /// The cases: name, what it covers, and its set-up.
+#[allow(clippy::type_complexity)] // name, what it covers, set-up
 const CASES: &[(&str, &str, fn() -> Job)] = &[
     ("conv1x1", "1×1 stride 1, 256→64 at 28×28, BN+ReLU (GEMM on the input in place)", conv1x1),
     ("conv3x3", "3×3 stride 1, 64→64 at 28×28, BN+ReLU (conv2d's choice: Winograd F(2×2))", conv3x3),

@@ -894,3 +894,19 @@ fn a_vocoder_is_not_run_alone() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("nvidia_waveglow is a vocoder") && stderr(&out).contains("--vocoder nvidia_waveglow"), "{}", stderr(&out));
 }
+
+/// The README's first command runs on a fresh clone: the sample photo it names ships in the repo
+/// (its real weights need download.pytorch.org, so this takes random ones; the labels are then
+/// arbitrary, the pipeline from the PNG file to the top-5 is the real one).
+#[test]
+fn the_readme_sample_photo_ships_and_classifies() {
+    let readme = std::fs::read_to_string(workspace().join("README.md")).unwrap();
+    assert!(readme.contains("run pytorch/vision resnet50 --image assets/cat.png"), "README's first command names the sample photo");
+    let photo = workspace().join("assets/cat.png");
+    let env = Env::new(String::new());
+    let out = ok(env.hub(&["--offline", "run", "pytorch/vision", "resnet50", "--random-init", "--image", photo.to_str().unwrap(), "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let top = v["results"][0]["top_k"].as_array().unwrap_or_else(|| panic!("no results[0].top_k in {v}"));
+    assert_eq!(top.len(), 5, "{v}");
+    assert!(top.iter().all(|p| p["label"].is_string() && p["probability"].as_f64().is_some_and(|x| (0.0..=1.0).contains(&x))), "{v}");
+}

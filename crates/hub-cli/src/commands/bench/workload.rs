@@ -51,7 +51,7 @@ pub struct Workload<'a, B: Backend> {
 impl<'a, B: Backend> Workload<'a, B> {
     /// The workload of `model`'s task, or an error for a task that cannot be benchmarked.
     pub fn new(model: &'a Loaded<B>, seed: u64) -> anyhow::Result<Self> {
-        let size = |which: fn(&hub_models::preprocess::Preprocess) -> usize| model.image_preprocess().map(which);
+        let size = |which: fn(&hub_models::preprocess::Preprocess) -> usize| model.image_preprocess().map(which).map_err(anyhow::Error::from);
         let call = match model.architecture.task {
             Task::ImageClassification => Call::Classify { size: size(|p| p.crop_size)? },
             Task::SemanticSegmentation => Call::Segment { size: size(|p| p.resize_size)? },

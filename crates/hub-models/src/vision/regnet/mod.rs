@@ -24,6 +24,7 @@ use block::{BlockConfig, ResBottleneckBlock};
 /// The variant table: `(id, depth, w_0, w_a, w_m, group_width, se_ratio)`, torchvision's
 /// arguments to `BlockParams.from_init_params` (the designs of the paper's Table 5 and,
 /// for 16/32/128 GF, of the SWAG paper).
+#[allow(clippy::type_complexity)] // one row per variant, read as data
 const TABLE: &[(&str, usize, usize, f64, f64, usize, Option<f64>)] = &[
     ("regnet_x_400mf", 22, 24, 24.48, 2.54, 16, None),
     ("regnet_x_800mf", 16, 56, 35.73, 2.28, 16, None),
@@ -119,7 +120,9 @@ impl RegNetConfig {
     /// Returns `None` for a design torchvision refuses (`w_a < 0`, `w_0` zero or not a multiple
     /// of 8, `w_m ≤ 1`) or one without blocks.
     pub fn stages(&self) -> Option<Vec<StageSpec>> {
-        if !(self.w_a >= 0.0) || self.w_0 == 0 || self.w_0 % 8 != 0 || !(self.w_m > 1.0) || self.depth == 0 {
+        // NaN parameters are refused too (hence not `w_a < 0.0`).
+        let (w_a_ok, w_m_ok) = (self.w_a >= 0.0, self.w_m > 1.0);
+        if !w_a_ok || self.w_0 == 0 || !self.w_0.is_multiple_of(8) || !w_m_ok || self.depth == 0 {
             return None;
         }
         const QUANT: f32 = 8.0;
@@ -216,6 +219,7 @@ mod tests {
 
     /// `(id, stage widths, stage depths, group widths)` as torchvision 0.29's
     /// `BlockParams.from_init_params` gives them (printed from torchvision).
+    #[allow(clippy::type_complexity)]
     const TORCHVISION_STAGES: &[(&str, [usize; 4], [usize; 4], [usize; 4])] = &[
         ("regnet_x_400mf", [32, 64, 160, 400], [1, 2, 7, 12], [16, 16, 16, 16]),
         ("regnet_y_1_6gf", [48, 120, 336, 888], [2, 6, 17, 2], [24, 24, 24, 24]),

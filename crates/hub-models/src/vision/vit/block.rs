@@ -1,6 +1,6 @@
 //! The transformer pieces of ViT, two of which Swin shares: the two-layer GELU MLP
 //! ([`Mlp`], torchvision's `MLPBlock` and `torchvision.ops.MLP`, both keyed `mlp.0`/`mlp.3`) and
-//! the split of a fused `[q | k | v]` projection into heads ([`split_qkv`]). ViT's own:
+//! the split of a fused `[q | k | v]` projection into heads (`split_qkv`). ViT's own:
 //! the encoder block (pre-norm self-attention and MLP, torchvision's `EncoderBlock`) and the
 //! encoder (position embeddings, blocks, final LayerNorm).
 //!

@@ -5,7 +5,7 @@
 //! `self_attention.out_proj`, `ln_2`) except two: the blocks of `encoder.layers` are named
 //! `encoder_layer_N` (an `OrderedDict`), ours are a `Vec` indexed `N`, and the MLP's `Sequential`
 //! indices `mlp.0`/`mlp.3` are our [`super::block::Mlp`]'s `fc1`/`fc2` (Swin shares the MLP and
-//! [`mlp_remaps`]).
+//! `mlp_remaps`).
 
 /// The MLP's renames: `mlp.0` → `mlp.fc1`, `mlp.3` → `mlp.fc2`.
 pub(crate) fn mlp_remaps() -> [(&'static str, &'static str); 2] {
