@@ -72,7 +72,13 @@ def build_vision(name):
     # The auxiliary classifiers stay in the checkpoint (hub's default config has them) but do
     # not run in eval mode, on either side.
     kwargs = {"init_weights": True} if name in ("googlenet", "inception_v3") else {}
-    return torchvision.models.get_model(name, weights=None, **kwargs).eval()
+    model = torchvision.models.get_model(name, weights=None, **kwargs).eval()
+    if name.startswith("vit_"):
+        # torchvision initialises ViT's classifier to zero: the outputs would be zeros on every
+        # engine and their comparison would prove nothing.
+        with torch.no_grad():
+            torch.nn.init.normal_(model.heads.head.weight, std=0.02, generator=torch.Generator().manual_seed(2))
+    return model
 
 
 def prepare(name, batch, tmp):
@@ -133,8 +139,15 @@ def prepare(name, batch, tmp):
         run = lambda: model(x)
         names, feeds = ["x"], {"x": x.numpy()}
     onnx_path = os.path.join(tmp, "model.onnx")
-    with torch.inference_mode(False), torch.no_grad():
-        torch.onnx.export(model, inputs, onnx_path, input_names=names, output_names=["y"], opset_version=17, dynamo=False)
+    # nn.MultiheadAttention's eval fast path (`_native_multi_head_attention`, ViT) has no ONNX
+    # export: export the plain ops (PyTorch's own timing keeps the fast path).
+    fastpath = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(False)
+    try:
+        with torch.inference_mode(False), torch.no_grad():
+            torch.onnx.export(model, inputs, onnx_path, input_names=names, output_names=["y"], opset_version=17, dynamo=False)
+    finally:
+        torch.backends.mha.set_fastpath_enabled(fastpath)
     return run, load, onnx_path, feeds
 
 

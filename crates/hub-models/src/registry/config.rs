@@ -109,6 +109,23 @@ impl ClassifierConfig {
         Ok(c)
     }
 
+    /// An error naming the first key that `family` does not read (`aux_logits` and
+    /// `transform_input` are GoogLeNet's and Inception v3's, `image_size` ViT's): a value set for
+    /// another family would otherwise be ignored without a word.
+    pub fn check_family(&self, entry: &str, family: super::Family) -> Result<()> {
+        use super::Family;
+        let inception = matches!(family, Family::GoogLeNet | Family::InceptionV3);
+        let unread = [
+            ("aux_logits", self.aux_logits.is_some() && !inception, "GoogLeNet and Inception v3"),
+            ("transform_input", self.transform_input.is_some() && !inception, "GoogLeNet and Inception v3"),
+            ("image_size", self.image_size.is_some() && family != Family::Vit, "the Vision Transformers"),
+        ];
+        match unread.into_iter().find(|(_, set, _)| *set) {
+            Some((key, _, whose)) => Err(Error::Config { entry: entry.to_owned(), key: key.into(), message: format!("{key} is a config key of {whose} only; {} does not read it: remove it", family.spec().name) }),
+            None => Ok(()),
+        }
+    }
+
     /// An error unless the values are within [`limits`] (for configs not read by
     /// [`from_table`](Self::from_table), e.g. `hub convert --num-classes`).
     pub fn check(&self, entry: &str) -> Result<()> {
@@ -142,4 +159,27 @@ pub(crate) fn bool_value(entry: &str, key: &str, value: &toml::Value) -> Result<
 /// The error for a config key the family does not know.
 pub(crate) fn unknown_key(entry: &str, key: &str, family: &str, known: &[&str]) -> Error {
     Error::Config { entry: entry.to_owned(), key: key.to_owned(), message: format!("unknown config key for {family} (known: {})", known.join(", ")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ClassifierConfig;
+    use crate::registry::Family;
+
+    fn config(src: &str) -> ClassifierConfig {
+        ClassifierConfig::from_table("e", &src.parse::<toml::Table>().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_key_the_family_does_not_read_is_an_error_naming_it() {
+        let size = config("image_size = 384");
+        assert!(size.check_family("e", Family::Vit).is_ok());
+        let err = size.check_family("e", Family::ResNet).unwrap_err().to_string();
+        assert!(err.contains("image_size") && err.contains("ResNet"), "{err}");
+        let aux = config("aux_logits = true\ntransform_input = false");
+        assert!(aux.check_family("e", Family::GoogLeNet).is_ok() && aux.check_family("e", Family::InceptionV3).is_ok());
+        let err = aux.check_family("e", Family::Vit).unwrap_err().to_string();
+        assert!(err.contains("aux_logits"), "{err}");
+        assert!(config("num_classes = 10").check_family("e", Family::ConvNext).is_ok());
+    }
 }

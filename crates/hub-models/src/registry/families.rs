@@ -72,6 +72,7 @@ macro_rules! families {
                             c.aux_logits = Some(crate::import::checkpoint_keys(path, &crate::import::ImportOptions::new())?.iter().any(|k| k.split('.').any(|part| part == "aux1")));
                         }
                         c.check(self.id)?;
+                        c.check_family(entry, self.family)?;
                         let m = families!(@build [$($cbuild)?] $($cmod)::+, self.id, &c, device).ok_or_else(unknown)?;
                         Ok(Model::Classifier(ImageClassifier::$cv(Box::new(m))))
                     })*
@@ -90,6 +91,7 @@ macro_rules! families {
             /// Builds an image classifier with random weights.
             pub fn build<B: Backend>(&self, config: &ClassifierConfig, device: &B::Device) -> Result<ImageClassifier<B>> {
                 config.check(self.id)?;
+                config.check_family(self.id, self.family)?;
                 let unknown = || Error::UnknownArchitecture { architecture: self.id.to_owned() };
                 match self.family {
                     $(Family::$cv => Ok(ImageClassifier::$cv(Box::new(families!(@build [$($cbuild)?] $($cmod)::+, self.id, config, device).ok_or_else(unknown)?))),)*
