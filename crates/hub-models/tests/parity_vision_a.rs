@@ -121,3 +121,17 @@ fn googlenet_checkpoint_keys_decide_the_auxiliary_heads() {
         assert_eq!(report.applied.iter().any(|k| k.contains("aux1")), aux, "{entry}");
     }
 }
+
+/// An Inception v3 checkpoint with its auxiliary classifier, loaded into a model built without
+/// one (`aux_logits = false`), fails naming the unexpected keys and the config that fixes it.
+#[test]
+fn a_checkpoint_with_auxiliary_heads_hints_aux_logits() {
+    let entry = "inception_v3";
+    let Some(dir) = common::vision_entry(entry) else { return };
+    let arch = registry::find(entry).unwrap();
+    let config: toml::Table = "aux_logits = false\ntransform_input = true".parse().unwrap();
+    let registry::Model::Classifier(model) = arch.build_model::<B>(entry, &config, &Default::default()).unwrap() else { panic!("a classifier") };
+    let path = dir.join("model.pth");
+    let err = model.load_pytorch(&path, &ImportOptions::new().with_remaps(arch.family.remaps())).unwrap_err().to_string();
+    assert!(err.contains("aux_logits.fc.weight") && err.contains("--config aux_logits=true"), "{err}");
+}

@@ -44,7 +44,7 @@ pub use sniff::{sniff_checkpoint, CheckpointKind};
 
 use options::{key_remapper, pattern_filter};
 use params::expected_params;
-use report::nesting_hint;
+use report::{aux_hint, nesting_hint};
 
 /// Loads a PyTorch checkpoint (zip or legacy pickle `.pth`/`.pt`, a state dict or a dictionary
 /// holding one under [`ImportOptions::top_level_key`]) into `model`.
@@ -184,7 +184,7 @@ fn load_snapshots<B: Backend, M: Module<B>>(
     }
 
     if options.strict && !report.is_complete() {
-        let hint = nesting_hint(&report.missing, &report.unexpected);
+        let hint = nesting_hint(&report.missing, &report.unexpected).or_else(|| aux_hint(&report.missing, &report.unexpected));
         return Err(ImportError::Mismatch {
             path: path.to_path_buf(),
             missing: report.missing,
@@ -387,6 +387,17 @@ mod tests {
         );
         assert!(hint.unwrap().contains("`state_dict`"));
         assert_eq!(nesting_hint(&["a.b".into()], &["x.y".into()]), None);
+    }
+
+    #[test]
+    fn auxiliary_heads_alone_hint_the_aux_logits_config() {
+        let aux = ["AuxLogits.fc.weight".to_string(), "AuxLogits.fc.bias".to_string()];
+        let fc = ["fc.weight".to_string()];
+        assert!(aux_hint(&[], &aux).unwrap().contains("aux_logits=true"));
+        assert!(aux_hint(&["aux1.fc1.weight".into()], &[]).unwrap().contains("aux_logits=false"));
+        assert_eq!(aux_hint(&fc, &aux), None, "other keys differ too");
+        assert_eq!(aux_hint(&[], &fc), None);
+        assert_eq!(aux_hint(&[], &[]), None);
     }
 
     #[test]

@@ -200,6 +200,21 @@ fn format_mismatch(
     out
 }
 
+/// The first path segments of torchvision's auxiliary classifiers (GoogLeNet's `aux1`/`aux2`,
+/// Inception v3's `AuxLogits`, hub's `aux_logits`).
+const AUX_HEADS: &[&str] = &["aux1", "aux2", "AuxLogits", "aux_logits"];
+
+/// Suggests the `aux_logits` config value when the only difference is the auxiliary heads: all
+/// unexpected keys under them (the checkpoint has them, the model does not) or all missing ones.
+pub(super) fn aux_hint(missing: &[String], unexpected: &[String]) -> Option<String> {
+    let aux = |keys: &[String]| !keys.is_empty() && keys.iter().all(|k| AUX_HEADS.contains(&k.split('.').next().unwrap_or("")));
+    match (missing.is_empty(), unexpected.is_empty()) {
+        (true, false) if aux(unexpected) => Some("the checkpoint has the auxiliary classifiers: load it with `--config aux_logits=true` (LoadOptions config `aux_logits = true`)".into()),
+        (false, true) if aux(missing) => Some("the checkpoint has no auxiliary classifiers: load it with `--config aux_logits=false` (LoadOptions config `aux_logits = false`)".into()),
+        _ => None,
+    }
+}
+
 /// Suggests a top-level key when every unexpected key sits under one first segment that, once
 /// removed, names missing parameters.
 pub(super) fn nesting_hint(missing: &[String], unexpected: &[String]) -> Option<String> {
