@@ -910,3 +910,24 @@ fn the_readme_sample_photo_ships_and_classifies() {
     assert_eq!(top.len(), 5, "{v}");
     assert!(top.iter().all(|p| p["label"].is_string() && p["probability"].as_f64().is_some_and(|x| (0.0..=1.0).contains(&x))), "{v}");
 }
+
+/// `--image` takes an http(s) URL (as the seed's examples download their dog photo), fetched
+/// through the mirrors; a missing one is an HTTP error naming the URL, and offline it is an
+/// offline error, not a silent skip.
+#[test]
+fn run_classifies_an_image_given_by_url() {
+    let server = Server::start();
+    server.route("/photos/cat.png", std::fs::read(workspace().join("assets/cat.png")).unwrap(), Behaviour::Ok);
+    let env = Env::new(format!("https://photos.example.org/={}", server.url("/")));
+    let url = "https://photos.example.org/photos/cat.png";
+    let out = ok(env.hub(&["run", "pytorch/vision", "resnet18", "--random-init", "--image", url, "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["results"][0]["input"], url, "the report names the URL");
+    assert_eq!(v["results"][0]["top_k"].as_array().unwrap().len(), 5);
+    let missing = env.hub(&["run", "pytorch/vision", "resnet18", "--random-init", "--image", "https://photos.example.org/photos/none.png"]);
+    assert!(!missing.status.success());
+    assert!(stderr(&missing).contains("none.png"), "{}", stderr(&missing));
+    let offline = env.hub(&["--offline", "run", "pytorch/vision", "resnet18", "--random-init", "--image", url]);
+    assert!(!offline.status.success());
+    assert!(stderr(&offline).contains("offline"), "{}", stderr(&offline));
+}

@@ -202,8 +202,8 @@ fn run_on<B: Backend>(args: &Args, global: &Global, device: &B::Device) -> anyho
     let format = Format::json_if(args.output.json);
     let (out, top_k) = (&args.output, args.output.top_k);
     match model.architecture.task {
-        Task::ImageClassification => show(ran, format, vision::classify(&model, &args.images, out)?),
-        Task::SemanticSegmentation => show(ran, format, vision::segment(&model, &args.images, out)?),
+        Task::ImageClassification => show(ran, format, vision::classify(&model, &hub, &args.images, out)?),
+        Task::SemanticSegmentation => show(ran, format, vision::segment(&model, &hub, &args.images, out)?),
         Task::ImageGeneration => show(ran, format, vision::generate(&model, &args.image_generation, out, seed)?),
         Task::FillMask => show(ran, format, text::fill_mask(&model, &args.text, top_k)?),
         Task::FeatureExtraction => show(ran, format, text::embed(&model, &args.text, out)?),

@@ -3,7 +3,9 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use anyhow::Context;
 use burn::tensor::backend::Backend;
+use hub_core::Hub;
 use hub_models::{Loaded, Prediction};
 use serde::Serialize;
 
@@ -14,9 +16,30 @@ use crate::output::{percent, write_table};
 #[derive(clap::Args, Debug)]
 #[command(next_help_heading = "Images (classification, segmentation)")]
 pub struct ImageArgs {
-    /// Images to classify, or the one image to segment (PNG or JPEG).
+    /// Images to classify, or the one image to segment (PNG or JPEG files, or http(s) URLs,
+    /// fetched through the mirrors, at most 64 MiB, not cached).
     #[arg(long = "image", num_args = 1..)]
     images: Vec<PathBuf>,
+}
+
+/// The most bytes an image given by URL may have.
+const MAX_IMAGE_URL_BYTES: u64 = 64 << 20;
+
+/// The `--image` values as files: a path as given; an `http(s)://` URL fetched through hub-core
+/// (its mirrors, offline mode and size limit) into `dir` (the format is read from the content).
+fn local_images(hub: &Hub, images: &[PathBuf], dir: &tempfile::TempDir) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::with_capacity(images.len());
+    for (i, image) in images.iter().enumerate() {
+        let Some(url) = image.to_str().filter(|s| s.starts_with("http://") || s.starts_with("https://")) else {
+            files.push(image.clone());
+            continue;
+        };
+        let bytes = hub.get_input(url, MAX_IMAGE_URL_BYTES)?;
+        let file = dir.path().join(format!("image-{i}"));
+        std::fs::write(&file, bytes).with_context(|| format!("writing {} (the image of {url})", file.display()))?;
+        files.push(file);
+    }
+    Ok(files)
 }
 
 /// How many images to generate and how to lay them out.
@@ -43,9 +66,11 @@ struct ImageClasses {
     top_k: Vec<Prediction>,
 }
 
-pub fn classify<B: Backend>(model: &Loaded<B>, args: &ImageArgs, out: &OutputArgs) -> anyhow::Result<Classified> {
+pub fn classify<B: Backend>(model: &Loaded<B>, hub: &Hub, args: &ImageArgs, out: &OutputArgs) -> anyhow::Result<Classified> {
     anyhow::ensure!(!args.images.is_empty(), "{} classifies images: give --image FILE (one or more)", model.entry);
-    let images = args.images.iter().map(|p| hub_models::preprocess::load_rgb8(p)).collect::<Result<Vec<_>, _>>()?;
+    let dir = tempfile::tempdir().context("creating a temporary folder for --image URLs")?;
+    let files = local_images(hub, &args.images, &dir)?;
+    let images = files.iter().map(|p| hub_models::preprocess::load_rgb8(p)).collect::<Result<Vec<_>, _>>()?;
     let (predictions, logits) = model.classify_with_logits(&images, out.top_k)?;
     save_npy(&out.save_output, &logits)?;
     let results = args.images.iter().zip(predictions).map(|(input, top_k)| ImageClasses { input: input.clone(), top_k }).collect();
@@ -82,10 +107,12 @@ struct ClassPixels {
     share: f64,
 }
 
-pub fn segment<B: Backend>(model: &Loaded<B>, args: &ImageArgs, out: &OutputArgs) -> anyhow::Result<Segmented> {
+pub fn segment<B: Backend>(model: &Loaded<B>, hub: &Hub, args: &ImageArgs, out: &OutputArgs) -> anyhow::Result<Segmented> {
     let [image] = args.images.as_slice() else { anyhow::bail!("{} segments one image: give --image FILE and --out MASK.png", model.entry) };
     let Some(mask_path) = &out.out else { anyhow::bail!("{} segments images: give --out MASK.png (an overlay is written beside it)", model.entry) };
-    let (mask, resized, scores) = model.segment_file(image)?;
+    let dir = tempfile::tempdir().context("creating a temporary folder for --image URLs")?;
+    let file = local_images(hub, std::slice::from_ref(image), &dir)?.pop().context("no file for --image")?;
+    let (mask, resized, scores) = model.segment_file(&file)?;
     save_npy(&out.save_output, &scores)?;
     mask.save_png(mask_path)?;
     let overlay = mask_path.with_extension("overlay.png");
