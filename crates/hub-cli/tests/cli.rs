@@ -930,4 +930,12 @@ fn run_classifies_an_image_given_by_url() {
     let offline = env.hub(&["--offline", "run", "pytorch/vision", "resnet18", "--random-init", "--image", url]);
     assert!(!offline.status.success());
     assert!(stderr(&offline).contains("offline"), "{}", stderr(&offline));
+    // A body over `max_input_mb` is refused, naming the URL and the setting.
+    server.route("/photos/huge.png", vec![0u8; 2 << 20], Behaviour::Ok);
+    std::fs::write(env.home.path().join("config.toml"), "max_input_mb = 1\n").unwrap();
+    let huge = "https://photos.example.org/photos/huge.png";
+    let out = env.hub(&["run", "pytorch/vision", "resnet18", "--random-init", "--image", huge]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("huge.png") && err.contains("max_input_mb"), "{err}");
 }

@@ -291,15 +291,11 @@ impl Downloader {
         }
     }
 
-    /// GETs a small document (a manifest) into memory: at most `limit` bytes, else
-    /// [`Error::TooLarge`] (never a silently shortened document).
-    pub fn get_bytes(&self, url: &str, limit: u64) -> Result<Vec<u8>> {
-        let too_large = |detail: String| Error::TooLarge {
-            what: url.to_owned(),
-            limit: format!("{limit} bytes"),
-            detail,
-            setting: "max_manifest_kb",
-        };
+    /// GETs a small document (a manifest, an input) into memory: at most `limit` bytes, else
+    /// [`Error::TooLarge`] naming `setting`, the config key of the limit (never a silently
+    /// shortened document).
+    pub fn get_bytes(&self, url: &str, limit: u64, setting: &'static str) -> Result<Vec<u8>> {
+        let too_large = |detail: String| Error::TooLarge { what: url.to_owned(), limit: format!("{limit} bytes"), detail, setting };
         let deadline = Instant::now() + self.limits.download_deadline;
         if url.starts_with("file://") {
             let (from, path, len) = open_local(url)?;

@@ -69,6 +69,9 @@ pub struct Limits {
     pub lock_timeout: Duration,
     /// The largest manifest (`hubconf.toml`) read, from any source. Config: `max_manifest_kb`.
     pub max_manifest_bytes: u64,
+    /// The largest input the user names by URL (`hub run --image https://…`), read into
+    /// memory. Config: `max_input_mb`.
+    pub max_input_bytes: u64,
     /// The most bytes a repo archive may extract to. Config: `max_repo_mb`.
     pub max_repo_bytes: u64,
     /// The most entries a repo archive may hold. Config: `max_repo_entries`.
@@ -89,6 +92,7 @@ impl Default for Limits {
             low_speed_time: Duration::from_secs(60),
             lock_timeout: Duration::from_secs(4 * 3600 + 300),
             max_manifest_bytes: 8 << 20,
+            max_input_bytes: 64 << 20,
             max_repo_bytes: 4 << 30,
             max_repo_entries: 200_000,
             max_redirects: 10,
@@ -131,6 +135,7 @@ struct ConfigFile {
     low_speed_time_secs: Option<u64>,
     lock_timeout_secs: Option<u64>,
     max_manifest_kb: Option<u64>,
+    max_input_mb: Option<u64>,
     max_repo_mb: Option<u64>,
     max_repo_entries: Option<u64>,
 }
@@ -184,6 +189,7 @@ impl HubOptions {
         for (name, v) in [
             ("max_download_mb", l.max_download_bytes),
             ("max_manifest_kb", l.max_manifest_bytes),
+            ("max_input_mb", l.max_input_bytes),
             ("max_repo_mb", l.max_repo_bytes),
             ("max_repo_entries", l.max_repo_entries),
         ] {
@@ -261,6 +267,7 @@ impl HubOptions {
         };
         scaled(cfg.max_download_mb, 1 << 20, "max_download_mb", &mut self.limits.max_download_bytes)?;
         scaled(cfg.max_manifest_kb, 1 << 10, "max_manifest_kb", &mut self.limits.max_manifest_bytes)?;
+        scaled(cfg.max_input_mb, 1 << 20, "max_input_mb", &mut self.limits.max_input_bytes)?;
         scaled(cfg.max_repo_mb, 1 << 20, "max_repo_mb", &mut self.limits.max_repo_bytes)?;
         scaled(cfg.max_repo_entries, 1, "max_repo_entries", &mut self.limits.max_repo_entries)?;
         scaled(cfg.low_speed_limit_bytes, 1, "low_speed_limit_bytes", &mut self.limits.low_speed_limit)?;

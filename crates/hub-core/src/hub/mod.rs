@@ -113,17 +113,18 @@ impl Hub {
     }
 
     /// GETs an input the user named by URL (`hub run --image https://…`) into memory, through the
-    /// mirror rules: at most `limit` bytes (else [`Error::TooLarge`], never a shortened file).
+    /// mirror rules: at most [`Limits::max_input_bytes`](crate::Limits::max_input_bytes) (else
+    /// [`Error::TooLarge`], never a shortened file).
     /// Inputs are not cached; offline, only a `file://` URL (or a mirror rewriting to one) is read,
     /// anything else is an [`Error::Offline`].
-    pub fn get_input(&self, url: &str, limit: u64) -> Result<Vec<u8>> {
+    pub fn get_input(&self, url: &str) -> Result<Vec<u8>> {
         let candidates = self.candidates(url, &[]);
         if candidates.is_empty() {
             return Err(self.offline_error(url, "download it yourself and give the file's path, or run without --offline"));
         }
         let mut errors = Vec::new();
         for c in candidates {
-            match self.downloader.get_bytes(&c, limit) {
+            match self.downloader.get_bytes(&c, self.options.limits.max_input_bytes, "max_input_mb") {
                 Ok(bytes) => return Ok(bytes),
                 Err(e) => errors.push(e),
             }

@@ -154,7 +154,7 @@ impl Hub {
             let mut first_err = None;
             let mut fetched = None;
             for c in candidates {
-                match self.downloader.get_bytes(&c, self.options.limits.max_manifest_bytes) {
+                match self.downloader.get_bytes(&c, self.options.limits.max_manifest_bytes, "max_manifest_kb") {
                     Ok(b) => {
                         fetched = Some(b);
                         break;

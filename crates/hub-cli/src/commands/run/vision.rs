@@ -17,29 +17,33 @@ use crate::output::{percent, write_table};
 #[command(next_help_heading = "Images (classification, segmentation)")]
 pub struct ImageArgs {
     /// Images to classify, or the one image to segment (PNG or JPEG files, or http(s) URLs,
-    /// fetched through the mirrors, at most 64 MiB, not cached).
+    /// fetched through the mirrors, at most `max_input_mb` (64 MiB), not cached).
     #[arg(long = "image", num_args = 1..)]
     images: Vec<PathBuf>,
 }
 
-/// The most bytes an image given by URL may have.
-const MAX_IMAGE_URL_BYTES: u64 = 64 << 20;
-
 /// The `--image` values as files: a path as given; an `http(s)://` URL fetched through hub-core
-/// (its mirrors, offline mode and size limit) into `dir` (the format is read from the content).
-fn local_images(hub: &Hub, images: &[PathBuf], dir: &tempfile::TempDir) -> anyhow::Result<Vec<PathBuf>> {
+/// (its mirrors, offline mode and `max_input_mb`) into a temporary folder, made only when a URL
+/// is given and kept as long as the returned guard (the format is read from the content).
+fn local_images(hub: &Hub, images: &[PathBuf]) -> anyhow::Result<(Vec<PathBuf>, Option<tempfile::TempDir>)> {
+    let mut dir = None;
     let mut files = Vec::with_capacity(images.len());
     for (i, image) in images.iter().enumerate() {
         let Some(url) = image.to_str().filter(|s| s.starts_with("http://") || s.starts_with("https://")) else {
             files.push(image.clone());
             continue;
         };
-        let bytes = hub.get_input(url, MAX_IMAGE_URL_BYTES)?;
-        let file = dir.path().join(format!("image-{i}"));
+        let bytes = hub.get_input(url)?;
+        let folder = match dir.take() {
+            Some(folder) => folder,
+            None => tempfile::tempdir().context("creating a temporary folder for --image URLs")?,
+        };
+        let file = folder.path().join(format!("image-{i}"));
+        dir = Some(folder);
         std::fs::write(&file, bytes).with_context(|| format!("writing {} (the image of {url})", file.display()))?;
         files.push(file);
     }
-    Ok(files)
+    Ok((files, dir))
 }
 
 /// How many images to generate and how to lay them out.
@@ -68,8 +72,7 @@ struct ImageClasses {
 
 pub fn classify<B: Backend>(model: &Loaded<B>, hub: &Hub, args: &ImageArgs, out: &OutputArgs) -> anyhow::Result<Classified> {
     anyhow::ensure!(!args.images.is_empty(), "{} classifies images: give --image FILE (one or more)", model.entry);
-    let dir = tempfile::tempdir().context("creating a temporary folder for --image URLs")?;
-    let files = local_images(hub, &args.images, &dir)?;
+    let (files, _fetched) = local_images(hub, &args.images)?;
     let images = files.iter().map(|p| hub_models::preprocess::load_rgb8(p)).collect::<Result<Vec<_>, _>>()?;
     let (predictions, logits) = model.classify_with_logits(&images, out.top_k)?;
     save_npy(&out.save_output, &logits)?;
@@ -110,8 +113,8 @@ struct ClassPixels {
 pub fn segment<B: Backend>(model: &Loaded<B>, hub: &Hub, args: &ImageArgs, out: &OutputArgs) -> anyhow::Result<Segmented> {
     let [image] = args.images.as_slice() else { anyhow::bail!("{} segments one image: give --image FILE and --out MASK.png", model.entry) };
     let Some(mask_path) = &out.out else { anyhow::bail!("{} segments images: give --out MASK.png (an overlay is written beside it)", model.entry) };
-    let dir = tempfile::tempdir().context("creating a temporary folder for --image URLs")?;
-    let file = local_images(hub, std::slice::from_ref(image), &dir)?.pop().context("no file for --image")?;
+    let (mut files, _fetched) = local_images(hub, std::slice::from_ref(image))?;
+    let file = files.pop().context("no file for --image")?;
     let (mask, resized, scores) = model.segment_file(&file)?;
     save_npy(&out.save_output, &scores)?;
     mask.save_png(mask_path)?;
