@@ -66,10 +66,8 @@ macro_rules! families {
                     $(Family::$cv => {
                         let mut c = ClassifierConfig::from_table(entry, config)?;
                         if let (Family::GoogLeNet, None, Some(path)) = (self.family, c.aux_logits, checkpoint) {
-                            // torchvision's `googlenet()` has the auxiliary heads by default, so
-                            // a checkpoint saved from it carries them: its keys decide, as the
-                            // module it was saved from did.
-                            c.aux_logits = Some(crate::import::checkpoint_keys(path, &crate::import::ImportOptions::new())?.iter().any(|k| k.split('.').any(|part| part == "aux1")));
+                            // The checkpoint decides, as for WaveGlow's weight norm.
+                            c.aux_logits = Some(crate::vision::googlenet::weights::has_aux_heads(path)?);
                         }
                         c.check(self.id)?;
                         c.check_family(entry, self.family)?;
