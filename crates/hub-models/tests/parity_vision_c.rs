@@ -81,6 +81,15 @@ fn check_reduced<M>(entry: &str, dir: &Path, load: impl Fn(&Path) -> M, forward:
     }
 }
 
+/// `meta.json`'s kwargs, each of which must be one of `known` (the ones the test reads).
+fn design_kwargs(dir: &Path, known: &[&str]) -> serde_json::Map<String, serde_json::Value> {
+    let kwargs = common::meta_kwargs(dir);
+    for key in kwargs.keys() {
+        assert!(known.contains(&key.as_str()), "meta.json kwarg `{key}` has no Rust counterpart in this test");
+    }
+    kwargs
+}
+
 /// A number of `meta.json`'s kwargs.
 fn number(kwargs: &serde_json::Map<String, serde_json::Value>, key: &str) -> f64 {
     kwargs.get(key).and_then(|v| v.as_f64()).unwrap_or_else(|| panic!("meta.json kwarg `{key}` is not a number"))
@@ -91,11 +100,7 @@ fn number(kwargs: &serde_json::Map<String, serde_json::Value>, key: &str) -> f64
 fn regnet_y_128gf_depth4() {
     let entry = "regnet_y_128gf_depth4";
     let Some(dir) = common::vision_entry(entry) else { return };
-    let kwargs = common::meta_kwargs(&dir);
-    let known = ["depth", "w_0", "w_a", "w_m", "group_width", "se_ratio"];
-    for key in kwargs.keys() {
-        assert!(known.contains(&key.as_str()), "meta.json kwarg `{key}` has no Rust counterpart in this test");
-    }
+    let kwargs = design_kwargs(&dir, &["depth", "w_0", "w_a", "w_m", "group_width", "se_ratio"]);
     let int = |key| number(&kwargs, key) as usize;
     let config = RegNetConfig::new(int("depth"), int("w_0"), number(&kwargs, "w_a"), number(&kwargs, "w_m"), int("group_width"))
         .with_se_ratio(kwargs.get("se_ratio").and_then(|v| v.as_f64()));
@@ -110,11 +115,7 @@ fn regnet_y_128gf_depth4() {
 fn vit_depth2(id: &str) {
     let entry = format!("{id}_depth2");
     let Some(dir) = common::vision_entry(&entry) else { return };
-    let kwargs = common::meta_kwargs(&dir);
-    let known = ["patch_size", "num_layers", "num_heads", "hidden_dim", "mlp_dim", "image_size"];
-    for key in kwargs.keys() {
-        assert!(known.contains(&key.as_str()), "meta.json kwarg `{key}` has no Rust counterpart in this test");
-    }
+    let kwargs = design_kwargs(&dir, &["patch_size", "num_layers", "num_heads", "hidden_dim", "mlp_dim", "image_size"]);
     let int = |key| number(&kwargs, key) as usize;
     let config = VitConfig::new(int("patch_size"), int("num_layers"), int("num_heads"), int("hidden_dim"), int("mlp_dim")).with_image_size(int("image_size"));
     let full = vit::config(id).unwrap();
